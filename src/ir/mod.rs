@@ -1,0 +1,356 @@
+//! The change IR: a small, closed, dialect-free description of what a statement does to the
+//! schema. Rules and the schema replay only ever see these types, never sqlparser's AST;
+//! `sql::lower` is the one place that translates.
+
+pub mod types;
+
+use std::fmt;
+
+/// A schema-qualified object name, already case-folded the way the dialect folds it
+/// (unquoted Postgres identifiers are lower-cased; quoted ones are kept as written).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QualifiedName {
+    pub schema: String,
+    pub name: String,
+}
+
+impl QualifiedName {
+    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
+        QualifiedName {
+            schema: schema.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for QualifiedName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.schema.is_empty() {
+            f.write_str(&self.name)
+        } else {
+            write!(f, "{}.{}", self.schema, self.name)
+        }
+    }
+}
+
+/// A column default as written, with whether it is volatile (evaluated per row, so adding a
+/// column with it rewrites the table: `now()` is stable, `random()` or `gen_random_uuid()`
+/// or `nextval()` are volatile).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultExpr {
+    pub sql: String,
+    pub volatile: bool,
+}
+
+/// How a column gets generated values, if at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Generated {
+    #[default]
+    No,
+    /// `serial`/`bigserial`: a sequence plus a `nextval` default.
+    Serial,
+    /// `GENERATED {ALWAYS|BY DEFAULT} AS IDENTITY`, or MySQL `AUTO_INCREMENT`.
+    Identity,
+    /// `GENERATED ALWAYS AS (expr) STORED`.
+    Stored,
+    /// A virtual generated column (computed on read).
+    Virtual,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnDef {
+    pub name: String,
+    /// The type as Postgres's `format_type` prints it (see `ir::types::canonical_type`).
+    pub data_type: String,
+    pub nullable: bool,
+    pub default: Option<DefaultExpr>,
+    pub generated: Generated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConstraintKind {
+    PrimaryKey,
+    Unique,
+    /// The check expression as written.
+    Check {
+        expr: String,
+    },
+    ForeignKey {
+        references: QualifiedName,
+        ref_columns: Vec<String>,
+    },
+    Exclusion,
+}
+
+impl ConstraintKind {
+    /// The name used in the schema JSON (`primary_key`, `unique`, ...).
+    pub fn json_name(&self) -> &'static str {
+        match self {
+            ConstraintKind::PrimaryKey => "primary_key",
+            ConstraintKind::Unique => "unique",
+            ConstraintKind::Check { .. } => "check",
+            ConstraintKind::ForeignKey { .. } => "foreign_key",
+            ConstraintKind::Exclusion => "exclusion",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConstraintDef {
+    /// The name as written; `None` when the database generates one (the replay names it the
+    /// way Postgres would: `users_pkey`, `users_email_key`, `orders_user_id_fkey`).
+    pub name: Option<String>,
+    pub kind: ConstraintKind,
+    pub columns: Vec<String>,
+    /// `NOT VALID`: existing rows are not checked until `VALIDATE CONSTRAINT`.
+    pub not_valid: bool,
+    /// `ADD CONSTRAINT ... UNIQUE USING INDEX idx`: reuses an index built beforehand.
+    pub using_index: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexDef {
+    /// `None` when the database generates the name.
+    pub name: Option<String>,
+    pub table: QualifiedName,
+    /// Column names; an expression column is kept as its SQL text.
+    pub columns: Vec<String>,
+    pub unique: bool,
+    pub concurrently: bool,
+    pub if_not_exists: bool,
+    /// A partial index (`WHERE ...`).
+    pub partial: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackfillKind {
+    Update,
+    Delete,
+    /// `INSERT ... SELECT`, or `INSERT ... VALUES` (seeding).
+    Insert,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaintenanceKind {
+    Vacuum { full: bool },
+    Analyze,
+    Cluster,
+    Reindex { concurrently: bool },
+    RefreshMaterializedView { concurrently: bool },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionControl {
+    Begin,
+    Commit,
+    Rollback,
+}
+
+/// MySQL online-DDL clauses (`ALGORITHM=...`, `LOCK=...`) attached to an `ALTER TABLE`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OnlineDdl {
+    pub algorithm: Option<String>,
+    pub lock: Option<String>,
+}
+
+/// One schema change. An `ALTER TABLE` with several actions lowers to several changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    CreateTable {
+        table: QualifiedName,
+        columns: Vec<ColumnDef>,
+        /// Table-level and inline constraints, inline ones already lifted here.
+        constraints: Vec<ConstraintDef>,
+        if_not_exists: bool,
+        /// `CREATE TABLE ... AS SELECT` (columns unknown unless listed).
+        as_select: bool,
+    },
+    DropTable {
+        tables: Vec<QualifiedName>,
+        if_exists: bool,
+        cascade: bool,
+    },
+    RenameTable {
+        from: QualifiedName,
+        to: QualifiedName,
+    },
+    AddColumn {
+        table: QualifiedName,
+        column: ColumnDef,
+        if_not_exists: bool,
+    },
+    DropColumn {
+        table: QualifiedName,
+        column: String,
+        if_exists: bool,
+    },
+    RenameColumn {
+        table: QualifiedName,
+        from: String,
+        to: String,
+    },
+    AlterColumnType {
+        table: QualifiedName,
+        column: String,
+        data_type: String,
+        /// `USING expr`, as written.
+        using: Option<String>,
+    },
+    SetNotNull {
+        table: QualifiedName,
+        column: String,
+    },
+    DropNotNull {
+        table: QualifiedName,
+        column: String,
+    },
+    SetDefault {
+        table: QualifiedName,
+        column: String,
+        default: DefaultExpr,
+    },
+    DropDefault {
+        table: QualifiedName,
+        column: String,
+    },
+    AddConstraint {
+        table: QualifiedName,
+        constraint: ConstraintDef,
+    },
+    ValidateConstraint {
+        table: QualifiedName,
+        name: String,
+    },
+    DropConstraint {
+        table: QualifiedName,
+        name: String,
+        if_exists: bool,
+    },
+    RenameConstraint {
+        table: QualifiedName,
+        from: String,
+        to: String,
+    },
+    CreateIndex(IndexDef),
+    DropIndex {
+        names: Vec<QualifiedName>,
+        concurrently: bool,
+        if_exists: bool,
+    },
+    RenameIndex {
+        from: QualifiedName,
+        to: String,
+    },
+    CreateView {
+        name: QualifiedName,
+        materialized: bool,
+        or_replace: bool,
+    },
+    DropView {
+        names: Vec<QualifiedName>,
+        materialized: bool,
+        if_exists: bool,
+    },
+    RenameView {
+        from: QualifiedName,
+        to: QualifiedName,
+    },
+    CreateEnum {
+        name: QualifiedName,
+        values: Vec<String>,
+    },
+    /// `ALTER TYPE ... ADD VALUE`; `position` is `Some((before, anchor))` for BEFORE/AFTER.
+    AddEnumValue {
+        name: QualifiedName,
+        value: String,
+        position: Option<(bool, String)>,
+    },
+    RenameEnumValue {
+        name: QualifiedName,
+        from: String,
+        to: String,
+    },
+    /// `DROP TYPE`.
+    DropType {
+        names: Vec<QualifiedName>,
+        if_exists: bool,
+    },
+    /// DML on a table: UPDATE, DELETE, INSERT. Whether it is a backfill (the table existed
+    /// before the deploy) is the rules' call, since it depends on the deploy.
+    Backfill {
+        table: QualifiedName,
+        kind: BackfillKind,
+        /// The columns an UPDATE sets (empty for DELETE and INSERT).
+        columns: Vec<String>,
+        /// UPDATE/DELETE with a WHERE clause (a batch), or INSERT from a SELECT.
+        filtered: bool,
+    },
+    /// `SET [LOCAL] name = value`, e.g. `lock_timeout`, `statement_timeout`.
+    Session {
+        setting: String,
+        value: String,
+        local: bool,
+    },
+    Maintenance {
+        kind: MaintenanceKind,
+        /// `None` for a database-wide command.
+        table: Option<QualifiedName>,
+    },
+    Transaction(TransactionControl),
+    /// MySQL `ALTER TABLE ... ALGORITHM=..., LOCK=...` attached to the statement's other changes.
+    OnlineDdl {
+        table: QualifiedName,
+        options: OnlineDdl,
+    },
+    /// A statement that does not change the schema as rollsafe models it (`COMMENT ON`,
+    /// `GRANT`, `CREATE EXTENSION`, `CREATE FUNCTION`, `ANALYZE`, ...). `what` names it.
+    NoOp {
+        what: String,
+    },
+    /// A statement whose effect rollsafe cannot see (a `DO` block, a function called for its
+    /// side effects). Reported as `opaque-statement` so a reviewer knows.
+    Opaque {
+        what: String,
+    },
+}
+
+impl Change {
+    /// The table this change alters, if it alters exactly one.
+    pub fn table(&self) -> Option<&QualifiedName> {
+        match self {
+            Change::CreateTable { table, .. }
+            | Change::AddColumn { table, .. }
+            | Change::DropColumn { table, .. }
+            | Change::RenameColumn { table, .. }
+            | Change::AlterColumnType { table, .. }
+            | Change::SetNotNull { table, .. }
+            | Change::DropNotNull { table, .. }
+            | Change::SetDefault { table, .. }
+            | Change::DropDefault { table, .. }
+            | Change::AddConstraint { table, .. }
+            | Change::ValidateConstraint { table, .. }
+            | Change::DropConstraint { table, .. }
+            | Change::RenameConstraint { table, .. }
+            | Change::Backfill { table, .. }
+            | Change::OnlineDdl { table, .. } => Some(table),
+            Change::RenameTable { from, .. } => Some(from),
+            Change::CreateIndex(index) => Some(&index.table),
+            Change::Maintenance { table, .. } => table.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// True for changes that alter the schema (everything but DML, session settings,
+    /// transaction control, maintenance and no-ops).
+    pub fn is_schema_change(&self) -> bool {
+        !matches!(
+            self,
+            Change::Backfill { .. }
+                | Change::Session { .. }
+                | Change::Transaction(_)
+                | Change::Maintenance { .. }
+                | Change::NoOp { .. }
+                | Change::OnlineDdl { .. }
+        )
+    }
+}

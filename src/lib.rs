@@ -1,0 +1,17 @@
+//! rollsafe: checks SQL schema migrations for N-1 compatibility and rollback safety.
+//!
+//! The pipeline, one module per stage:
+//! `source` (files at one revision) → `layout` (ordered migrations) → `sql` (statements,
+//! parsed and lowered to the change IR) → `schema` (replayed catalog) → `rules` (findings)
+//! → `report` (renderers). `check` wires the stages together for one run.
+
+pub mod check;
+pub mod config;
+pub mod dialect;
+pub mod ir;
+pub mod layout;
+pub mod report;
+pub mod rules;
+pub mod schema;
+pub mod source;
+pub mod sql;

@@ -1,0 +1,165 @@
+//! What a rule sees: the deploy and the schema around it.
+
+use super::Finding;
+use crate::config::{Retire, Settings};
+use crate::dialect::Dialect;
+use crate::ir::{Change, QualifiedName, TransactionControl};
+use crate::layout::Migration;
+use crate::schema::Catalog;
+use crate::sql::{SqlFile, Statement};
+use serde::Serialize;
+
+/// Where a migration stands relative to the base revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MigrationStatus {
+    New,
+    Edited,
+    Unchanged,
+    Deleted,
+}
+
+/// A migration with its parsed SQL.
+#[derive(Debug, Clone)]
+pub struct DeployMigration {
+    pub migration: Migration,
+    pub up: SqlFile,
+    pub down: Option<SqlFile>,
+    pub status: MigrationStatus,
+}
+
+/// The read-only input of every rule.
+pub struct Context<'a> {
+    pub dialect: Dialect,
+    pub settings: &'a Settings,
+    /// The migrations N-1 has not run, in apply order.
+    pub deploy: &'a [DeployMigration],
+    /// The schema N-1 expects: every migration before the deploy, replayed.
+    pub before: &'a Catalog,
+    /// The schema after the deploy.
+    pub after: &'a Catalog,
+    /// Retire declarations that have shipped (the base revision's, or in `--all` mode the
+    /// working tree's).
+    pub retired: &'a [Retire],
+    /// Retire declarations at the head (for `retire-unknown-object`).
+    pub retire_declared: &'a [Retire],
+}
+
+/// A statement of the deploy, with where it sits and whether it runs in a transaction.
+#[derive(Clone, Copy)]
+pub struct StatementRef<'a> {
+    pub migration: &'a DeployMigration,
+    pub index: usize,
+    pub statement: &'a Statement,
+    /// True when the statement runs inside a transaction: the tool's own, or an explicit
+    /// `BEGIN` earlier in the file.
+    pub in_transaction: bool,
+}
+
+/// One change of the deploy with the statement it came from.
+#[derive(Clone, Copy)]
+pub struct ChangeRef<'a> {
+    pub at: StatementRef<'a>,
+    pub change: &'a Change,
+}
+
+impl<'a> StatementRef<'a> {
+    /// A finding located at this statement.
+    pub fn finding(&self, rule: &'static str, message: impl Into<String>) -> Finding {
+        let path = self
+            .migration
+            .migration
+            .up
+            .as_ref()
+            .map(|part| part.path.clone())
+            .unwrap_or_default();
+        Finding {
+            rule,
+            severity: None,
+            message: message.into(),
+            path,
+            span: self.statement.span.clone(),
+            migration: self.migration.migration.id.clone(),
+            object: None,
+        }
+    }
+
+    /// The statements of the same migration that come before this one.
+    pub fn earlier(&self) -> &'a [Statement] {
+        &self.migration.up.statements[..self.index]
+    }
+}
+
+impl<'a> Context<'a> {
+    /// Every up statement of the deploy, in order.
+    pub fn statements(&self) -> impl Iterator<Item = StatementRef<'a>> + 'a {
+        self.deploy.iter().flat_map(up_statements)
+    }
+
+    /// Every change of the deploy's up migrations, in order.
+    pub fn changes(&self) -> impl Iterator<Item = ChangeRef<'a>> + 'a {
+        self.statements().flat_map(|at| {
+            at.statement
+                .changes
+                .iter()
+                .map(move |change| ChangeRef { at, change })
+        })
+    }
+
+    /// True when N-1 knows the relation: it exists in the schema before the deploy. A table
+    /// or view created in this deploy (and everything it owns) is not N-1's concern.
+    pub fn known_to_n1(&self, relation: &QualifiedName) -> bool {
+        self.before.has_relation(relation)
+    }
+
+    /// True when the column existed before the deploy.
+    pub fn column_known_to_n1(&self, table: &QualifiedName, column: &str) -> bool {
+        self.before.column(table, column).is_some()
+    }
+
+    /// True when a shipped retire declaration covers the table (or, with `column`, the
+    /// column): N-1 no longer uses it.
+    pub fn is_retired(&self, table: &QualifiedName, column: Option<&str>) -> bool {
+        self.retired
+            .iter()
+            .any(|retire| retire.covers(self.dialect, table, column))
+    }
+
+    /// True when a retire entry at the head (not yet shipped) covers the object, so a message
+    /// can say "ship the retirement first".
+    pub fn is_retired_only_at_head(&self, table: &QualifiedName, column: Option<&str>) -> bool {
+        !self.is_retired(table, column)
+            && self
+                .retire_declared
+                .iter()
+                .any(|retire| retire.covers(self.dialect, table, column))
+    }
+}
+
+fn up_statements(migration: &DeployMigration) -> impl Iterator<Item = StatementRef<'_>> {
+    let tool_wraps = migration
+        .migration
+        .transaction
+        .in_transaction(migration.up.statements.len());
+    let mut explicit = false;
+    migration
+        .up
+        .statements
+        .iter()
+        .enumerate()
+        .map(move |(index, statement)| {
+            // A BEGIN statement itself is outside; what follows is inside until COMMIT.
+            let in_transaction = tool_wraps || explicit;
+            for change in &statement.changes {
+                if let Change::Transaction(control) = change {
+                    explicit = *control == TransactionControl::Begin;
+                }
+            }
+            StatementRef {
+                migration,
+                index,
+                statement,
+                in_transaction,
+            }
+        })
+}

@@ -1,0 +1,63 @@
+//! Rule metadata, parsed from the embedded `rules/<id>.toml` files.
+
+use super::{Category, Severity, RULES};
+use serde::Deserialize;
+use std::sync::OnceLock;
+
+/// A rule's example: `setup` migrations build the schema N-1 runs on (one migration per
+/// `-- migration` block... or one migration when there is no such line), then `bad` must
+/// fire the rule and `good` must not.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    #[serde(default)]
+    pub setup: String,
+    pub bad: String,
+    pub good: String,
+    /// Extra `rollsafe.toml` content the example runs with (e.g. `pg_version = 10`).
+    #[serde(default)]
+    pub config: String,
+    /// Whether the example migration runs inside a transaction (default: yes).
+    #[serde(default = "default_true")]
+    pub transaction: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleMeta {
+    pub id: String,
+    pub category: Category,
+    pub severity: Severity,
+    /// One line, shown by `rollsafe rules`.
+    pub summary: String,
+    /// Why the change breaks N-1, a rollback or the database's availability.
+    pub why: String,
+    /// The safe multi-deploy recipe (shown as `help:`).
+    pub recipe: String,
+    pub example: Example,
+}
+
+pub(super) fn all() -> &'static [RuleMeta] {
+    static METAS: OnceLock<Vec<RuleMeta>> = OnceLock::new();
+    METAS.get_or_init(|| {
+        RULES
+            .iter()
+            .map(|entry| {
+                // The files are embedded at build time and checked by tests, so a parse
+                // failure here is a build defect, not user input.
+                let meta: RuleMeta = toml::from_str(entry.metadata_toml)
+                    .unwrap_or_else(|err| panic!("rules/{}.toml: {err}", entry.id));
+                assert_eq!(
+                    meta.id, entry.id,
+                    "rules/{}.toml names another id",
+                    entry.id
+                );
+                meta
+            })
+            .collect()
+    })
+}

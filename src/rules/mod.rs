@@ -1,0 +1,120 @@
+//! Rules: one file per rule, grouped by category. A rule reads a `Context` (the deploy's
+//! migrations and their changes, the catalog before and after, the retire declarations) and
+//! pushes findings. Rules never print and never see sqlparser's AST.
+//!
+//! Each rule's metadata (category, default severity, summary, why, recipe, examples) lives in
+//! `rules/<id>.toml` at the top of the repository and is embedded here.
+
+mod context;
+mod metadata;
+
+pub use context::{ChangeRef, Context, DeployMigration, MigrationStatus, StatementRef};
+pub use metadata::{Example, RuleMeta};
+
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    History,
+    Compat,
+    Discipline,
+    Rollback,
+    Lock,
+    Meta,
+}
+
+impl Category {
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::History => "history",
+            Category::Compat => "compat",
+            Category::Discipline => "discipline",
+            Category::Rollback => "rollback",
+            Category::Lock => "lock",
+            Category::Meta => "meta",
+        }
+    }
+}
+
+/// What a rule reports: where, what, and (when it differs from the rule's default) how bad.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static str,
+    /// `None`: the rule's default severity (or the one config gives it).
+    pub severity: Option<Severity>,
+    pub message: String,
+    /// The file, as a snapshot path.
+    pub path: String,
+    /// Byte span in the file.
+    pub span: Range<usize>,
+    /// Id of the migration the finding is about.
+    pub migration: String,
+    /// The object concerned, fully qualified (`public.users.legacy_email`).
+    pub object: Option<String>,
+}
+
+pub trait Rule: Sync {
+    fn id(&self) -> &'static str;
+    fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>);
+}
+
+/// A rule's implementation paired with its embedded metadata file.
+pub struct RuleEntry {
+    pub id: &'static str,
+    pub metadata_toml: &'static str,
+    pub rule: &'static dyn Rule,
+}
+
+macro_rules! rule_registry {
+    ($($id:literal => $rule:expr),* $(,)?) => {
+        /// Every rule, in the order `rollsafe rules` lists them.
+        pub static RULES: &[RuleEntry] = &[
+            $(RuleEntry {
+                id: $id,
+                metadata_toml: include_str!(concat!("../../rules/", $id, ".toml")),
+                rule: &$rule,
+            },)*
+        ];
+    };
+}
+
+rule_registry! {}
+
+/// The metadata of every rule, parsed once.
+pub fn all_meta() -> &'static [RuleMeta] {
+    metadata::all()
+}
+
+/// The metadata of rule `id`, if there is such a rule.
+pub fn meta(id: &str) -> Option<&'static RuleMeta> {
+    all_meta().iter().find(|meta| meta.id == id)
+}
+
+/// Runs every rule on the context.
+pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for entry in RULES {
+        entry.rule.check(ctx, &mut findings);
+    }
+    findings
+}
