@@ -1,1 +1,332 @@
 //! One run of `rollsafe check`: wires source, layout, sql, replay, rules and report together.
+//!
+//! `load_project` turns a snapshot into parsed migrations; `audit_history` is the `--all`
+//! mode (every migration is its own deploy, checked against the schema its predecessors
+//! built); `resolve` applies severities from config and suppressions, so renderers decide
+//! nothing.
+
+use crate::config::{Config, Retire, Settings};
+use crate::dialect::Dialect;
+use crate::ir::Change;
+use crate::layout::{self, LayoutChoice, LayoutKind, LayoutOptions, Migration, TransactionMode};
+use crate::rules::{self, Context, DeployMigration, Finding, MigrationStatus, Severity};
+use crate::schema::Catalog;
+use crate::source::Snapshot;
+use crate::sql::{self, Allow, SqlFile, Statement};
+use anyhow::{Context as _, Result};
+use std::collections::BTreeMap;
+
+/// The migrations of one snapshot, parsed.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub dialect: Dialect,
+    pub layout: LayoutKind,
+    pub migrations: Vec<DeployMigration>,
+    /// SQL-looking files the layout did not take as migrations.
+    pub ignored: Vec<String>,
+    /// The text of every migration file, by snapshot path.
+    pub sources: BTreeMap<String, String>,
+}
+
+/// Discovers, reads and parses every migration of `snapshot`. The dialect is the first of:
+/// `dialect` (the command line), config, what the layout declares, Postgres.
+pub fn load_project(
+    snapshot: &Snapshot,
+    dialect: Option<Dialect>,
+    layout_choice: LayoutChoice,
+    config: &Config,
+) -> Result<Project> {
+    let options = LayoutOptions {
+        plain_transaction: match config.plain_transaction {
+            Some(false) => TransactionMode::None,
+            _ => TransactionMode::Wrapped,
+        },
+    };
+    let discovered = layout::discover(snapshot, layout_choice, &options)?;
+    let dialect = dialect
+        .or(config.dialect())
+        .or(discovered.dialect)
+        .unwrap_or_default();
+    let mut sources = BTreeMap::new();
+    for migration in &discovered.migrations {
+        for part in migration.up.iter().chain(migration.down.iter()) {
+            if !sources.contains_key(&part.path) {
+                let text = snapshot.text(&part.path)?;
+                sources.insert(part.path.clone(), text.to_string());
+            }
+        }
+    }
+    let parse = |part: &layout::SqlPart| -> Result<SqlFile> {
+        let text = &sources[&part.path];
+        let range = part.range.clone();
+        if range.end > text.len() || !text.is_char_boundary(range.start) {
+            anyhow::bail!("{}: section range out of bounds", part.path);
+        }
+        Ok(sql::parse_sql(text, range, dialect))
+    };
+    let mut migrations = Vec::with_capacity(discovered.migrations.len());
+    for migration in discovered.migrations {
+        let up = match &migration.up {
+            Some(part) => parse(part)?,
+            None => SqlFile::default(),
+        };
+        let down = migration.down.as_ref().map(parse).transpose()?;
+        migrations.push(DeployMigration {
+            migration,
+            up,
+            down,
+            status: MigrationStatus::Unchanged,
+        });
+    }
+    Ok(Project {
+        dialect,
+        layout: discovered.layout,
+        migrations,
+        ignored: discovered.ignored,
+        sources,
+    })
+}
+
+/// Applies every up change of `migration` to `catalog`.
+pub fn replay(catalog: &mut Catalog, migration: &DeployMigration) {
+    for statement in &migration.up.statements {
+        for change in &statement.changes {
+            catalog.apply(change, &migration.migration.id);
+        }
+    }
+}
+
+/// The `--all` history audit: each migration is its own deploy, checked against the schema
+/// built by the ones before it. `retired` counts as shipped (there is no base to check it
+/// against). Returns the raw findings (before severities and suppressions).
+pub fn audit_history(project: &Project, settings: &Settings, retired: &[Retire]) -> Vec<Finding> {
+    let mut catalog = Catalog::new(project.dialect);
+    let mut findings = Vec::new();
+    for index in 0..project.migrations.len() {
+        let deploy = &project.migrations[index..=index];
+        let before = catalog.clone();
+        replay(&mut catalog, &deploy[0]);
+        let ctx = Context {
+            dialect: project.dialect,
+            settings,
+            deploy,
+            before: &before,
+            after: &catalog,
+            retired,
+            retire_declared: retired,
+        };
+        findings.extend(rules::run_all(&ctx));
+    }
+    findings
+}
+
+/// The schema all of a project's migrations build.
+pub fn final_schema(project: &Project) -> Catalog {
+    let mut catalog = Catalog::new(project.dialect);
+    for migration in &project.migrations {
+        replay(&mut catalog, migration);
+    }
+    catalog
+}
+
+/// A finding after config and suppressions: what every renderer shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub finding: Finding,
+    pub severity: Severity,
+}
+
+/// A finding that a `rollsafe:allow` comment suppressed, with the comment's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppressed {
+    pub finding: Finding,
+    pub severity: Severity,
+    pub reason: String,
+    /// The allow comment's file and byte offset.
+    pub allow_path: String,
+    pub allow_offset: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub findings: Vec<Resolved>,
+    pub suppressed: Vec<Suppressed>,
+}
+
+/// Gives each finding its severity (the rule's, or config's; `off` drops it) and moves the
+/// ones an allow comment covers to `suppressed`. Sorted by path, then position.
+pub fn resolve(raw: Vec<Finding>, project: &Project, config: &Config) -> Outcome {
+    let mut outcome = Outcome::default();
+    for finding in raw {
+        let Some(meta) = rules::meta(finding.rule) else {
+            continue;
+        };
+        let default = finding.severity.unwrap_or(meta.severity);
+        let Some(severity) = config.severity_of(finding.rule, default) else {
+            continue;
+        };
+        match find_allow(project, &finding) {
+            Some((path, allow)) => outcome.suppressed.push(Suppressed {
+                reason: allow.reason.clone().unwrap_or_default(),
+                allow_path: path.to_string(),
+                allow_offset: allow.span.start,
+                finding,
+                severity,
+            }),
+            None => outcome.findings.push(Resolved { finding, severity }),
+        }
+    }
+    outcome.findings.sort_by(|a, b| {
+        (&a.finding.path, a.finding.span.start, a.finding.rule).cmp(&(
+            &b.finding.path,
+            b.finding.span.start,
+            b.finding.rule,
+        ))
+    });
+    outcome.suppressed.sort_by(|a, b| {
+        (&a.finding.path, a.finding.span.start).cmp(&(&b.finding.path, b.finding.span.start))
+    });
+    outcome
+}
+
+/// The allow comment covering `finding`: one before the statement the finding points at, or
+/// a file-wide one in the same SQL part. Meta findings about allow comments themselves
+/// cannot be suppressed.
+fn find_allow<'p>(project: &'p Project, finding: &Finding) -> Option<(&'p str, &'p Allow)> {
+    if matches!(finding.rule, "allow-without-reason" | "unused-allow") {
+        return None;
+    }
+    let migration = project
+        .migrations
+        .iter()
+        .find(|m| m.migration.id == finding.migration && m.migration.paths.contains(&finding.path))
+        .or_else(|| {
+            project
+                .migrations
+                .iter()
+                .find(|m| m.migration.id == finding.migration)
+        })?;
+    let parts = [
+        (migration.migration.up.as_ref(), Some(&migration.up)),
+        (migration.migration.down.as_ref(), migration.down.as_ref()),
+    ];
+    for (part, file) in parts {
+        let (Some(part), Some(file)) = (part, file) else {
+            continue;
+        };
+        if part.path != finding.path || !part.range.contains(&finding.span.start) {
+            continue;
+        }
+        let allows_rule = |allow: &&Allow| allow.rules.iter().any(|rule| rule == finding.rule);
+        let statement = statement_at(&file.statements, finding.span.start);
+        let local = statement.and_then(|s| s.allows.iter().find(allows_rule));
+        if let Some(allow) = local.or_else(|| file.file_allows.iter().find(allows_rule)) {
+            return Some((part.path.as_str(), allow));
+        }
+    }
+    None
+}
+
+fn statement_at(statements: &[Statement], offset: usize) -> Option<&Statement> {
+    statements
+        .iter()
+        .find(|s| s.span.start <= offset && offset < s.span.end.max(s.span.start + 1))
+}
+
+/// The verdict of a set of findings: `unsafe` with an error, `review` with a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Safe,
+    Review,
+    Unsafe,
+}
+
+impl Verdict {
+    pub fn of(findings: &[Resolved]) -> Verdict {
+        match findings.iter().map(|f| f.severity).max() {
+            Some(Severity::Error) => Verdict::Unsafe,
+            Some(Severity::Warning) => Verdict::Review,
+            _ => Verdict::Safe,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Safe => "safe",
+            Verdict::Review => "review",
+            Verdict::Unsafe => "unsafe",
+        }
+    }
+}
+
+/// Runs one rule example (`rules/<id>.toml`): `setup` is an earlier migration that builds
+/// the schema N-1 runs on, `sql` the deploy. Returns the findings on the deploy, resolved.
+pub fn run_example(
+    setup: &str,
+    sql: &str,
+    config_toml: &str,
+    transaction: bool,
+) -> Result<Vec<Resolved>> {
+    let config = Config::parse(config_toml, std::path::Path::new("rollsafe.toml"))
+        .context("example config")?;
+    let dialect = config.dialect().unwrap_or_default();
+    let mode = if transaction {
+        TransactionMode::Wrapped
+    } else {
+        TransactionMode::None
+    };
+    let mut snapshot = Snapshot::new();
+    snapshot.insert("001_setup.sql", setup);
+    snapshot.insert("002_deploy.sql", sql);
+    let mut sources = BTreeMap::new();
+    let mut migrations = Vec::new();
+    for (id, path, text) in [
+        ("001", "001_setup.sql", setup),
+        ("002", "002_deploy.sql", sql),
+    ] {
+        let part = layout::SqlPart {
+            path: path.to_string(),
+            range: 0..text.len(),
+        };
+        migrations.push(DeployMigration {
+            migration: Migration {
+                id: id.to_string(),
+                version: layout::Version::parse(id),
+                name: path.trim_end_matches(".sql").to_string(),
+                kind: layout::MigrationKind::Versioned,
+                up: Some(part),
+                down: None,
+                paths: vec![path.to_string()],
+                transaction: mode,
+            },
+            up: sql::parse_sql(text, 0..text.len(), dialect),
+            down: None,
+            status: MigrationStatus::Unchanged,
+        });
+        sources.insert(path.to_string(), text.to_string());
+    }
+    let project = Project {
+        dialect,
+        layout: LayoutKind::Plain,
+        migrations,
+        ignored: Vec::new(),
+        sources,
+    };
+    let raw = audit_history(&project, &config.settings(), &config.retire);
+    let outcome = resolve(raw, &project, &config);
+    Ok(outcome
+        .findings
+        .into_iter()
+        .filter(|f| f.finding.migration == "002")
+        .collect())
+}
+
+/// True when any change of the statement list is a schema change (for phases and
+/// `missing-down`).
+pub fn has_schema_effect(file: &SqlFile) -> bool {
+    file.statements
+        .iter()
+        .flat_map(|s| &s.changes)
+        .any(Change::is_schema_change)
+}

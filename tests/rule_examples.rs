@@ -1,0 +1,61 @@
+//! Every rule's examples in `rules/<id>.toml`: the bad one fires the rule, the good one
+//! (the safe recipe) does not.
+
+use rollsafe::check::run_example;
+use rollsafe::rules;
+
+#[test]
+fn every_rule_fires_on_its_bad_example_and_not_on_its_good_one() {
+    let mut failures = Vec::new();
+    for meta in rules::all_meta() {
+        let example = &meta.example;
+        let run =
+            |sql: &str| run_example(&example.setup, sql, &example.config, example.transaction);
+        match run(&example.bad) {
+            Ok(findings) if findings.iter().any(|f| f.finding.rule == meta.id) => {}
+            Ok(findings) => failures.push(format!(
+                "{}: bad example did not fire it (fired: {:?})",
+                meta.id,
+                findings.iter().map(|f| f.finding.rule).collect::<Vec<_>>()
+            )),
+            Err(err) => failures.push(format!("{}: bad example failed: {err:#}", meta.id)),
+        }
+        match run(&example.good) {
+            Ok(findings) if findings.iter().all(|f| f.finding.rule != meta.id) => {}
+            Ok(findings) => failures.push(format!(
+                "{}: good example fired it: {:?}",
+                meta.id,
+                findings
+                    .iter()
+                    .filter(|f| f.finding.rule == meta.id)
+                    .map(|f| &f.finding.message)
+                    .collect::<Vec<_>>()
+            )),
+            Err(err) => failures.push(format!("{}: good example failed: {err:#}", meta.id)),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_rule_file_is_registered_and_every_rule_has_a_file() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .expect("rules/ exists")
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.strip_suffix(".toml").map(str::to_string)
+        })
+        .collect();
+    on_disk.sort();
+    let mut registered: Vec<String> = rules::RULES.iter().map(|r| r.id.to_string()).collect();
+    registered.sort();
+    assert_eq!(on_disk, registered);
+    for entry in rules::RULES {
+        assert_eq!(
+            entry.rule.id(),
+            entry.id,
+            "registry entry and rule disagree"
+        );
+    }
+}
