@@ -114,6 +114,7 @@ pub fn audit_history(project: &Project, settings: &Settings, retired: &[Retire])
             after: &catalog,
             retired,
             retire_declared: retired,
+            history: None,
         };
         findings.extend(rules::run_all(&ctx));
     }
