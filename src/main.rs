@@ -35,7 +35,11 @@ enum Command {
     /// Check migrations; the exit code gates the deploy (0 pass, 1 findings, 2 error).
     Check(CheckArgs),
     /// List every rule: id, category, default severity, summary.
-    Rules,
+    Rules {
+        /// `markdown` prints the full rule reference (docs/rules.md).
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
     /// Explain a rule: why it breaks N-1 or a rollback, and the safe recipe.
     Explain {
         /// A rule id, e.g. `drop-column`.
@@ -95,6 +99,12 @@ enum Format {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Markdown,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum SchemaFormat {
     Sql,
     Json,
@@ -128,7 +138,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => run_check(args),
-        Command::Rules => list_rules().map(|()| ExitCode::SUCCESS),
+        Command::Rules { format } => list_rules(format).map(|()| ExitCode::SUCCESS),
         Command::Explain { rule } => explain(&rule),
         Command::Schema(args) => print_schema(args).map(|()| ExitCode::SUCCESS),
     };
@@ -203,7 +213,10 @@ fn write_output(path: Option<&PathBuf>, text: &str) -> Result<()> {
     }
 }
 
-fn list_rules() -> Result<()> {
+fn list_rules(format: RulesFormat) -> Result<()> {
+    if let RulesFormat::Markdown = format {
+        return write_output(None, &rollsafe::docs::rules_markdown());
+    }
     let mut out = String::new();
     for meta in rules::all_meta() {
         out.push_str(&format!(
