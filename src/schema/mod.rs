@@ -2,8 +2,12 @@
 //! types, built by replaying changes in order. Every object remembers the migration that
 //! created it, so rules can tell what N-1 knows from what the deploy brings.
 
+pub mod diff;
+pub mod naming;
 pub mod render;
 pub mod replay;
+
+pub use diff::SchemaDifference;
 
 use crate::dialect::Dialect;
 use crate::ir::{ConstraintKind, DefaultExpr, Generated, QualifiedName};
