@@ -3,6 +3,8 @@
 //! created it, so rules can tell what N-1 knows from what the deploy brings.
 
 pub mod diff;
+#[cfg(test)]
+mod fixtures;
 pub mod naming;
 pub mod render;
 pub mod replay;

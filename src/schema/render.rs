@@ -430,6 +430,59 @@ fn encloses_whole(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ir::Change;
+    use crate::schema::fixtures::*;
+
+    fn shop() -> Catalog {
+        let mut catalog = replay(&shop_changes());
+        let mut index = index("users", None, &["lower(email)"]);
+        index.unique = true;
+        index.partial = true;
+        catalog.apply_all(
+            &[
+                Change::CreateIndex(index),
+                Change::CreateView {
+                    name: name("paid_orders"),
+                    materialized: true,
+                    or_replace: false,
+                },
+                Change::CreateEnum {
+                    name: name("mood"),
+                    values: strings(&["it's fine", "ok"]),
+                },
+                create_table("user", vec![required("order", "int")], vec![]),
+            ],
+            "002",
+        );
+        catalog
+    }
+
+    #[test]
+    fn shop_schema_as_json() {
+        insta::assert_snapshot!(to_json_string(&shop()));
+    }
+
+    #[test]
+    fn shop_schema_as_sql() {
+        insta::assert_snapshot!(to_sql(&shop()));
+    }
+
+    #[test]
+    fn json_value_and_string_agree() {
+        let catalog = shop();
+        let reparsed: serde_json::Value = serde_json::from_str(&to_json_string(&catalog)).unwrap();
+        assert_eq!(reparsed, to_json(&catalog));
+    }
+
+    #[test]
+    fn empty_catalog() {
+        let catalog = Catalog::new(Dialect::Postgres);
+        assert_eq!(to_sql(&catalog), "");
+        assert_eq!(
+            to_json(&catalog),
+            serde_json::json!({"schema_version": 1, "tables": [], "views": [], "enums": []})
+        );
+    }
 
     #[test]
     fn parentheses() {

@@ -702,3 +702,7 @@ fn rename_in_all(columns: &mut [String], from: &str, to: &str) {
         *column = rename_identifier(column, from, to);
     }
 }
+
+#[cfg(test)]
+#[path = "replay_tests.rs"]
+mod tests;
