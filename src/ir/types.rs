@@ -23,6 +23,15 @@ pub fn canonical_type(raw: &str) -> String {
     spelled
 }
 
+/// True for the pseudo-types that create a sequence: `serial`, `bigserial`, `smallserial`
+/// (and `serial2/4/8`). `canonical_type` spells them as the integer they store.
+pub fn is_serial(raw: &str) -> bool {
+    matches!(
+        raw.trim().to_ascii_lowercase().as_str(),
+        "serial" | "serial2" | "serial4" | "serial8" | "bigserial" | "smallserial"
+    )
+}
+
 /// True when every value of `old` fits `new` unchanged and an N-1 binary that reads and
 /// writes `old` keeps working: `varchar(n)` → `varchar(m ≥ n)` or `text`, `char(n)` →
 /// `varchar(m ≥ n)` or `text`, `smallint` → `integer` → `bigint`, `numeric(p,s)` →
@@ -544,6 +553,14 @@ mod tests {
         for (raw, expected) in cases {
             assert_eq!(canonical_type(raw), expected, "canonical_type({raw:?})");
         }
+    }
+
+    #[test]
+    fn serial_spellings() {
+        for raw in ["serial", "BIGSERIAL", "smallserial", "serial8"] {
+            assert!(is_serial(raw), "{raw}");
+        }
+        assert!(!is_serial("integer"));
     }
 
     #[test]

@@ -135,7 +135,7 @@ pub fn strings(items: &[&str]) -> Vec<String> {
 
 pub fn replay(changes: &[Change]) -> Catalog {
     let mut catalog = Catalog::new(Dialect::Postgres);
-    catalog.apply_all(changes, "001");
+    catalog.apply_migration(changes, "001");
     catalog
 }
 

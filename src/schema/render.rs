@@ -438,7 +438,7 @@ mod tests {
         let mut index = index("users", None, &["lower(email)"]);
         index.unique = true;
         index.partial = true;
-        catalog.apply_all(
+        catalog.apply_migration(
             &[
                 Change::CreateIndex(index),
                 Change::CreateView {

@@ -12,7 +12,7 @@ use super::naming::{
 };
 use super::{Catalog, Column, Constraint, EnumType, Index, Table, View};
 use crate::dialect::Dialect;
-use crate::ir::types::canonical_type;
+use crate::ir::types::{canonical_type, is_serial};
 use crate::ir::{
     BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated,
     IndexDef, QualifiedName,
@@ -111,15 +111,43 @@ impl Catalog {
         }
     }
 
-    /// Applies a migration's changes in order.
-    pub fn apply_all<'a>(
-        &mut self,
-        changes: impl IntoIterator<Item = &'a Change>,
-        migration_id: &str,
-    ) {
+    /// Applies all of one migration's changes, in order. Prefer it to `apply` one change at
+    /// a time: it recognises a table rebuild (SQLite's create-copy-drop-rename) as an
+    /// alteration of the old table, which keeps its origin and its columns' origins.
+    pub fn apply_migration(&mut self, changes: &[Change], migration_id: &str) {
+        let rebuilt = self.rebuilt_tables(changes);
         for change in changes {
             self.apply(change, migration_id);
         }
+        for old in rebuilt {
+            if let Some(new) = self.tables.get_mut(&old.name) {
+                inherit_origins(new, &old);
+            }
+        }
+    }
+
+    /// The tables, as they are now, that `changes` rebuild: a new table is renamed onto an
+    /// existing one that the same migration drops.
+    fn rebuilt_tables(&self, changes: &[Change]) -> Vec<Table> {
+        let dropped: Vec<&QualifiedName> = changes
+            .iter()
+            .filter_map(|change| match change {
+                Change::DropTable { tables, .. } => Some(tables),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        changes
+            .iter()
+            .filter_map(|change| match change {
+                Change::RenameTable { from, to } if !self.tables.contains_key(from) => {
+                    Some(self.rename_target(from, to))
+                }
+                _ => None,
+            })
+            .filter(|target| dropped.contains(&target))
+            .filter_map(|target| self.tables.get(&target).cloned())
+            .collect()
     }
 
     // ---- tables ----
@@ -153,10 +181,12 @@ impl Catalog {
         }
     }
 
-    /// Foreign keys pointing at the dropped table go with it, as with `CASCADE` (without it,
-    /// Postgres would have refused, so they must already be gone).
+    /// In Postgres, foreign keys pointing at the dropped table go with it, as with
+    /// `CASCADE` (without it, Postgres would have refused, so they must already be gone).
+    /// SQLite and MySQL (with checks off) leave them dangling, which a table rebuild relies
+    /// on.
     fn drop_table(&mut self, name: &QualifiedName) {
-        if self.tables.remove(name).is_some() {
+        if self.tables.remove(name).is_some() && self.dialect == Dialect::Postgres {
             self.drop_foreign_keys_where(|references, _| references == name);
         }
     }
@@ -209,8 +239,12 @@ impl Catalog {
     /// A column as Postgres stores it: serial and identity columns are NOT NULL, and a
     /// serial gets the `nextval` default of its sequence.
     fn new_column(&self, table: &QualifiedName, def: &ColumnDef, migration_id: &str) -> Column {
-        let generates_values = matches!(def.generated, Generated::Serial | Generated::Identity);
-        let default = match (&def.default, def.generated) {
+        let generated = match def.generated {
+            Generated::No if is_serial(&def.data_type) => Generated::Serial,
+            generated => generated,
+        };
+        let generates_values = matches!(generated, Generated::Serial | Generated::Identity);
+        let default = match (&def.default, generated) {
             (None, Generated::Serial) if self.dialect == Dialect::Postgres => {
                 Some(serial_default(table, &def.name))
             }
@@ -221,7 +255,7 @@ impl Catalog {
             data_type: canonical_type(&def.data_type),
             nullable: def.nullable && !generates_values,
             default,
-            generated: def.generated,
+            generated,
             created_by: migration_id.to_string(),
             backfilled_by: Vec::new(),
         }
@@ -606,6 +640,38 @@ impl Catalog {
         }
         for value in enum_type.values.iter_mut().filter(|v| *v == from) {
             *value = to.to_string();
+        }
+    }
+}
+
+/// After a rebuild, the new table is the old one altered: it keeps the old table's origin,
+/// and the columns, constraints and indexes that match old ones (by name for columns, by
+/// definition for the others, whose generated names follow the temporary table's) keep
+/// theirs.
+fn inherit_origins(new: &mut Table, old: &Table) {
+    new.created_by = old.created_by.clone();
+    for column in &mut new.columns {
+        if let Some(old_column) = old.column(&column.name) {
+            column.created_by = old_column.created_by.clone();
+            let backfills = std::mem::take(&mut column.backfilled_by);
+            column.backfilled_by = old_column.backfilled_by.clone();
+            for id in backfills {
+                if !column.backfilled_by.contains(&id) {
+                    column.backfilled_by.push(id);
+                }
+            }
+        }
+    }
+    for constraint in &mut new.constraints {
+        let same = |c: &&Constraint| c.kind == constraint.kind && c.columns == constraint.columns;
+        if let Some(old_constraint) = old.constraints.iter().find(same) {
+            constraint.created_by = old_constraint.created_by.clone();
+        }
+    }
+    for index in &mut new.indexes {
+        let same = |i: &&Index| i.columns == index.columns && i.unique == index.unique;
+        if let Some(old_index) = old.indexes.iter().find(same) {
+            index.created_by = old_index.created_by.clone();
         }
     }
 }

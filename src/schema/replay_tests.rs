@@ -368,7 +368,7 @@ fn column_alterations() {
             },
         },
     ];
-    catalog.apply_all(&changes, "002");
+    catalog.apply_migration(&changes, "002");
     let column = catalog.column(&users_table, "email").unwrap();
     assert_eq!(column.data_type, "character varying(320)");
     assert!(column.nullable);
@@ -384,7 +384,7 @@ fn column_alterations() {
             column: email(),
         },
     ];
-    catalog.apply_all(&changes, "003");
+    catalog.apply_migration(&changes, "003");
     let column = catalog.column(&users_table, "email").unwrap();
     assert!(!column.nullable);
     assert!(column.default.is_none());
@@ -479,7 +479,7 @@ fn dropping_a_constraint_drops_its_index() {
         name: name_.into(),
         if_exists: false,
     };
-    catalog.apply_all(
+    catalog.apply_migration(
         &[drop("users_email_key"), drop("users_pkey"), drop("nope")],
         "002",
     );
@@ -572,7 +572,7 @@ fn index_names_follow_postgres() {
 fn drop_index_finds_its_table_within_the_schema() {
     let other_schema = QualifiedName::new("archive", "users");
     let mut catalog = replay(&[users(), create_index("users", Some("by_email"), &["email"])]);
-    catalog.apply_all(
+    catalog.apply_migration(
         &[
             Change::CreateTable {
                 table: other_schema.clone(),
@@ -649,7 +649,7 @@ fn enum_values_are_added_where_asked() {
         position: position.map(|(before, anchor)| (before, anchor.to_string())),
     };
     let mut catalog = replay(&shop_changes());
-    catalog.apply_all(
+    catalog.apply_migration(
         &[
             add("refunded", None),
             add("draft", Some((true, "pending"))),
@@ -688,7 +688,7 @@ fn enum_values_are_added_where_asked() {
 #[test]
 fn updates_record_their_migration_on_each_column() {
     let mut catalog = replay(&shop_changes());
-    catalog.apply_all(
+    catalog.apply_migration(
         &[
             update("users", &["display_name", "email", "missing"]),
             update("users", &["display_name"]),
@@ -743,7 +743,7 @@ fn statements_that_change_no_schema_leave_the_catalog_alone() {
             what: "DO block".into(),
         },
     ];
-    after.apply_all(&changes, "002");
+    after.apply_migration(&changes, "002");
     assert_eq!(before, after);
 }
 
@@ -829,7 +829,7 @@ fn changes_to_unknown_objects_are_ignored() {
             if_exists: true,
         },
     ];
-    after.apply_all(&changes, "002");
+    after.apply_migration(&changes, "002");
     assert_eq!(before, after);
 }
 
@@ -839,7 +839,7 @@ fn diff_lists_what_changed() {
     let mut after = before.clone();
     let mut not_valid = check("display_name <> ''", &["display_name"]);
     not_valid.not_valid = true;
-    after.apply_all(
+    after.apply_migration(
         &[
             Change::AlterColumnType {
                 table: name("users"),
@@ -967,4 +967,107 @@ fn diff_reports_validation_and_changed_definitions() {
             "view public.v added",
         ]
     );
+}
+
+#[test]
+fn a_serial_spelling_is_a_serial_column() {
+    let catalog = replay(&[create_table("t", vec![column("id", "smallserial")], vec![])]);
+    let id = catalog.column(&name("t"), "id").unwrap();
+    assert_eq!(id.data_type, "smallint");
+    assert_eq!(id.generated, crate::ir::Generated::Serial);
+    assert!(!id.nullable);
+    assert_eq!(
+        id.default.as_ref().unwrap().sql,
+        "nextval('t_id_seq'::regclass)"
+    );
+}
+
+/// SQLite's way to alter a table: create a new one, copy, drop the old, rename.
+fn sqlite_rebuild() -> Vec<Change> {
+    vec![
+        create_table(
+            "new_users",
+            vec![
+                required("id", "INTEGER"),
+                required("email", "TEXT"),
+                column("nickname", "TEXT"),
+            ],
+            vec![primary_key(&["id"])],
+        ),
+        Change::Backfill {
+            table: name("new_users"),
+            kind: BackfillKind::Insert,
+            columns: vec![],
+            filtered: true,
+        },
+        Change::DropTable {
+            tables: vec![name("users")],
+            if_exists: false,
+            cascade: false,
+        },
+        Change::RenameTable {
+            from: name("new_users"),
+            to: name("users"),
+        },
+        update("users", &["nickname", "email"]),
+    ]
+}
+
+#[test]
+fn a_table_rebuild_is_an_alteration() {
+    let mut catalog = Catalog::new(Dialect::Sqlite);
+    catalog.apply_migration(
+        &[
+            users(),
+            create_table(
+                "orders",
+                vec![column("user_id", "int")],
+                vec![foreign_key(&["user_id"], "users", &["id"])],
+            ),
+        ],
+        "001",
+    );
+    catalog.apply_migration(&[update("users", &["email"])], "002");
+    catalog.apply_migration(&sqlite_rebuild(), "003");
+
+    assert!(catalog.table(&name("new_users")).is_none());
+    let users = table(&catalog, "users");
+    assert_eq!(users.created_by, "001");
+    let origins: Vec<(&str, &str)> = users
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.created_by.as_str()))
+        .collect();
+    assert_eq!(
+        origins,
+        [("id", "001"), ("email", "001"), ("nickname", "003")]
+    );
+    assert_eq!(users.column("email").unwrap().backfilled_by, ["002", "003"]);
+    assert_eq!(users.constraints[0].created_by, "001");
+    // SQLite leaves the foreign key to the rebuilt table in place.
+    assert_eq!(table(&catalog, "orders").constraints.len(), 1);
+}
+
+#[test]
+fn renaming_an_older_table_onto_a_dropped_one_is_not_a_rebuild() {
+    let mut catalog = replay(&[users()]);
+    catalog.apply_migration(
+        &[create_table("users_v2", vec![column("id", "int")], vec![])],
+        "002",
+    );
+    catalog.apply_migration(
+        &[
+            Change::DropTable {
+                tables: vec![name("users")],
+                if_exists: false,
+                cascade: false,
+            },
+            Change::RenameTable {
+                from: name("users_v2"),
+                to: name("users"),
+            },
+        ],
+        "003",
+    );
+    assert_eq!(table(&catalog, "users").created_by, "002");
 }
