@@ -118,6 +118,21 @@ impl Catalog {
         self.tables.contains_key(name) || self.views.contains_key(name)
     }
 
+    /// The enum a column type names, if any: `order_status` (in the dialect's default
+    /// schema), `billing.state`, or an array of either (`order_status[]`). Takes the
+    /// canonical spelling (`Column::data_type`).
+    pub fn enum_type(&self, data_type: &str) -> Option<&EnumType> {
+        let name = data_type.trim_end_matches("[]");
+        let unquote = |part: &str| part.trim_matches('"').replace("\"\"", "\"");
+        let qualified = match name.split_once('.') {
+            Some((schema, name)) if !name.contains('.') => {
+                QualifiedName::new(unquote(schema), unquote(name))
+            }
+            _ => QualifiedName::new(self.dialect.default_schema(), unquote(name)),
+        };
+        self.enums.get(&qualified)
+    }
+
     /// The table owning index `name` (index names are unique per schema in Postgres).
     pub fn index_owner(&self, index: &QualifiedName) -> Option<(&Table, &Index)> {
         self.tables

@@ -1071,3 +1071,23 @@ fn renaming_an_older_table_onto_a_dropped_one_is_not_a_rebuild() {
     );
     assert_eq!(table(&catalog, "users").created_by, "002");
 }
+
+#[test]
+fn column_types_lead_to_their_enum() {
+    let mut catalog = replay(&shop_changes());
+    catalog.apply(
+        &Change::CreateEnum {
+            name: QualifiedName::new("billing", "State"),
+            values: strings(&["open"]),
+        },
+        "002",
+    );
+    let status = catalog.column(&name("orders"), "status").unwrap();
+    assert_eq!(
+        catalog.enum_type(&status.data_type).unwrap().name,
+        name("order_status")
+    );
+    assert!(catalog.enum_type("order_status[]").is_some());
+    assert!(catalog.enum_type("billing.\"State\"").is_some());
+    assert!(catalog.enum_type("text").is_none());
+}
