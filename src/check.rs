@@ -89,11 +89,13 @@ pub fn load_project(
 
 /// Applies every up change of `migration` to `catalog`.
 pub fn replay(catalog: &mut Catalog, migration: &DeployMigration) {
-    for statement in &migration.up.statements {
-        for change in &statement.changes {
-            catalog.apply(change, &migration.migration.id);
-        }
-    }
+    let changes: Vec<Change> = migration
+        .up
+        .statements
+        .iter()
+        .flat_map(|s| s.changes.iter().cloned())
+        .collect();
+    catalog.apply_migration(&changes, &migration.migration.id);
 }
 
 /// The `--all` history audit: each migration is its own deploy, checked against the schema

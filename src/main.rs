@@ -280,11 +280,7 @@ fn print_schema(args: SchemaArgs) -> Result<()> {
     let project = check::load_project(&snapshot, options.dialect, options.layout, &config)?;
     let catalog = check::final_schema(&project);
     let out = match args.format {
-        SchemaFormat::Json => {
-            let mut json = serde_json::to_string_pretty(&render::to_json(&catalog))?;
-            json.push('\n');
-            json
-        }
+        SchemaFormat::Json => render::to_json_string(&catalog) + "\n",
         SchemaFormat::Sql => render::to_sql(&catalog),
     };
     write_output(None, &out)
