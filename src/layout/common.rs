@@ -19,6 +19,19 @@ pub(super) fn files_one_level_down(snapshot: &Snapshot) -> impl Iterator<Item = 
         .filter(|(_, file)| !file.contains('/'))
 }
 
+/// The names of the files directly in `dir` (a prefix ending in `/`, or empty for the root).
+pub(super) fn files_in<'a>(snapshot: &'a Snapshot, dir: &'a str) -> impl Iterator<Item = &'a str> {
+    snapshot
+        .paths()
+        .filter_map(move |path| path.strip_prefix(dir))
+        .filter(|file| !file.contains('/'))
+}
+
+/// The last component of a `/`-separated path.
+pub(super) fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
 pub(super) fn is_sql(path: &str) -> bool {
     path.to_ascii_lowercase().ends_with(".sql")
 }

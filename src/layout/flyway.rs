@@ -6,10 +6,11 @@
 //! (`V1__x.sql.conf`) says `executeInTransaction=false`.
 
 use super::common::{self, Direction, Script};
-use super::{Migration, MigrationKind, TransactionMode};
+use super::{Migration, MigrationKind, TransactionMode, Version};
 use crate::source::Snapshot;
 use anyhow::{bail, Result};
 use regex::Regex;
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 static VERSIONED: LazyLock<Regex> = LazyLock::new(|| {
@@ -57,10 +58,36 @@ pub(super) fn parse_file_name(file: &str) -> Option<FileName<'_>> {
     })
 }
 
+/// Every Flyway script in the snapshot with its parsed name. Flyway scans its locations
+/// recursively (folders per release are common), so scripts in subdirectories count too.
+fn scripts(snapshot: &Snapshot) -> Vec<(&str, FileName<'_>)> {
+    snapshot
+        .paths()
+        .filter_map(|path| Some((path, parse_file_name(common::file_name(path))?)))
+        .collect()
+}
+
+/// Whether the Flyway sets in `dirs` (prefixes ending in `/`) are folders of one set
+/// rather than separate sets: no version appears in two of them (per-database copies of a
+/// set repeat every version).
+pub(super) fn are_folders_of_one_set(snapshot: &Snapshot, dirs: &[&str]) -> bool {
+    let mut seen = BTreeSet::new();
+    for dir in dirs {
+        let versions: BTreeSet<Version> = common::files_in(snapshot, dir)
+            .filter_map(parse_file_name)
+            .filter(|name| name.prefix == Prefix::Versioned)
+            .map(|name| Version::parse(name.version))
+            .collect();
+        if versions.iter().any(|version| seen.contains(version)) {
+            return false;
+        }
+        seen.extend(versions);
+    }
+    true
+}
+
 pub(super) fn discover(snapshot: &Snapshot) -> Result<Vec<Migration>> {
-    let named: Vec<(&str, FileName)> = common::root_files(snapshot)
-        .filter_map(|path| Some((path, parse_file_name(path)?)))
-        .collect();
+    let named = scripts(snapshot);
     let mut migrations = Vec::new();
     let versioned_and_undo = named.iter().filter_map(|&(path, name)| {
         let direction = match name.prefix {

@@ -1,7 +1,7 @@
 //! golang-migrate: `<N>_<name>.up.sql` and `<N>_<name>.down.sql` in one flat directory.
 //!
 //! Up-only sets are common (flipt, stash). harness's migrator also accepts `_up.sql` /
-//! `_down.sql`, and stash ships `30_ignore_autotag.up..sql`, which golang-migrate reads
+//! `_down.sql` and names without a description (`0157.up.sql`), and stash ships `30_ignore_autotag.up..sql`, which golang-migrate reads
 //! because it only asks for `.up.` followed by an extension. The tool sends each file as one
 //! query string, so Postgres runs a multi-statement file in one implicit transaction.
 
@@ -12,7 +12,7 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 static FILE_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?<version>[0-9]+)_(?<name>.*?)[._](?<direction>up|down)\.+sql$")
+    Regex::new(r"^(?<version>[0-9]+)(?:_(?<name>.*?))?[._](?<direction>up|down)\.+sql$")
         .expect("valid regex")
 });
 
@@ -25,7 +25,7 @@ pub(super) fn parse_file_name(path: &str) -> Option<Script<'_>> {
     };
     Some(Script {
         version: captures.name("version")?.as_str(),
-        name: captures.name("name")?.as_str(),
+        name: captures.name("name").map_or("", |name| name.as_str()),
         direction,
         path,
     })
@@ -62,6 +62,8 @@ mod tests {
         );
         let script = parse_file_name("30_ignore_autotag.up..sql").unwrap();
         assert_eq!(script.name, "ignore_autotag");
+        let script = parse_file_name("0157.down.sql").unwrap();
+        assert_eq!((script.version, script.name), ("0157", ""));
         assert!(parse_file_name("10_add_users.sql").is_none());
         assert!(parse_file_name("V1__init.sql").is_none());
     }

@@ -287,6 +287,9 @@ fn detect(snapshot: &Snapshot) -> Result<LayoutKind> {
         return Ok(detected.layout);
     }
     let nested = nested_sets(snapshot);
+    if is_one_flyway_tree(snapshot, &nested) {
+        return Ok(LayoutKind::Flyway);
+    }
     match nested.as_slice() {
         [] => Err(nothing_recognised_error(snapshot)),
         [set] => bail!(
@@ -305,13 +308,22 @@ fn detect(snapshot: &Snapshot) -> Result<LayoutKind> {
     }
 }
 
+/// Flyway folders (`v1/`, `v2/`) whose versions do not overlap are one set, read
+/// recursively as Flyway does; per-database copies of a set are not.
+fn is_one_flyway_tree(snapshot: &Snapshot, sets: &[DetectedSet]) -> bool {
+    let dirs: Vec<&str> = sets.iter().map(|set| set.dir.as_str()).collect();
+    sets.len() > 1
+        && sets.iter().all(|set| set.layout == LayoutKind::Flyway)
+        && flyway::are_folders_of_one_set(snapshot, &dirs)
+}
+
 /// A layout found in one directory of the snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct DetectedSet {
     /// The directory, with a trailing `/` (empty for the root).
     dir: String,
     layout: LayoutKind,
-    /// How many files voted for the layout.
+    /// How many files the directory holds.
     files: usize,
 }
 
@@ -332,7 +344,7 @@ fn detect_at(snapshot: &Snapshot, dir: &str) -> Option<DetectedSet> {
             return Some(DetectedSet {
                 dir: dir.to_string(),
                 layout: vote,
-                files: 1,
+                files: files_under(snapshot, dir),
             });
         }
         sqlx_marker |= vote == LayoutKind::GolangMigrate
@@ -341,7 +353,7 @@ fn detect_at(snapshot: &Snapshot, dir: &str) -> Option<DetectedSet> {
                 .is_some_and(sqlx::opts_out_of_transaction);
         *votes.entry(vote).or_default() += 1;
     }
-    let (mut layout, files) = votes
+    let (mut layout, _) = votes
         .into_iter()
         .max_by_key(|&(kind, count)| (count, std::cmp::Reverse(detection_rank(kind))))?;
     // `-- no-transaction` exists only in sqlx, which shares golang-migrate's names.
@@ -351,8 +363,15 @@ fn detect_at(snapshot: &Snapshot, dir: &str) -> Option<DetectedSet> {
     Some(DetectedSet {
         dir: dir.to_string(),
         layout,
-        files,
+        files: files_under(snapshot, dir),
     })
+}
+
+fn files_under(snapshot: &Snapshot, dir: &str) -> usize {
+    snapshot
+        .paths()
+        .filter(|path| path.starts_with(dir))
+        .count()
 }
 
 /// The most specific layouts first: a file that several layouts could read belongs to the
@@ -569,6 +588,28 @@ mod tests {
     fn one_nested_set_is_pointed_at() {
         let err = error(&snapshot(&[("db/migrations/V1__init.sql", "SELECT 1;")]));
         assert!(err.contains("`db/migrations/` holds a flyway set"), "{err}");
+    }
+
+    #[test]
+    fn flyway_release_folders_are_one_set() {
+        let found = auto(&snapshot(&[
+            ("release-1/V1__init.sql", "SELECT 1;"),
+            ("release-1/V2__users.sql", "SELECT 2;"),
+            ("release-2/V10__email.sql", "SELECT 3;"),
+        ]))
+        .unwrap();
+        assert_eq!(found.layout, LayoutKind::Flyway);
+        let ids: Vec<_> = found.migrations.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2", "10"]);
+    }
+
+    #[test]
+    fn flyway_copies_per_database_are_several_sets() {
+        let err = error(&snapshot(&[
+            ("mysql/V1__init.sql", "SELECT 1;"),
+            ("postgresql/V1__init.sql", "SELECT 1;"),
+        ]));
+        assert!(err.contains("2 separate migration sets"), "{err}");
     }
 
     #[test]
