@@ -168,6 +168,21 @@ const SETS: &[Expected] = &[
         30,
         0,
     ),
+    // `00000000000000-initial-schema.sql` to `...03-post-setup.sql`, each with both markers.
+    set(
+        "supabase-postgres/migrations/db/init-scripts",
+        LayoutKind::Dbmate,
+        4,
+        4,
+        0,
+    ),
+    set(
+        "vaultwarden/migrations/sqlite",
+        LayoutKind::Diesel,
+        56,
+        56,
+        0,
+    ),
 ];
 
 #[test]
@@ -381,4 +396,24 @@ fn directories_with_several_sets_are_refused() {
             "{dir}: {err}"
         );
     }
+}
+
+#[test]
+fn vaultwarden_timestamp_quirk_sorts_in_place() {
+    let Some(corpus) = corpus() else { return };
+    let found = discover(&corpus, "vaultwarden/migrations/sqlite", LayoutChoice::Auto);
+    let position = |id: &str| found.migrations.iter().position(|m| m.id == id).unwrap();
+    // `2024-03-13_170000_sso_userscascade`: Diesel reads the version `2024-03-13`.
+    let quirk = position("2024-03-13");
+    assert_eq!(found.migrations[quirk].name, "170000_sso_userscascade");
+    assert_eq!(quirk, position("2024-03-06-170000") + 1);
+    assert_eq!(quirk + 1, position("2024-06-05-131359"));
+}
+
+#[test]
+fn dbmate_names_drop_the_separator() {
+    let Some(corpus) = corpus() else { return };
+    let dir = "supabase-postgres/migrations/db/init-scripts";
+    let found = discover(&corpus, dir, LayoutChoice::Auto);
+    assert_eq!(found.migrations[0].name, "initial-schema");
 }

@@ -13,8 +13,9 @@ use regex::Regex;
 use std::ops::Range;
 use std::sync::LazyLock;
 
-static FILE_NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?<version>[0-9]+)_?(?<name>.*)\.sql$").expect("valid regex"));
+static FILE_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?<version>[0-9]+)[_-]?(?<name>.*)\.sql$").expect("valid regex")
+});
 
 static MARKER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^--\s*migrate:(?<direction>up|down)(?<options>\s.*)?$").expect("valid regex")

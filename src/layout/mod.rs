@@ -1,8 +1,15 @@
 //! Layouts: turn a snapshot of files into an ordered list of migrations, one module per tool.
 //!
-//! Detection is automatic (`LayoutKind::detect`) and can be overridden in config or on the
-//! command line. Each layout knows whether its tool wraps a migration in a transaction and
-//! honours the tool's opt-out markers.
+//! Detection is automatic and can be overridden in config or on the command line. Each file
+//! at the top of the migrations directory (and each file one directory down, for Diesel and
+//! Prisma) votes for the layout its name and markers fit: `sqitch.plan` decides at once,
+//! goose and dbmate markers beat names, and the most votes win. `.up.sql`/`.down.sql` pairs
+//! read as golang-migrate unless a file opens with sqlx's `-- no-transaction` (see `sqlx`
+//! for why that default is the sound one). When nothing votes at the top, the
+//! subdirectories are searched so the error can name the set(s) found there.
+//!
+//! Each layout knows whether its tool wraps a migration in a transaction and honours the
+//! tool's opt-out markers.
 
 mod common;
 mod dbmate;

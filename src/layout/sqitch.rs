@@ -7,6 +7,9 @@
 //! is that script's stem, `<name>@<tag>`; ids then match the files and stay stable as the
 //! plan grows. The sort key is the change's position in the plan, since names do not sort.
 //!
+//! `sqitch.conf` settings that move the plan or the script directories (`plan_file`,
+//! `top_dir`, `deploy_dir`, ...) are not followed: the defaults are assumed.
+//!
 //! Transactions: sqitch runs a script as it is, and scripts hold their own `BEGIN`/`COMMIT`
 //! (its templates write them), so the mode is `TransactionMode::None`.
 
