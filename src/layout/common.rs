@@ -8,7 +8,7 @@ use std::ops::Range;
 
 /// Files directly in the snapshot's root (no `/` in their path).
 pub(super) fn root_files(snapshot: &Snapshot) -> impl Iterator<Item = &str> {
-    snapshot.paths().filter(|path| !path.contains('/'))
+    files_in(snapshot, "")
 }
 
 /// Files exactly one directory deep, as `(directory, file name)`.
