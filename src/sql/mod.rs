@@ -5,8 +5,15 @@
 //! Nothing is silently skipped: a statement is `Parsed`, `Recognized`, or `Unparsed` with the
 //! parser's message, and rules report the last kind as `unparsed-statement`.
 
+mod allow;
+mod lower;
+mod parse;
+mod recognize;
+mod split;
+mod volatility;
+
 use crate::dialect::Dialect;
-use crate::ir::Change;
+use crate::ir::{Change, QualifiedName};
 use std::ops::Range;
 
 /// How rollsafe understood a statement.
@@ -55,6 +62,71 @@ pub struct SqlFile {
 /// Splits, parses and lowers `text[range]` (the whole file's text is passed so every span is
 /// an offset into the file). Never fails: what cannot be parsed is kept as `Unparsed`.
 pub fn parse_sql(text: &str, range: Range<usize>, dialect: Dialect) -> SqlFile {
-    let _ = (text, range, dialect);
-    SqlFile::default()
+    let split = split::split(text, range, dialect);
+    let file_allows = split
+        .comments
+        .iter()
+        .filter_map(|c| allow::parse_comment(text, c.clone()))
+        .filter(|a| a.file_wide)
+        .collect();
+    let statements = split
+        .pieces
+        .into_iter()
+        .map(|piece| statement(text, piece, dialect))
+        .collect();
+    SqlFile {
+        statements,
+        file_allows,
+    }
+}
+
+fn statement(text: &str, piece: split::Piece, dialect: Dialect) -> Statement {
+    let allows = piece
+        .leading_comments
+        .iter()
+        .filter_map(|c| allow::parse_comment(text, c.clone()))
+        .filter(|a| !a.file_wide)
+        .collect();
+    let sql = &text[piece.span.clone()];
+    let (understanding, changes) = understand(sql, dialect).unwrap_or_else(|message| {
+        let message = parse::relocate(&message, text, piece.span.start);
+        (Understanding::Unparsed { message }, vec![])
+    });
+    Statement {
+        span: piece.span,
+        understanding,
+        changes,
+        allows,
+    }
+}
+
+/// Parses and lowers one statement, or recognises it when sqlparser cannot parse it. The
+/// error is the parser's message, positions relative to `sql`.
+fn understand(sql: &str, dialect: Dialect) -> Result<(Understanding, Vec<Change>), String> {
+    match parse::parse_one(sql, dialect) {
+        Ok(ast) => Ok((Understanding::Parsed, lower::lower(&ast, dialect))),
+        Err(message) => match recognize::recognize(sql, dialect) {
+            Some(changes) => Ok((Understanding::Recognized, changes)),
+            None => Err(message),
+        },
+    }
+}
+
+/// An identifier as the database stores it: unquoted names are lower-cased, quoted ones kept.
+pub(crate) fn fold(value: &str, quoted: bool) -> String {
+    if quoted {
+        value.to_string()
+    } else {
+        value.to_lowercase()
+    }
+}
+
+/// A dotted name's last two parts as schema and name; an unqualified name gets the dialect's
+/// default schema.
+pub(crate) fn qualify(mut parts: Vec<String>, dialect: Dialect) -> QualifiedName {
+    let name = parts.pop().unwrap_or_default();
+    let schema = parts
+        .pop()
+        .unwrap_or_else(|| dialect.default_schema().to_string());
+    QualifiedName::new(schema, name)
 }
