@@ -89,7 +89,7 @@ fn statement(text: &str, piece: split::Piece, dialect: Dialect) -> Statement {
         .collect();
     let sql = &text[piece.span.clone()];
     let (understanding, changes) = understand(sql, dialect).unwrap_or_else(|message| {
-        let message = parse::relocate(&message, text, piece.span.start);
+        let message = parse::relocate(&message, text, piece.span.clone());
         (Understanding::Unparsed { message }, vec![])
     });
     Statement {
@@ -129,4 +129,81 @@ pub(crate) fn qualify(mut parts: Vec<String>, dialect: Dialect) -> QualifiedName
         .pop()
         .unwrap_or_else(|| dialect.default_schema().to_string());
     QualifiedName::new(schema, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> SqlFile {
+        parse_sql(text, 0..text.len(), Dialect::Postgres)
+    }
+
+    #[test]
+    fn statements_are_parsed_recognised_or_unparsed() {
+        let text = "CREATE TABLE a (id int);\nDROP INDEX CONCURRENTLY a_idx;\nFROB a;\n";
+        let file = parse(text);
+        let kinds: Vec<_> = file.statements.iter().map(|s| &s.understanding).collect();
+        assert_eq!(kinds[0], &Understanding::Parsed);
+        assert_eq!(kinds[1], &Understanding::Recognized);
+        assert!(matches!(kinds[2], Understanding::Unparsed { .. }));
+        assert!(file.statements[2].changes.is_empty());
+        assert_eq!(
+            &text[file.statements[1].span.clone()],
+            "DROP INDEX CONCURRENTLY a_idx"
+        );
+    }
+
+    #[test]
+    fn unparsed_messages_point_into_the_file() {
+        let text = "-- migration\nCREATE TABLE a (id int);\n\nALTER TABLE a\n  FROBNICATE b;\n";
+        let file = parse(text);
+        let Understanding::Unparsed { message } = &file.statements[1].understanding else {
+            panic!("{:?}", file.statements[1]);
+        };
+        assert!(message.contains("at Line: 5, Column: 3"), "{message}");
+    }
+
+    #[test]
+    fn unparsed_position_within_a_range() {
+        let text = "-- +goose Up\nSELECT 1;\n-- +goose Down\nDROP TABLE;\n";
+        let down = text.find("-- +goose Down").unwrap();
+        let file = parse_sql(text, down..text.len(), Dialect::Postgres);
+        let Understanding::Unparsed { message } = &file.statements[0].understanding else {
+            panic!("{:?}", file.statements[0]);
+        };
+        assert!(message.contains("Line: 4, Column: 11"), "{message}");
+        assert!(!message.starts_with("sql parser error"), "{message}");
+    }
+
+    #[test]
+    fn allows_attach_to_the_next_statement() {
+        let text = "-- rollsafe:allow-file missing-down squashed\nSELECT 1;\n\
+                    -- rollsafe:allow drop-column retired in #481\n\
+                    /* rollsafe:allow drop-table */\nALTER TABLE a DROP COLUMN b;\nDROP TABLE c;";
+        let file = parse(text);
+        assert_eq!(file.file_allows.len(), 1);
+        assert_eq!(file.file_allows[0].rules, ["missing-down"]);
+        assert!(file.statements[0].allows.is_empty());
+        let allows = &file.statements[1].allows;
+        assert_eq!(allows.len(), 2);
+        assert_eq!(allows[0].reason.as_deref(), Some("retired in #481"));
+        assert_eq!(allows[1].rules, ["drop-table"]);
+        assert_eq!(allows[1].reason, None);
+        assert!(file.statements[2].allows.is_empty());
+    }
+
+    #[test]
+    fn names_fold_and_qualify() {
+        assert_eq!(fold("Users", false), "users");
+        assert_eq!(fold("Users", true), "Users");
+        assert_eq!(
+            qualify(vec!["db".into(), "s".into(), "t".into()], Dialect::Postgres),
+            QualifiedName::new("s", "t")
+        );
+        assert_eq!(
+            qualify(vec!["t".into()], Dialect::Postgres),
+            QualifiedName::new("public", "t")
+        );
+    }
 }

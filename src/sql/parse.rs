@@ -7,6 +7,7 @@ use sqlparser::ast::Statement as Ast;
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, Tokenizer};
+use std::ops::Range;
 use std::sync::OnceLock;
 
 /// Parses `sql`, which must hold exactly one statement (a trailing `;` is allowed). The error
@@ -55,13 +56,19 @@ fn clean(error: &ParserError) -> String {
         .to_string()
 }
 
-/// Rewrites the `at Line: L, Column: C` of a message about the statement starting at byte
-/// `offset` of `text` so that it gives the position in the file.
-pub fn relocate(message: &str, text: &str, offset: usize) -> String {
+/// Rewrites the `at Line: L, Column: C` of a message about the statement at `span` of `text`
+/// so that it gives the position in the file. A message without a position (sqlparser gives
+/// none for the end of input) gets the position where the statement ends.
+pub fn relocate(message: &str, text: &str, span: Range<usize>) -> String {
+    let offset = span.start;
     static LOCATION: OnceLock<Regex> = OnceLock::new();
     let location = LOCATION.get_or_init(|| {
         Regex::new(r"at Line: (\d+), Column: (\d+)").expect("the location pattern is valid")
     });
+    if !location.is_match(message) {
+        let (line, column) = line_column(text, span.end);
+        return format!("{message} at Line: {line}, Column: {column}");
+    }
     let (start_line, start_column) = line_column(text, offset);
     location
         .replace_all(message, |caps: &regex::Captures| {
@@ -121,12 +128,25 @@ mod tests {
         let text = "-- one\n-- two\n  ALTER TABLE x FROB;";
         let offset = text.find("ALTER").unwrap();
         assert_eq!(
-            relocate("found: FROB at Line: 1, Column: 15", text, offset),
+            relocate(
+                "found: FROB at Line: 1, Column: 15",
+                text,
+                offset..text.len()
+            ),
             "found: FROB at Line: 3, Column: 17"
         );
         assert_eq!(
-            relocate("found: x at Line: 2, Column: 4", text, offset),
+            relocate("found: x at Line: 2, Column: 4", text, offset..text.len()),
             "found: x at Line: 4, Column: 4"
+        );
+    }
+
+    #[test]
+    fn end_of_input_gets_the_statement_end() {
+        let text = "SELECT 1;\nDROP TABLE";
+        assert_eq!(
+            relocate("Expected: identifier, found: EOF", text, 10..text.len()),
+            "Expected: identifier, found: EOF at Line: 2, Column: 11"
         );
     }
 

@@ -38,6 +38,7 @@ fn rewritten(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
         .or_else(|| materialized_view_with_data(sql, dialect))
         .or_else(|| create_table_like(sql, dialect))
         .or_else(|| create_table_partitioned(sql, dialect))
+        .or_else(|| create_index_on_only(sql, dialect))
         .or_else(|| alter_table(sql, dialect))
 }
 
@@ -99,6 +100,21 @@ fn create_table_partitioned(sql: &str, dialect: Dialect) -> Option<Vec<Change>> 
     parse_and_lower(&sql[..found.start() + 1], dialect)
 }
 
+/// `CREATE INDEX ... ON ONLY parent`: the index on a partitioned table itself, not its
+/// partitions; for the schema it is an index on `parent`.
+fn create_index_on_only(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = regex(
+        &RE,
+        r"(?is)^CREATE\s+(?:UNIQUE\s+)?INDEX\s.*?\sON\s+(ONLY\s+)",
+    );
+    let only = re.captures(sql)?.get(1)?;
+    parse_and_lower(
+        &format!("{}{}", &sql[..only.start()], &sql[only.end()..]),
+        dialect,
+    )
+}
+
 /// An `ALTER TABLE` is lowered action by action, so one action sqlparser does not know (a
 /// `SET STATISTICS`, a MySQL `ENGINE=`) does not hide the others.
 fn alter_table(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
@@ -129,7 +145,7 @@ fn alter_table_action(
     let column_re = regex(
         &COLUMN,
         &format!(
-            r"(?is)^ALTER\s+(?:COLUMN\s+)?({NAME})\s+(SET\s+STATISTICS|SET\s+STORAGE|SET\s+COMPRESSION|SET\s*\(|RESET\s*\(|DROP\s+IDENTITY|SET\s+GENERATED|RESTART)\b?"
+            r"(?is)^ALTER\s+(?:COLUMN\s+)?({NAME})\s+(SET\s+STATISTICS|SET\s+STORAGE|SET\s+COMPRESSION|SET\s*\(|RESET\s*\(|DROP\s+IDENTITY|SET\s+GENERATED|ADD\s+GENERATED|RESTART)"
         ),
     );
     if let Some(caps) = column_re.captures(action) {
@@ -145,7 +161,7 @@ fn alter_table_action(
                 table: table.clone(),
                 column,
             },
-            "SET GENERATED" | "RESTART" => Change::Opaque {
+            "SET GENERATED" | "ADD GENERATED" | "RESTART" => Change::Opaque {
                 what: format!("ALTER COLUMN {what}"),
             },
             _ => Change::NoOp {

@@ -124,7 +124,12 @@ pub fn is_volatile(sql: &str) -> bool {
 pub fn side_effect_call(sql: &str) -> Option<String> {
     called_functions(sql)
         .into_iter()
-        .find(|f| !PURE.contains(&unqualified(f)))
+        .find(|f| !is_pure(unqualified(f)))
+}
+
+/// Privilege and catalog lookups (`has_table_privilege`, `pg_get_indexdef`) only read.
+fn is_pure(function: &str) -> bool {
+    PURE.contains(&function) || function.starts_with("has_") || function.starts_with("pg_get_")
 }
 
 fn unqualified(name: &str) -> &str {
