@@ -115,7 +115,8 @@ impl Lowerer {
                 if_not_exists: true,
                 as_select: true,
             }],
-            Ast::Call(_) | Ast::Execute { .. } => opaque("CALL"),
+            Ast::Call(_) => opaque("CALL"),
+            Ast::Execute { .. } => opaque("EXECUTE"),
             Ast::Copy { .. } => opaque("COPY"),
             other => self.unmodelled(other),
         }

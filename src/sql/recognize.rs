@@ -7,7 +7,7 @@
 
 use super::{fold, lower, parse, qualify};
 use crate::dialect::Dialect;
-use crate::ir::{Change, ConstraintDef, ConstraintKind, MaintenanceKind, QualifiedName};
+use crate::ir::{Change, ConstraintDef, ConstraintKind, MaintenanceKind, OnlineDdl, QualifiedName};
 use regex::Regex;
 use sqlparser::tokenizer::Token;
 use std::sync::OnceLock;
@@ -39,6 +39,7 @@ fn rewritten(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
         .or_else(|| create_table_like(sql, dialect))
         .or_else(|| create_table_partitioned(sql, dialect))
         .or_else(|| create_index_on_only(sql, dialect))
+        .or_else(|| mysql_index_online_ddl(sql, dialect))
         .or_else(|| alter_table(sql, dialect))
 }
 
@@ -115,6 +116,40 @@ fn create_index_on_only(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
     )
 }
 
+/// MySQL `CREATE INDEX ... LOCK = NONE` and `DROP INDEX i ON t ALGORITHM = INPLACE`: the
+/// statement plus its online-DDL clauses.
+fn mysql_index_online_ddl(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
+    static CLAUSES: OnceLock<Regex> = OnceLock::new();
+    static CLAUSE: OnceLock<Regex> = OnceLock::new();
+    static DROP_ON: OnceLock<Regex> = OnceLock::new();
+    let clauses = regex(&CLAUSES, r"(?is)(?:\s+(?:ALGORITHM|LOCK)\s*=?\s*\w+)+\s*$");
+    if !starts_with_words(sql, &["CREATE"]) && !starts_with_words(sql, &["DROP", "INDEX"]) {
+        return None;
+    }
+    let found = clauses.find(sql)?;
+    let mut changes = parse_and_lower(&sql[..found.start()], dialect)?;
+    let mut options = OnlineDdl::default();
+    for caps in regex(&CLAUSE, r"(?i)(ALGORITHM|LOCK)\s*=?\s*(\w+)").captures_iter(found.as_str()) {
+        let value = Some(caps[2].to_uppercase());
+        if caps[1].eq_ignore_ascii_case("ALGORITHM") {
+            options.algorithm = value;
+        } else {
+            options.lock = value;
+        }
+    }
+    let drop_on = format!(r"(?is)^DROP\s+INDEX\s+{NAME}\s+ON\s+({NAME})");
+    let table = match changes.first() {
+        Some(Change::CreateIndex(index)) => Some(index.table.clone()),
+        _ => regex(&DROP_ON, &drop_on)
+            .captures(sql)
+            .map(|caps| name_from_text(&caps[1], dialect)),
+    };
+    if let Some(table) = table {
+        changes.push(Change::OnlineDdl { table, options });
+    }
+    Some(changes)
+}
+
 /// An `ALTER TABLE` is lowered action by action, so one action sqlparser does not know (a
 /// `SET STATISTICS`, a MySQL `ENGINE=`) does not hide the others.
 fn alter_table(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
@@ -141,6 +176,8 @@ fn alter_table_action(
 ) -> Option<Vec<Change>> {
     static COLUMN: OnceLock<Regex> = OnceLock::new();
     static SET_SCHEMA: OnceLock<Regex> = OnceLock::new();
+    static DROP_KEY: OnceLock<Regex> = OnceLock::new();
+    static RENAME: OnceLock<Regex> = OnceLock::new();
     static EXCLUDE: OnceLock<Regex> = OnceLock::new();
     let column_re = regex(
         &COLUMN,
@@ -168,6 +205,38 @@ fn alter_table_action(
                 what: format!("ALTER COLUMN {}", what.trim_end_matches('(').trim()),
             },
         }]);
+    }
+    if let Some(caps) = regex(&DROP_KEY, &format!(r"(?is)^DROP\s+KEY\s+({NAME})$")).captures(action)
+    {
+        return Some(vec![Change::DropIndex {
+            names: vec![QualifiedName::new(
+                table.schema.clone(),
+                name_from_text(&caps[1], dialect).name,
+            )],
+            concurrently: false,
+            if_exists: false,
+        }]);
+    }
+    if let Some(caps) = regex(
+        &RENAME,
+        &format!(r"(?is)^RENAME\s+(?:(TO|AS)\s+)?({NAME})$"),
+    )
+    .captures(action)
+    {
+        // MySQL's `RENAME new_name`; `RENAME COLUMN ...` and friends are the parser's.
+        let keyword = caps[2].to_ascii_uppercase();
+        if caps.get(1).is_some()
+            || !matches!(keyword.as_str(), "COLUMN" | "CONSTRAINT" | "INDEX" | "KEY")
+        {
+            let mut to = name_from_text(&caps[2], dialect);
+            if !caps[2].contains('.') {
+                to.schema = table.schema.clone();
+            }
+            return Some(vec![Change::RenameTable {
+                from: table.clone(),
+                to,
+            }]);
+        }
     }
     if let Some(caps) = regex(&SET_SCHEMA, r"(?is)^SET\s+SCHEMA\s+(\S+)$").captures(action) {
         let schema = name_from_text(&caps[1], dialect).name;
@@ -471,6 +540,8 @@ fn by_keywords(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
         "PRAGMA" => noop("PRAGMA"),
         "SET" | "RESET" => noop(&first),
         "SELECT" | "PERFORM" | "CALL" | "EXECUTE" => opaque(&first),
+        "PREPARE" => opaque("PREPARE (dynamic SQL)"),
+        "DEALLOCATE" => noop("DEALLOCATE"),
         "LOCK" => noop("LOCK TABLE"),
         "NOTIFY" | "LISTEN" | "CHECKPOINT" | "DISCARD" | "LOAD" => noop(&first),
         _ => return None,
@@ -810,6 +881,57 @@ mod tests {
                 to: QualifiedName::new("s", "mv2"),
             }])
         );
+    }
+
+    #[test]
+    fn mysql_forms() {
+        let t = QualifiedName::new("", "t");
+        assert_eq!(
+            recognize("ALTER TABLE t RENAME t2", Dialect::Mysql),
+            Some(vec![Change::RenameTable {
+                from: t.clone(),
+                to: QualifiedName::new("", "t2"),
+            }])
+        );
+        assert_eq!(
+            recognize(
+                "ALTER TABLE `t` DROP KEY `k`, DROP FOREIGN KEY `fk`",
+                Dialect::Mysql
+            ),
+            Some(vec![
+                Change::DropIndex {
+                    names: vec![QualifiedName::new("", "k")],
+                    concurrently: false,
+                    if_exists: false,
+                },
+                Change::DropConstraint {
+                    table: t.clone(),
+                    name: "fk".into(),
+                    if_exists: false,
+                },
+            ])
+        );
+        let changes = recognize(
+            "DROP INDEX i ON t ALGORITHM = INPLACE LOCK = NONE",
+            Dialect::Mysql,
+        )
+        .unwrap();
+        assert_eq!(
+            changes.last(),
+            Some(&Change::OnlineDdl {
+                table: t,
+                options: OnlineDdl {
+                    algorithm: Some("INPLACE".into()),
+                    lock: Some("NONE".into()),
+                },
+            })
+        );
+        assert!(matches!(changes[0], Change::DropIndex { .. }));
+        let created = recognize("CREATE INDEX i ON t (a) LOCK=NONE", Dialect::Mysql).unwrap();
+        assert!(matches!(
+            created.as_slice(),
+            [Change::CreateIndex(_), Change::OnlineDdl { .. }]
+        ));
     }
 
     #[test]
