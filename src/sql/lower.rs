@@ -34,11 +34,6 @@ fn opaque(what: impl Into<String>) -> Vec<Change> {
     vec![Change::Opaque { what: what.into() }]
 }
 
-/// An identifier as the database stores it: unquoted names fold to lower case.
-fn ident(id: &Ident) -> String {
-    super::fold(&id.value, id.quote_style.is_some())
-}
-
 impl Lowerer {
     fn statement(&self, statement: &Ast) -> Vec<Change> {
         match statement {
@@ -180,12 +175,17 @@ impl Lowerer {
         noop(what)
     }
 
+    /// An identifier as the database matches it (see `fold`).
+    fn ident(&self, id: &Ident) -> String {
+        super::fold(&id.value, id.quote_style.is_some(), self.dialect)
+    }
+
     fn name(&self, name: &ObjectName) -> QualifiedName {
         let parts = name
             .0
             .iter()
             .map(|part| match part {
-                ObjectNamePart::Identifier(id) => ident(id),
+                ObjectNamePart::Identifier(id) => self.ident(id),
                 ObjectNamePart::Function(f) => f.name.value.to_lowercase(),
             })
             .collect();
@@ -194,7 +194,7 @@ impl Lowerer {
 
     /// A name in the schema of `table` (an index or constraint named by an `ALTER TABLE`).
     fn sibling(&self, table: &QualifiedName, id: &Ident) -> QualifiedName {
-        QualifiedName::new(table.schema.clone(), ident(id))
+        QualifiedName::new(table.schema.clone(), self.ident(id))
     }
 
     // ---- CREATE TABLE -------------------------------------------------------------------
@@ -242,13 +242,24 @@ impl Lowerer {
         changes
     }
 
+    /// The default Postgres gives a serial column; the sequence lives in the table's schema,
+    /// which `regclass` prints only when it is not the default one.
+    fn serial_default(&self, table: &QualifiedName, column: &str) -> String {
+        let sequence = format!("{}_{}_seq", table.name, column);
+        if table.schema == self.dialect.default_schema() || table.schema.is_empty() {
+            format!("nextval('{sequence}'::regclass)")
+        } else {
+            format!("nextval('{}.{sequence}'::regclass)", table.schema)
+        }
+    }
+
     /// A column definition and the constraints written inline on it.
     fn column(
         &self,
         table: &QualifiedName,
         column: &ast::ColumnDef,
     ) -> (ColumnDef, Vec<ConstraintDef>) {
-        let name = ident(&column.name);
+        let name = self.ident(&column.name);
         let raw_type = column.data_type.to_string();
         let mut def = ColumnDef {
             name: name.clone(),
@@ -262,13 +273,13 @@ impl Lowerer {
             def.nullable = false;
             def.generated = Generated::Serial;
             def.default = Some(DefaultExpr {
-                sql: format!("nextval('{}_{}_seq'::regclass)", table.name, name),
+                sql: self.serial_default(table, &name),
                 volatile: true,
             });
         }
         let mut constraints = Vec::new();
         for option in &column.options {
-            let constraint_name = option.name.as_ref().map(ident);
+            let constraint_name = option.name.as_ref().map(|i| self.ident(i));
             self.column_option(&mut def, &option.option, constraint_name, &mut constraints);
         }
         (def, constraints)
@@ -284,7 +295,9 @@ impl Lowerer {
         let column = vec![def.name.clone()];
         let mut lift = |name: Option<&Ident>, kind: ConstraintKind| {
             constraints.push(ConstraintDef {
-                name: name.map(ident).or_else(|| constraint_name.clone()),
+                name: name
+                    .map(|i| self.ident(i))
+                    .or_else(|| constraint_name.clone()),
                 kind,
                 columns: column.clone(),
                 not_valid: false,
@@ -304,7 +317,7 @@ impl Lowerer {
                 fk.name.as_ref(),
                 ConstraintKind::ForeignKey {
                     references: self.name(&fk.foreign_table),
-                    ref_columns: fk.referred_columns.iter().map(ident).collect(),
+                    ref_columns: fk.referred_columns.iter().map(|i| self.ident(i)).collect(),
                 },
             ),
             ColumnOption::Check(check) => lift(
@@ -336,41 +349,43 @@ impl Lowerer {
 
     fn table_constraint(&self, table: &QualifiedName, constraint: &TableConstraint) -> Lifted {
         let def = |name: &Option<Ident>, kind, columns| ConstraintDef {
-            name: name.as_ref().map(ident),
+            name: name.as_ref().map(|i| self.ident(i)),
             kind,
             columns,
             not_valid: false,
             using_index: None,
         };
         let using = |c: &ast::ConstraintUsingIndex, kind| ConstraintDef {
-            using_index: Some(ident(&c.index_name)),
+            using_index: Some(self.ident(&c.index_name)),
             ..def(&c.name, kind, vec![])
         };
         let index = |name: Option<&Ident>, columns: &[IndexColumn], unique| IndexDef {
-            name: name.map(ident),
+            name: name.map(|i| self.ident(i)),
             table: table.clone(),
-            columns: index_columns(columns),
+            columns: self.index_columns(columns),
             unique,
             concurrently: false,
             if_not_exists: false,
             partial: false,
         };
         Lifted::Constraint(match constraint {
-            TableConstraint::Unique(u) => {
-                def(&u.name, ConstraintKind::Unique, index_columns(&u.columns))
-            }
+            TableConstraint::Unique(u) => def(
+                &u.name,
+                ConstraintKind::Unique,
+                self.index_columns(&u.columns),
+            ),
             TableConstraint::PrimaryKey(pk) => def(
                 &pk.name,
                 ConstraintKind::PrimaryKey,
-                index_columns(&pk.columns),
+                self.index_columns(&pk.columns),
             ),
             TableConstraint::ForeignKey(fk) => def(
                 &fk.name,
                 ConstraintKind::ForeignKey {
                     references: self.name(&fk.foreign_table),
-                    ref_columns: fk.referred_columns.iter().map(ident).collect(),
+                    ref_columns: fk.referred_columns.iter().map(|i| self.ident(i)).collect(),
                 },
-                fk.columns.iter().map(ident).collect(),
+                fk.columns.iter().map(|i| self.ident(i)).collect(),
             ),
             TableConstraint::Check(check) => def(
                 &check.name,
@@ -463,7 +478,7 @@ impl Lowerer {
                 .iter()
                 .map(|column| Change::DropColumn {
                     table: table.clone(),
-                    column: ident(column),
+                    column: self.ident(column),
                     if_exists: *if_exists,
                 })
                 .collect(),
@@ -471,12 +486,12 @@ impl Lowerer {
                 if_exists, name, ..
             } => vec![Change::DropConstraint {
                 table,
-                name: ident(name),
+                name: self.ident(name),
                 if_exists: *if_exists,
             }],
             Op::DropForeignKey { name, .. } => vec![Change::DropConstraint {
                 table,
-                name: ident(name),
+                name: self.ident(name),
                 if_exists: false,
             }],
             Op::DropPrimaryKey { .. } => {
@@ -500,8 +515,8 @@ impl Lowerer {
                 new_column_name,
             } => vec![Change::RenameColumn {
                 table,
-                from: ident(old_column_name),
-                to: ident(new_column_name),
+                from: self.ident(old_column_name),
+                to: self.ident(new_column_name),
             }],
             Op::RenameTable { table_name } => {
                 let new_name = match table_name {
@@ -516,8 +531,8 @@ impl Lowerer {
             }
             Op::RenameConstraint { old_name, new_name } => vec![Change::RenameConstraint {
                 table,
-                from: ident(old_name),
-                to: ident(new_name),
+                from: self.ident(old_name),
+                to: self.ident(new_name),
             }],
             Op::ChangeColumn {
                 old_name,
@@ -532,10 +547,12 @@ impl Lowerer {
                 options,
                 ..
             } => self.redefine_column(&table, col_name, col_name, data_type, options),
-            Op::AlterColumn { column_name, op } => self.alter_column(table, ident(column_name), op),
+            Op::AlterColumn { column_name, op } => {
+                self.alter_column(table, self.ident(column_name), op)
+            }
             Op::ValidateConstraint { name } => vec![Change::ValidateConstraint {
                 table,
-                name: ident(name),
+                name: self.ident(name),
             }],
             Op::OwnerTo { .. } => noop("ALTER TABLE OWNER TO"),
             Op::EnableRowLevelSecurity
@@ -603,7 +620,7 @@ impl Lowerer {
         data_type: &ast::DataType,
         options: &[ColumnOption],
     ) -> Vec<Change> {
-        let (from, to) = (ident(old_name), ident(new_name));
+        let (from, to) = (self.ident(old_name), self.ident(new_name));
         let mut changes = Vec::new();
         if from != to {
             changes.push(Change::RenameColumn {
@@ -653,7 +670,7 @@ impl Lowerer {
         IndexDef {
             name: index.name.as_ref().map(|n| self.name(n).name),
             table,
-            columns: index_columns(&index.columns),
+            columns: self.index_columns(&index.columns),
             unique: index.unique,
             concurrently: index.concurrently,
             if_not_exists: index.if_not_exists,
@@ -789,7 +806,11 @@ impl Lowerer {
                 ast::AssignmentTarget::ColumnName(c) => vec![c],
                 ast::AssignmentTarget::Tuple(cs) => cs.iter().collect(),
             })
-            .filter_map(|c| c.0.last().and_then(ObjectNamePart::as_ident).map(ident))
+            .filter_map(|c| {
+                c.0.last()
+                    .and_then(ObjectNamePart::as_ident)
+                    .map(|i| self.ident(i))
+            })
             .collect();
         let filtered = update.selection.is_some() || update.limit.is_some();
         vec![self.backfill(name, BackfillKind::Update, columns, filtered)]
@@ -882,25 +903,29 @@ impl Lowerer {
     }
 }
 
+impl Lowerer {
+    fn index_columns(&self, columns: &[IndexColumn]) -> Vec<String> {
+        columns
+            .iter()
+            .map(|c| self.expr_column(&c.column.expr))
+            .collect()
+    }
+
+    /// A plain column reference folds like any identifier; an expression keeps its SQL text.
+    fn expr_column(&self, expr: &Expr) -> String {
+        match expr {
+            Expr::Identifier(id) => self.ident(id),
+            Expr::CompoundIdentifier(parts) => {
+                parts.last().map(|i| self.ident(i)).unwrap_or_default()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 enum Lifted {
     Constraint(ConstraintDef),
     Index(IndexDef),
-}
-
-fn index_columns(columns: &[IndexColumn]) -> Vec<String> {
-    columns
-        .iter()
-        .map(|c| expr_column(&c.column.expr))
-        .collect()
-}
-
-/// A plain column reference folds like any identifier; an expression keeps its SQL text.
-fn expr_column(expr: &Expr) -> String {
-    match expr {
-        Expr::Identifier(id) => ident(id),
-        Expr::CompoundIdentifier(parts) => parts.last().map(ident).unwrap_or_default(),
-        other => other.to_string(),
-    }
 }
 
 fn default_expr(expr: &Expr) -> DefaultExpr {
@@ -1513,6 +1538,30 @@ mod tests {
                 partial: false,
             })]
         );
+    }
+
+    #[test]
+    fn serial_in_another_schema() {
+        let Change::CreateTable { columns, .. } = &pg("CREATE TABLE app.t (id serial)")[0] else {
+            panic!()
+        };
+        assert_eq!(
+            columns[0].default.as_ref().map(|d| d.sql.as_str()),
+            Some("nextval('app.t_id_seq'::regclass)")
+        );
+    }
+
+    #[test]
+    fn mysql_and_sqlite_names_ignore_case() {
+        assert!(matches!(
+            &lower_sql("ALTER TABLE `Users` DROP COLUMN `Email`", Dialect::Mysql)[0],
+            Change::DropColumn { table, column, .. }
+                if *table == QualifiedName::new("", "users") && column == "email"
+        ));
+        assert!(matches!(
+            &lower_sql("DROP TABLE \"Users\"", Dialect::Sqlite)[0],
+            Change::DropTable { tables, .. } if tables[0] == QualifiedName::new("main", "users")
+        ));
     }
 
     #[test]

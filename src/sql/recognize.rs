@@ -329,8 +329,8 @@ fn name_from_text(text: &str, dialect: Dialect) -> QualifiedName {
     let parts = split_name(text)
         .into_iter()
         .map(|part| match unquote(part) {
-            Some(quoted) => quoted,
-            None => fold(part, false),
+            Some(quoted) => fold(&quoted, true, dialect),
+            None => fold(part, false, dialect),
         })
         .collect();
     qualify(parts, dialect)
@@ -449,7 +449,7 @@ impl Words {
         let mut parts = Vec::new();
         loop {
             let word = self.peek_word()?;
-            parts.push(fold(&word.value, word.quote_style.is_some()));
+            parts.push(fold(&word.value, word.quote_style.is_some(), self.dialect));
             self.pos += 1;
             if self.tokens.get(self.pos) != Some(&Token::Period) {
                 return Some(qualify(parts, self.dialect));
