@@ -8,6 +8,7 @@
 pub mod check;
 pub mod config;
 pub mod dialect;
+pub mod git;
 pub mod history;
 pub mod ir;
 pub mod layout;
