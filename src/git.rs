@@ -194,6 +194,7 @@ impl GitRepo {
     /// keyed relative to `dir`. A `dir` that does not exist at that commit gives an empty
     /// snapshot: the migrations directory may be newer than the base revision.
     pub fn snapshot_at(&self, commit: Oid, dir: &str) -> Result<GitSnapshot> {
+        let dir = dir.trim_matches('/');
         let tree = self.tree_of(commit)?;
         let Some(tree) = self.subtree(&tree, dir, commit)? else {
             return Ok(GitSnapshot::default());
@@ -236,6 +237,7 @@ impl GitRepo {
     /// unchanged is read from the index, so line-ending conversion (`core.autocrlf`) does
     /// not make every migration look edited.
     pub fn worktree_snapshot(&self, dir: &str) -> Result<GitSnapshot> {
+        let dir = dir.trim_matches('/');
         let mut options = StatusOptions::new();
         options
             .include_untracked(true)
