@@ -86,6 +86,15 @@ impl GitRepo {
         let repo = match Repository::discover(&checked) {
             Ok(repo) => repo,
             Err(err) if err.code() == ErrorCode::NotFound => return Ok(None),
+            Err(err) if err.code() == ErrorCode::Owner => {
+                // Common in CI containers, where the checkout belongs to another user.
+                bail!(
+                    "{}: the git repository belongs to another user, so git refuses to read it \
+                     ({}); if you trust it, run `git config --global --add safe.directory <repo>`",
+                    path.display(),
+                    err.message()
+                )
+            }
             Err(err) => {
                 return Err(err)
                     .with_context(|| format!("{}: cannot open the git repository", path.display()))

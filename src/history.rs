@@ -12,7 +12,7 @@
 use crate::layout::{Migration, MigrationKind};
 use crate::rules::{DeployMigration, MigrationStatus};
 use crate::source::Snapshot;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 
 /// A migration present at base whose content differs at head.
@@ -69,78 +69,119 @@ impl HistoryDiff {
 /// Compares base and head. Returns the diff and each head migration's status, in the order
 /// of `head.migrations` (`New`, `Edited` or `Unchanged`; a rename target is `New`).
 pub fn compare(base: Revision<'_>, head: Revision<'_>) -> (HistoryDiff, Vec<MigrationStatus>) {
-    let mut diff = HistoryDiff {
-        newest_at_base: newest(base.migrations),
-        ..HistoryDiff::single_snapshot(head.migrations)
-    };
-    let mut statuses = vec![MigrationStatus::New; head.migrations.len()];
-    let mut matched = vec![false; head.migrations.len()];
-    let mut unmatched_base = Vec::new();
-
-    for old in base.migrations.iter().map(|m| &m.migration) {
-        let same_key = |new: &Migration| new.id == old.id && same_path(new, old);
-        match find_unmatched(head, &matched, same_key) {
-            Some(index) => {
-                matched[index] = true;
-                let new = &head.migrations[index].migration;
-                statuses[index] = match edit_of(old, base.files, new, head.files) {
-                    Some(edited) => {
-                        diff.edited.push(edited);
-                        MigrationStatus::Edited
-                    }
-                    None => MigrationStatus::Unchanged,
-                };
-            }
-            None => unmatched_base.push(old),
-        }
-    }
-
-    let mut gone = Vec::new();
-    for old in unmatched_base {
-        let content = fingerprint(old, base.files);
-        let identical =
-            |new: &Migration| !content.is_empty() && fingerprint(new, head.files) == content;
-        match find_unmatched(head, &matched, identical) {
-            Some(index) => {
-                matched[index] = true;
-                diff.renamed
-                    .push((old.clone(), head.migrations[index].migration.clone()));
-            }
-            None => gone.push(old),
-        }
-    }
-
-    for old in gone {
-        match find_unmatched(head, &matched, |new| new.id == old.id) {
-            Some(index) => {
-                matched[index] = true;
-                let new = &head.migrations[index].migration;
-                let mut edited = edit_of(old, base.files, new, head.files)
-                    .unwrap_or_else(|| unchanged_content(old, new));
-                edited.summary = format!("moved from {}; {}", old.display_path(), edited.summary);
-                diff.edited.push(edited);
-                statuses[index] = MigrationStatus::Edited;
-            }
-            None => diff.deleted.push(old.clone()),
-        }
-    }
-    (diff, statuses)
+    let mut matching = Matching::new(base, head);
+    let unmatched = matching.same_id_and_path();
+    let gone = matching.renames(unmatched);
+    matching.moved_or_deleted(gone);
+    (matching.diff, matching.statuses)
 }
 
-fn find_unmatched(
-    head: Revision<'_>,
-    matched: &[bool],
-    wanted: impl Fn(&Migration) -> bool,
-) -> Option<usize> {
-    head.migrations
-        .iter()
-        .enumerate()
-        .find(|(index, m)| !matched[*index] && wanted(&m.migration))
-        .map(|(index, _)| index)
+/// The state of the matching passes (see the module comment).
+struct Matching<'a> {
+    base: Revision<'a>,
+    head: Revision<'a>,
+    /// Head migrations already paired with a base one.
+    matched: Vec<bool>,
+    statuses: Vec<MigrationStatus>,
+    diff: HistoryDiff,
 }
 
-fn same_path(a: &Migration, b: &Migration) -> bool {
-    a.display_path() == b.display_path()
+impl<'a> Matching<'a> {
+    fn new(base: Revision<'a>, head: Revision<'a>) -> Self {
+        Matching {
+            base,
+            head,
+            matched: vec![false; head.migrations.len()],
+            statuses: vec![MigrationStatus::New; head.migrations.len()],
+            diff: HistoryDiff {
+                newest_at_base: newest(base.migrations),
+                ..HistoryDiff::single_snapshot(head.migrations)
+            },
+        }
+    }
+
+    /// Pass 1: unchanged or edited in place. Returns the base migrations left over.
+    fn same_id_and_path(&mut self) -> Vec<&'a Migration> {
+        // A plain lookup: long histories have thousands of migrations.
+        let by_key: HashMap<(&str, &str), usize> = (self.head.migrations.iter().enumerate())
+            .map(|(index, m)| (key(&m.migration), index))
+            .collect();
+        let mut unmatched = Vec::new();
+        for old in self.base.migrations.iter().map(|m| &m.migration) {
+            match by_key.get(&key(old)) {
+                Some(&index) if !self.matched[index] => {
+                    let edit = edit_of(
+                        old,
+                        self.base.files,
+                        self.head_migration(index),
+                        self.head.files,
+                    );
+                    self.pair(index, edit);
+                }
+                _ => unmatched.push(old),
+            }
+        }
+        unmatched
+    }
+
+    /// Pass 2: byte-identical content elsewhere. Returns the base migrations left over.
+    fn renames(&mut self, unmatched: Vec<&'a Migration>) -> Vec<&'a Migration> {
+        let mut gone = Vec::new();
+        for old in unmatched {
+            let content = fingerprint(old, self.base.files);
+            let head_files = self.head.files;
+            let identical =
+                |new: &Migration| !content.is_empty() && fingerprint(new, head_files) == content;
+            match self.find_unmatched(identical) {
+                Some(index) => {
+                    self.matched[index] = true;
+                    let new = self.head_migration(index).clone();
+                    self.diff.renamed.push((old.clone(), new));
+                }
+                None => gone.push(old),
+            }
+        }
+        gone
+    }
+
+    /// Pass 3: the same id under another path is an edit; anything else is deleted.
+    fn moved_or_deleted(&mut self, gone: Vec<&'a Migration>) {
+        for old in gone {
+            let Some(index) = self.find_unmatched(|new| new.id == old.id) else {
+                self.diff.deleted.push(old.clone());
+                continue;
+            };
+            let new = self.head_migration(index);
+            let mut edit = edit_of(old, self.base.files, new, self.head.files)
+                .unwrap_or_else(|| unchanged_content(old, new));
+            edit.summary = format!("moved from {}; {}", old.display_path(), edit.summary);
+            self.pair(index, Some(edit));
+        }
+    }
+
+    fn head_migration(&self, index: usize) -> &'a Migration {
+        &self.head.migrations[index].migration
+    }
+
+    fn pair(&mut self, index: usize, edit: Option<Edited>) {
+        self.matched[index] = true;
+        self.statuses[index] = match edit {
+            Some(edit) => {
+                self.diff.edited.push(edit);
+                MigrationStatus::Edited
+            }
+            None => MigrationStatus::Unchanged,
+        };
+    }
+
+    fn find_unmatched(&self, wanted: impl Fn(&Migration) -> bool) -> Option<usize> {
+        (0..self.head.migrations.len())
+            .find(|&index| !self.matched[index] && wanted(self.head_migration(index)))
+    }
+}
+
+fn key(migration: &Migration) -> (&str, &str) {
+    (&migration.id, migration.display_path())
 }
 
 /// The base migration with the greatest version (versioned and baseline ones: repeatables
