@@ -31,6 +31,15 @@ pub struct GitRepo {
     checked_dir: String,
 }
 
+impl std::fmt::Debug for GitRepo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitRepo")
+            .field("root", &self.root)
+            .field("checked_dir", &self.checked_dir)
+            .finish()
+    }
+}
+
 /// A revision as the user wrote it and the commit it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedRev {
@@ -125,6 +134,21 @@ impl GitRepo {
     /// The directory given to `discover`, relative to the root with `/` (`""` for the root).
     pub fn checked_dir(&self) -> &str {
         &self.checked_dir
+    }
+
+    /// `path` (an existing file or directory) relative to the root, with `/`: the form
+    /// `snapshot_at`, `worktree_snapshot` and `file_at` take. An error outside the working
+    /// tree.
+    pub fn repo_path(&self, path: &Path) -> Result<String> {
+        let full = canonical(path)?;
+        if !full.starts_with(&self.root) {
+            bail!(
+                "{}: outside the git working tree {}",
+                path.display(),
+                self.root.display()
+            );
+        }
+        Ok(relative_path(&self.root, &full))
     }
 
     /// False in a repository without any commit yet (an unborn `HEAD`).

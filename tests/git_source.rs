@@ -285,6 +285,14 @@ fn discover_gives_the_checked_dir_relative_to_the_root() {
         .unwrap();
     assert_eq!(git.checked_dir(), "services/api/db");
     assert_eq!(git.root(), t.path().canonicalize().unwrap());
+    assert_eq!(
+        git.repo_path(&t.path().join("services/api")).unwrap(),
+        "services/api"
+    );
+    assert_eq!(git.repo_path(t.path()).unwrap(), "");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let err = git.repo_path(elsewhere.path()).unwrap_err().to_string();
+    assert!(err.contains("outside the git working tree"), "{err}");
 }
 
 #[test]
@@ -325,8 +333,7 @@ fn outside_a_repository_there_is_no_repo_and_a_bare_one_is_refused() {
     let bare = tempfile::tempdir().unwrap();
     Repository::init_bare(bare.path()).unwrap();
     let err = GitRepo::discover(bare.path())
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(err.contains("bare git repository"), "{err}");
 }
