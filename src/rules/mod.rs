@@ -6,6 +6,7 @@
 //! `rules/<id>.toml` at the top of the repository and is embedded here.
 
 mod context;
+mod history;
 mod metadata;
 
 pub use context::{ChangeRef, Context, DeployMigration, MigrationStatus, StatementRef};
@@ -98,7 +99,13 @@ macro_rules! rule_registry {
     };
 }
 
-rule_registry! {}
+rule_registry! {
+    "edited-migration" => history::EditedMigration,
+    "deleted-migration" => history::DeletedMigration,
+    "renamed-migration" => history::RenamedMigration,
+    "out-of-order-migration" => history::OutOfOrderMigration,
+    "duplicate-version" => history::DuplicateVersion,
+}
 
 /// The metadata of every rule, parsed once.
 pub fn all_meta() -> &'static [RuleMeta] {
