@@ -8,12 +8,12 @@
 use crate::config::{Config, Retire, Settings};
 use crate::dialect::Dialect;
 use crate::ir::Change;
-use crate::layout::{self, LayoutChoice, LayoutKind, LayoutOptions, Migration, TransactionMode};
+use crate::layout::{self, LayoutChoice, LayoutKind, LayoutOptions, TransactionMode};
 use crate::rules::{self, Context, DeployMigration, Finding, MigrationStatus, Severity};
 use crate::schema::Catalog;
 use crate::source::Snapshot;
 use crate::sql::{self, Allow, SqlFile, Statement};
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use std::collections::BTreeMap;
 
 /// The migrations of one snapshot, parsed.
@@ -263,68 +263,6 @@ impl Verdict {
     }
 }
 
-/// Runs one rule example (`rules/<id>.toml`): `setup` is an earlier migration that builds
-/// the schema N-1 runs on, `sql` the deploy. Returns the findings on the deploy, resolved.
-pub fn run_example(
-    setup: &str,
-    sql: &str,
-    config_toml: &str,
-    transaction: bool,
-) -> Result<Vec<Resolved>> {
-    let config = Config::parse(config_toml, std::path::Path::new("rollsafe.toml"))
-        .context("example config")?;
-    let dialect = config.dialect().unwrap_or_default();
-    let mode = if transaction {
-        TransactionMode::Wrapped
-    } else {
-        TransactionMode::None
-    };
-    let mut snapshot = Snapshot::new();
-    snapshot.insert("001_setup.sql", setup);
-    snapshot.insert("002_deploy.sql", sql);
-    let mut sources = BTreeMap::new();
-    let mut migrations = Vec::new();
-    for (id, path, text) in [
-        ("001", "001_setup.sql", setup),
-        ("002", "002_deploy.sql", sql),
-    ] {
-        let part = layout::SqlPart {
-            path: path.to_string(),
-            range: 0..text.len(),
-        };
-        migrations.push(DeployMigration {
-            migration: Migration {
-                id: id.to_string(),
-                version: layout::Version::parse(id),
-                name: path.trim_end_matches(".sql").to_string(),
-                kind: layout::MigrationKind::Versioned,
-                up: Some(part),
-                down: None,
-                paths: vec![path.to_string()],
-                transaction: mode,
-            },
-            up: sql::parse_sql(text, 0..text.len(), dialect),
-            down: None,
-            status: MigrationStatus::Unchanged,
-        });
-        sources.insert(path.to_string(), text.to_string());
-    }
-    let project = Project {
-        dialect,
-        layout: LayoutKind::Plain,
-        migrations,
-        ignored: Vec::new(),
-        sources,
-    };
-    let raw = audit_history(&project, &config.settings(), &config.retire);
-    let outcome = resolve(raw, &project, &config);
-    Ok(outcome
-        .findings
-        .into_iter()
-        .filter(|f| f.finding.migration == "002")
-        .collect())
-}
-
 /// True when any change of the statement list is a schema change (for phases and
 /// `missing-down`).
 pub fn has_schema_effect(file: &SqlFile) -> bool {
@@ -334,64 +272,8 @@ pub fn has_schema_effect(file: &SqlFile) -> bool {
         .any(Change::is_schema_change)
 }
 
-/// What `rollsafe check` was asked to do.
-#[derive(Debug, Clone, Default)]
-pub struct CheckOptions {
-    /// The migrations directory (or a directory below which `rollsafe.toml` names it).
-    pub dir: std::path::PathBuf,
-    /// The history audit: every migration is its own deploy.
-    pub all: bool,
-    pub base: Option<String>,
-    pub head: Option<String>,
-    pub dialect: Option<Dialect>,
-    pub layout: LayoutChoice,
-    /// An explicit config file; otherwise `rollsafe.toml` is looked up from `dir` upwards.
-    pub config: Option<std::path::PathBuf>,
-}
+mod example;
+mod run;
 
-/// The config for a run: the explicit file, or the nearest `rollsafe.toml` above `dir`, or
-/// the defaults.
-pub fn load_config(options: &CheckOptions) -> Result<(Config, Option<std::path::PathBuf>)> {
-    let path = match &options.config {
-        Some(path) => Some(path.clone()),
-        None => crate::config::find(&options.dir),
-    };
-    match path {
-        Some(path) => Ok((Config::load(&path)?, Some(path))),
-        None => Ok((Config::default(), None)),
-    }
-}
-
-/// Runs a check and builds its report.
-pub fn run(options: &CheckOptions) -> Result<(crate::report::Report, Config)> {
-    let (config, _) = load_config(options)?;
-    let layout_choice = match (options.layout, config.layout.as_deref()) {
-        (LayoutChoice::Auto, Some(name)) if name != "auto" => LayoutChoice::Fixed(
-            LayoutKind::parse_name(name)
-                .with_context(|| format!("unknown layout `{name}` in config"))?,
-        ),
-        (choice, _) => choice,
-    };
-    let snapshot = crate::source::read_dir(&options.dir)?;
-    if snapshot.is_empty() {
-        anyhow::bail!(
-            "{}: the directory is empty: no migrations to check",
-            options.dir.display()
-        );
-    }
-    let project = load_project(&snapshot, options.dialect, layout_choice, &config)?;
-    let raw = audit_history(&project, &config.settings(), &config.retire);
-    let outcome = resolve(raw, &project, &config);
-    let report = crate::report::Report::build(crate::report::ReportInput {
-        project: &project,
-        migrations: &project.migrations,
-        outcome,
-        path_prefix: "",
-        base: None,
-        head: crate::report::RevInfo {
-            rev: "worktree".to_string(),
-            commit: None,
-        },
-    });
-    Ok((report, config))
-}
+pub use example::run_example;
+pub use run::{load_config, run, CheckOptions};
