@@ -6,6 +6,7 @@
 //! `rules/<id>.toml` at the top of the repository and is embedded here.
 
 mod context;
+mod lock;
 mod metadata;
 
 pub use context::{ChangeRef, Context, DeployMigration, MigrationStatus, StatementRef};
@@ -98,7 +99,13 @@ macro_rules! rule_registry {
     };
 }
 
-rule_registry! {}
+rule_registry! {
+    "create-index-not-concurrently" => lock::CreateIndexNotConcurrently,
+    "foreign-key-validates" => lock::ForeignKeyValidates,
+    "check-constraint-validates" => lock::CheckConstraintValidates,
+    "unique-constraint-builds-index" => lock::UniqueConstraintBuildsIndex,
+    "add-column-rewrites-table" => lock::AddColumnRewritesTable,
+}
 
 /// The metadata of every rule, parsed once.
 pub fn all_meta() -> &'static [RuleMeta] {

@@ -1,0 +1,473 @@
+//! Lock rules: online safety. A migration that holds a strong lock on a busy table for the
+//! length of a scan, a rewrite or an index build stalls every query of the running
+//! application (N-1 and N alike) behind it. These rules only judge tables that hold data
+//! before the deploy: a table created in the same deploy is empty and nobody else uses it yet.
+
+mod add_column_rewrites_table;
+mod check_constraint_validates;
+mod create_index_not_concurrently;
+mod foreign_key_validates;
+mod unique_constraint_builds_index;
+
+pub use add_column_rewrites_table::AddColumnRewritesTable;
+pub use check_constraint_validates::CheckConstraintValidates;
+pub use create_index_not_concurrently::CreateIndexNotConcurrently;
+pub use foreign_key_validates::ForeignKeyValidates;
+pub use unique_constraint_builds_index::UniqueConstraintBuildsIndex;
+
+use super::{Context, StatementRef};
+use crate::dialect::Dialect;
+use crate::ir::{Change, ConstraintDef, ConstraintKind, QualifiedName};
+
+/// True for the dialects whose locking the Postgres lock rules describe.
+fn is_postgres(ctx: &Context<'_>) -> bool {
+    ctx.dialect == Dialect::Postgres
+}
+
+/// True when locking `table` matters: it existed before the deploy, so it holds data and
+/// the running application queries it.
+fn is_existing_table(ctx: &Context<'_>, table: &QualifiedName) -> bool {
+    ctx.known_to_n1(table)
+}
+
+/// True when two statements of the deploy run in the same transaction: the same migration,
+/// both inside a transaction, with no BEGIN, COMMIT or ROLLBACK between them.
+fn same_transaction(a: &StatementRef<'_>, b: &StatementRef<'_>) -> bool {
+    if !std::ptr::eq(a.migration, b.migration) || !a.in_transaction || !b.in_transaction {
+        return false;
+    }
+    let (first, last) = (a.index.min(b.index), a.index.max(b.index));
+    let between = &a.migration.up.statements[first + 1..last];
+    !between
+        .iter()
+        .flat_map(|statement| &statement.changes)
+        .any(|change| matches!(change, Change::Transaction(_)))
+}
+
+/// The constraint's name: as written, or the one Postgres generates
+/// (`orders_user_id_fkey`, `orders_amount_check`, `users_email_key`, `users_pkey`).
+fn constraint_name(table: &QualifiedName, constraint: &ConstraintDef) -> String {
+    if let Some(name) = &constraint.name {
+        return name.clone();
+    }
+    let columns = constraint.columns.join("_");
+    let (columns, suffix) = match constraint.kind {
+        ConstraintKind::PrimaryKey => (String::new(), "pkey"),
+        ConstraintKind::Unique => (columns, "key"),
+        ConstraintKind::Check { .. } => (
+            constraint.columns.first().cloned().unwrap_or_default(),
+            "check",
+        ),
+        ConstraintKind::ForeignKey { .. } => (columns, "fkey"),
+        ConstraintKind::Exclusion => (columns, "excl"),
+    };
+    [table.name.as_str(), columns.as_str(), suffix]
+        .iter()
+        .filter(|part| !part.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// A constraint add that makes Postgres check every existing row while it holds the add's
+/// lock: added without `NOT VALID`, or validated later in the same transaction.
+struct ValidatingAdd<'a> {
+    /// The add, or the VALIDATE when `in_add_transaction`.
+    at: StatementRef<'a>,
+    table: &'a QualifiedName,
+    constraint: &'a ConstraintDef,
+    name: String,
+    /// A `NOT VALID` add whose `VALIDATE CONSTRAINT` runs in the same transaction.
+    in_add_transaction: bool,
+}
+
+/// The constraint adds of the kind `is_kind` accepts, on existing tables, that validate
+/// existing rows under the add's lock (Postgres only).
+fn validating_adds<'a>(
+    ctx: &Context<'a>,
+    is_kind: fn(&ConstraintKind) -> bool,
+) -> Vec<ValidatingAdd<'a>> {
+    let mut found = Vec::new();
+    if !is_postgres(ctx) {
+        return found;
+    }
+    let mut not_valid_adds: Vec<ValidatingAdd<'a>> = Vec::new();
+    for change_ref in ctx.changes() {
+        match change_ref.change {
+            Change::AddConstraint { table, constraint }
+                if is_kind(&constraint.kind) && is_existing_table(ctx, table) =>
+            {
+                let add = ValidatingAdd {
+                    at: change_ref.at,
+                    table,
+                    constraint,
+                    name: constraint_name(table, constraint),
+                    in_add_transaction: false,
+                };
+                if constraint.not_valid {
+                    not_valid_adds.push(add);
+                } else {
+                    found.push(add);
+                }
+            }
+            Change::ValidateConstraint { table, name } => {
+                let add = not_valid_adds.iter().find(|add| {
+                    add.table == table
+                        && add.name == *name
+                        && same_transaction(&add.at, &change_ref.at)
+                });
+                if let Some(add) = add {
+                    found.push(ValidatingAdd {
+                        at: change_ref.at,
+                        table,
+                        constraint: add.constraint,
+                        name: name.clone(),
+                        in_add_transaction: true,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+// Shared by every lock rule's tests; each uses only some of the builders.
+#[allow(dead_code)]
+pub(super) mod fixture {
+    //! Builds a `Context` from IR values, so the lock rules can be tested without the SQL
+    //! parser and the schema replay.
+
+    use crate::config::Settings;
+    use crate::dialect::Dialect;
+    use crate::ir::{
+        Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated, IndexDef,
+        QualifiedName, TransactionControl,
+    };
+    use crate::layout::{Migration, MigrationKind, SqlPart, TransactionMode, Version};
+    use crate::rules::{Context, DeployMigration, Finding, MigrationStatus, Rule};
+    use crate::schema::{Catalog, Column, Constraint, Index, Table};
+    use crate::sql::{SqlFile, Statement, Understanding};
+
+    pub fn users() -> QualifiedName {
+        QualifiedName::new("public", "users")
+    }
+
+    pub fn orders() -> QualifiedName {
+        QualifiedName::new("public", "orders")
+    }
+
+    /// A table that no migration before the deploy creates.
+    pub fn invoices() -> QualifiedName {
+        QualifiedName::new("public", "invoices")
+    }
+
+    /// N-1's schema plus the deploy's migrations.
+    pub struct Deploy {
+        dialect: Dialect,
+        settings: Settings,
+        before: Catalog,
+        migrations: Vec<DeployMigration>,
+    }
+
+    impl Deploy {
+        /// `users (id bigint, email text, name varchar(100))` and
+        /// `orders (id bigint, user_id bigint, amount integer)`, on Postgres.
+        pub fn postgres() -> Deploy {
+            Deploy::on(Dialect::Postgres)
+        }
+
+        pub fn on(dialect: Dialect) -> Deploy {
+            let mut before = Catalog::new(dialect);
+            for (name, columns) in [
+                (
+                    users(),
+                    [
+                        ("id", "bigint"),
+                        ("email", "text"),
+                        ("name", "character varying(100)"),
+                    ],
+                ),
+                (
+                    orders(),
+                    [
+                        ("id", "bigint"),
+                        ("user_id", "bigint"),
+                        ("amount", "integer"),
+                    ],
+                ),
+            ] {
+                let table = Table {
+                    name: name.clone(),
+                    columns: columns
+                        .iter()
+                        .map(|(column, data_type)| Column {
+                            name: column.to_string(),
+                            data_type: data_type.to_string(),
+                            nullable: *column != "id",
+                            default: None,
+                            generated: Generated::No,
+                            created_by: "001".into(),
+                            backfilled_by: Vec::new(),
+                        })
+                        .collect(),
+                    constraints: Vec::new(),
+                    indexes: Vec::new(),
+                    created_by: "001".into(),
+                };
+                before.tables.insert(name, table);
+            }
+            Deploy {
+                dialect,
+                settings: Settings::default(),
+                before,
+                migrations: Vec::new(),
+            }
+        }
+
+        pub fn pg_version(mut self, version: u32) -> Deploy {
+            self.settings.pg_version = version;
+            self
+        }
+
+        pub fn lock_timeout_set_by_runner(mut self) -> Deploy {
+            self.settings.lock_timeout_set_by_runner = true;
+            self
+        }
+
+        /// Gives N-1's `table` a CHECK constraint.
+        pub fn with_check(
+            mut self,
+            table: &QualifiedName,
+            name: &str,
+            expr: &str,
+            validated: bool,
+        ) -> Deploy {
+            self.table_mut(table).constraints.push(Constraint {
+                name: name.into(),
+                kind: ConstraintKind::Check { expr: expr.into() },
+                columns: Vec::new(),
+                validated,
+                created_by: "001".into(),
+            });
+            self
+        }
+
+        /// Gives N-1's `table` an index.
+        pub fn with_index(mut self, table: &QualifiedName, name: &str, column: &str) -> Deploy {
+            self.table_mut(table).indexes.push(Index {
+                name: name.into(),
+                columns: vec![column.into()],
+                unique: false,
+                partial: false,
+                created_by: "001".into(),
+            });
+            self
+        }
+
+        /// Sets a column of N-1's `table` NOT NULL.
+        pub fn with_not_null(mut self, table: &QualifiedName, column: &str) -> Deploy {
+            let table = self.table_mut(table);
+            if let Some(column) = table.columns.iter_mut().find(|c| c.name == column) {
+                column.nullable = false;
+            }
+            self
+        }
+
+        fn table_mut(&mut self, table: &QualifiedName) -> &mut Table {
+            self.before.tables.get_mut(table).expect("fixture table")
+        }
+
+        /// Adds a deploy migration the tool wraps in a transaction, one statement per entry.
+        pub fn wrapped(self, statements: Vec<Vec<Change>>) -> Deploy {
+            self.migration(TransactionMode::Wrapped, statements)
+        }
+
+        /// Adds a deploy migration that runs each statement on its own.
+        pub fn autocommit(self, statements: Vec<Vec<Change>>) -> Deploy {
+            self.migration(TransactionMode::None, statements)
+        }
+
+        pub fn migration(mut self, mode: TransactionMode, statements: Vec<Vec<Change>>) -> Deploy {
+            let id = format!("{:03}", self.migrations.len() + 2);
+            let path = format!("{id}_deploy.sql");
+            let statements = statements
+                .into_iter()
+                .enumerate()
+                .map(|(index, changes)| Statement {
+                    span: index * 100..index * 100 + 10,
+                    understanding: Understanding::Parsed,
+                    changes,
+                    allows: Vec::new(),
+                })
+                .collect::<Vec<_>>();
+            let end = statements.len() * 100;
+            self.migrations.push(DeployMigration {
+                migration: Migration {
+                    id: id.clone(),
+                    version: Version::parse(&id),
+                    name: "deploy".into(),
+                    kind: MigrationKind::Versioned,
+                    up: Some(SqlPart {
+                        path: path.clone(),
+                        range: 0..end,
+                    }),
+                    down: None,
+                    paths: vec![path],
+                    transaction: mode,
+                },
+                up: SqlFile {
+                    statements,
+                    file_allows: Vec::new(),
+                },
+                down: None,
+                status: MigrationStatus::New,
+            });
+            self
+        }
+
+        /// Runs `rule` on the deploy.
+        pub fn run(&self, rule: &dyn Rule) -> Vec<Finding> {
+            let ctx = Context {
+                dialect: self.dialect,
+                settings: &self.settings,
+                deploy: &self.migrations,
+                before: &self.before,
+                after: &self.before,
+                retired: &[],
+                retire_declared: &[],
+            };
+            let mut findings = Vec::new();
+            rule.check(&ctx, &mut findings);
+            findings
+        }
+    }
+
+    pub fn create_table(table: QualifiedName) -> Change {
+        Change::CreateTable {
+            table,
+            columns: vec![column("id", "bigint")],
+            constraints: Vec::new(),
+            if_not_exists: false,
+            as_select: false,
+        }
+    }
+
+    pub fn column(name: &str, data_type: &str) -> ColumnDef {
+        ColumnDef {
+            name: name.into(),
+            data_type: data_type.into(),
+            nullable: true,
+            default: None,
+            generated: Generated::No,
+        }
+    }
+
+    pub fn with_default(mut column: ColumnDef, sql: &str, volatile: bool) -> ColumnDef {
+        column.default = Some(DefaultExpr {
+            sql: sql.into(),
+            volatile,
+        });
+        column
+    }
+
+    pub fn add_column(table: QualifiedName, column: ColumnDef) -> Change {
+        Change::AddColumn {
+            table,
+            column,
+            if_not_exists: false,
+        }
+    }
+
+    pub fn create_index(table: QualifiedName, name: &str, concurrently: bool) -> Change {
+        Change::CreateIndex(IndexDef {
+            name: Some(name.into()),
+            table,
+            columns: vec!["email".into()],
+            unique: false,
+            concurrently,
+            if_not_exists: false,
+            partial: false,
+        })
+    }
+
+    pub fn add_constraint(
+        table: QualifiedName,
+        name: &str,
+        kind: ConstraintKind,
+        not_valid: bool,
+    ) -> Change {
+        Change::AddConstraint {
+            table,
+            constraint: ConstraintDef {
+                name: Some(name.into()),
+                kind,
+                columns: vec!["user_id".into()],
+                not_valid,
+                using_index: None,
+            },
+        }
+    }
+
+    pub fn foreign_key() -> ConstraintKind {
+        ConstraintKind::ForeignKey {
+            references: users(),
+            ref_columns: vec!["id".into()],
+        }
+    }
+
+    pub fn check(expr: &str) -> ConstraintKind {
+        ConstraintKind::Check { expr: expr.into() }
+    }
+
+    pub fn validate(table: QualifiedName, name: &str) -> Change {
+        Change::ValidateConstraint {
+            table,
+            name: name.into(),
+        }
+    }
+
+    pub fn set_lock_timeout(local: bool) -> Change {
+        Change::Session {
+            setting: "lock_timeout".into(),
+            value: "'5s'".into(),
+            local,
+        }
+    }
+
+    pub fn begin() -> Change {
+        Change::Transaction(TransactionControl::Begin)
+    }
+
+    pub fn commit() -> Change {
+        Change::Transaction(TransactionControl::Commit)
+    }
+
+    /// The ids of the rules that fired, one per finding.
+    pub fn rules(findings: &[Finding]) -> Vec<&'static str> {
+        findings.iter().map(|finding| finding.rule).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixture::*;
+    use super::*;
+
+    #[test]
+    fn constraint_names_follow_postgres() {
+        let mut fk = ConstraintDef {
+            name: None,
+            kind: foreign_key(),
+            columns: vec!["user_id".into()],
+            not_valid: true,
+            using_index: None,
+        };
+        assert_eq!(constraint_name(&orders(), &fk), "orders_user_id_fkey");
+        fk.kind = ConstraintKind::PrimaryKey;
+        assert_eq!(constraint_name(&orders(), &fk), "orders_pkey");
+        fk.name = Some("custom".into());
+        assert_eq!(constraint_name(&orders(), &fk), "custom");
+    }
+}
