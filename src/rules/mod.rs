@@ -105,6 +105,13 @@ rule_registry! {
     "check-constraint-validates" => lock::CheckConstraintValidates,
     "unique-constraint-builds-index" => lock::UniqueConstraintBuildsIndex,
     "add-column-rewrites-table" => lock::AddColumnRewritesTable,
+    "drop-index-not-concurrently" => lock::DropIndexNotConcurrently,
+    "concurrently-in-transaction" => lock::ConcurrentlyInTransaction,
+    "set-not-null-scan" => lock::SetNotNullScan,
+    "column-type-rewrite" => lock::ColumnTypeRewrite,
+    "missing-lock-timeout" => lock::MissingLockTimeout,
+    "blocking-maintenance" => lock::BlockingMaintenance,
+    "mysql-copy-algorithm" => lock::MysqlCopyAlgorithm,
 }
 
 /// The metadata of every rule, parsed once.

@@ -4,20 +4,35 @@
 //! before the deploy: a table created in the same deploy is empty and nobody else uses it yet.
 
 mod add_column_rewrites_table;
+mod blocking_maintenance;
 mod check_constraint_validates;
+mod column_type_rewrite;
+mod concurrently_in_transaction;
 mod create_index_not_concurrently;
+mod drop_index_not_concurrently;
 mod foreign_key_validates;
+mod missing_lock_timeout;
+mod mysql_copy_algorithm;
+mod set_not_null_scan;
 mod unique_constraint_builds_index;
 
 pub use add_column_rewrites_table::AddColumnRewritesTable;
+pub use blocking_maintenance::BlockingMaintenance;
 pub use check_constraint_validates::CheckConstraintValidates;
+pub use column_type_rewrite::ColumnTypeRewrite;
+pub use concurrently_in_transaction::ConcurrentlyInTransaction;
 pub use create_index_not_concurrently::CreateIndexNotConcurrently;
+pub use drop_index_not_concurrently::DropIndexNotConcurrently;
 pub use foreign_key_validates::ForeignKeyValidates;
+pub use missing_lock_timeout::MissingLockTimeout;
+pub use mysql_copy_algorithm::MysqlCopyAlgorithm;
+pub use set_not_null_scan::SetNotNullScan;
 pub use unique_constraint_builds_index::UniqueConstraintBuildsIndex;
 
 use super::{Context, StatementRef};
 use crate::dialect::Dialect;
 use crate::ir::{Change, ConstraintDef, ConstraintKind, QualifiedName};
+use crate::schema::naming::{join_columns, make_object_name};
 
 /// True for the dialects whose locking the Postgres lock rules describe.
 fn is_postgres(ctx: &Context<'_>) -> bool {
@@ -44,29 +59,70 @@ fn same_transaction(a: &StatementRef<'_>, b: &StatementRef<'_>) -> bool {
         .any(|change| matches!(change, Change::Transaction(_)))
 }
 
+/// The table owning index `index` in N-1's schema, when that table existed before the
+/// deploy. An index the base schema does not know (created in this deploy, or outside the
+/// migrations) gives `None`.
+fn existing_index_table<'a>(ctx: &Context<'a>, index: &QualifiedName) -> Option<&'a QualifiedName> {
+    let (table, _) = ctx.before.index_owner(index)?;
+    is_existing_table(ctx, &table.name).then_some(&table.name)
+}
+
+/// The type of `table.column` just before `at` runs: N-1's type, as changed by the deploy's
+/// earlier changes (a column added earlier in the deploy has the type it was added with).
+fn column_type_before(
+    ctx: &Context<'_>,
+    at: &Change,
+    table: &QualifiedName,
+    column: &str,
+) -> Option<String> {
+    let mut data_type = ctx
+        .before
+        .column(table, column)
+        .map(|c| c.data_type.clone());
+    for change_ref in ctx.changes() {
+        if std::ptr::eq(change_ref.change, at) {
+            break;
+        }
+        match change_ref.change {
+            Change::AddColumn {
+                table: changed,
+                column: added,
+                ..
+            } if changed == table && added.name == column => {
+                data_type = Some(added.data_type.clone());
+            }
+            Change::AlterColumnType {
+                table: changed,
+                column: altered,
+                data_type: new_type,
+                ..
+            } if changed == table && altered == column => {
+                data_type = Some(new_type.clone());
+            }
+            _ => {}
+        }
+    }
+    data_type
+}
+
 /// The constraint's name: as written, or the one Postgres generates
 /// (`orders_user_id_fkey`, `orders_amount_check`, `users_email_key`, `users_pkey`).
 fn constraint_name(table: &QualifiedName, constraint: &ConstraintDef) -> String {
     if let Some(name) = &constraint.name {
         return name.clone();
     }
-    let columns = constraint.columns.join("_");
-    let (columns, suffix) = match constraint.kind {
-        ConstraintKind::PrimaryKey => (String::new(), "pkey"),
-        ConstraintKind::Unique => (columns, "key"),
-        ConstraintKind::Check { .. } => (
-            constraint.columns.first().cloned().unwrap_or_default(),
-            "check",
-        ),
-        ConstraintKind::ForeignKey { .. } => (columns, "fkey"),
-        ConstraintKind::Exclusion => (columns, "excl"),
+    let columns = join_columns(&constraint.columns);
+    let (middle, label) = match constraint.kind {
+        ConstraintKind::PrimaryKey => (None, "pkey"),
+        ConstraintKind::Unique => (Some(columns.as_str()), "key"),
+        ConstraintKind::Exclusion => (Some(columns.as_str()), "excl"),
+        ConstraintKind::ForeignKey { .. } => (Some(columns.as_str()), "fkey"),
+        ConstraintKind::Check { .. } if constraint.columns.len() == 1 => {
+            (Some(columns.as_str()), "check")
+        }
+        ConstraintKind::Check { .. } => (None, "check"),
     };
-    [table.name.as_str(), columns.as_str(), suffix]
-        .iter()
-        .filter(|part| !part.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join("_")
+    make_object_name(&table.name, middle, label)
 }
 
 /// A constraint add that makes Postgres check every existing row while it holds the add's
@@ -143,7 +199,7 @@ pub(super) mod fixture {
     use crate::dialect::Dialect;
     use crate::ir::{
         Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated, IndexDef,
-        QualifiedName, TransactionControl,
+        MaintenanceKind, OnlineDdl, QualifiedName, TransactionControl,
     };
     use crate::layout::{Migration, MigrationKind, SqlPart, TransactionMode, Version};
     use crate::rules::{Context, DeployMigration, Finding, MigrationStatus, Rule};
@@ -168,6 +224,8 @@ pub(super) mod fixture {
         dialect: Dialect,
         settings: Settings,
         before: Catalog,
+        /// Tables that exist only after the deploy.
+        created: Vec<QualifiedName>,
         migrations: Vec<DeployMigration>,
     }
 
@@ -222,6 +280,7 @@ pub(super) mod fixture {
                 dialect,
                 settings: Settings::default(),
                 before,
+                created: Vec::new(),
                 migrations: Vec::new(),
             }
         }
@@ -272,6 +331,12 @@ pub(super) mod fixture {
             if let Some(column) = table.columns.iter_mut().find(|c| c.name == column) {
                 column.nullable = false;
             }
+            self
+        }
+
+        /// Makes `table` exist in the schema after the deploy (the deploy creates it).
+        pub fn with_after_table(mut self, table: &QualifiedName) -> Deploy {
+            self.created.push(table.clone());
             self
         }
 
@@ -329,12 +394,23 @@ pub(super) mod fixture {
 
         /// Runs `rule` on the deploy.
         pub fn run(&self, rule: &dyn Rule) -> Vec<Finding> {
+            let mut after = self.before.clone();
+            for name in &self.created {
+                let table = Table {
+                    name: name.clone(),
+                    columns: Vec::new(),
+                    constraints: Vec::new(),
+                    indexes: Vec::new(),
+                    created_by: "002".into(),
+                };
+                after.tables.insert(name.clone(), table);
+            }
             let ctx = Context {
                 dialect: self.dialect,
                 settings: &self.settings,
                 deploy: &self.migrations,
                 before: &self.before,
-                after: &self.before,
+                after: &after,
                 retired: &[],
                 retire_declared: &[],
             };
@@ -429,10 +505,57 @@ pub(super) mod fixture {
     }
 
     pub fn set_lock_timeout(local: bool) -> Change {
+        session("lock_timeout", "'5s'", local)
+    }
+
+    pub fn session(setting: &str, value: &str, local: bool) -> Change {
         Change::Session {
-            setting: "lock_timeout".into(),
-            value: "'5s'".into(),
+            setting: setting.into(),
+            value: value.into(),
             local,
+        }
+    }
+
+    pub fn drop_index(name: &str, concurrently: bool) -> Change {
+        Change::DropIndex {
+            names: vec![QualifiedName::new("public", name)],
+            concurrently,
+            if_exists: false,
+        }
+    }
+
+    pub fn maintenance(kind: MaintenanceKind, table: Option<QualifiedName>) -> Change {
+        Change::Maintenance { kind, table }
+    }
+
+    pub fn alter_type(
+        table: QualifiedName,
+        column: &str,
+        data_type: &str,
+        using: Option<&str>,
+    ) -> Change {
+        Change::AlterColumnType {
+            table,
+            column: column.into(),
+            data_type: data_type.into(),
+            using: using.map(str::to_string),
+        }
+    }
+
+    pub fn set_not_null(table: QualifiedName, column: &str) -> Change {
+        Change::SetNotNull {
+            table,
+            column: column.into(),
+        }
+    }
+
+    pub fn online_ddl(table: QualifiedName, algorithm: &str) -> Change {
+        Change::OnlineDdl {
+            table,
+            options: OnlineDdl {
+                algorithm: Some(algorithm.into()),
+                lock: None,
+            },
         }
     }
 
