@@ -32,12 +32,16 @@ impl Rule for BlockingMaintenance {
             {
                 continue;
             }
+            // The IR names no table for a database-wide command, nor for `REINDEX INDEX` or
+            // `REINDEX SCHEMA`.
             let target = table.as_ref().map_or_else(
-                || "every table of the database".to_string(),
-                ToString::to_string,
+                || "(no single table named: an index, a schema or the database)".to_string(),
+                |table| format!("of {table}"),
             );
-            let message =
-                format!("{command} of {target} {effect} (N-1's included) wait until it ends");
+            let message = format!(
+                "{command} {target} {effect}: the application's queries (N-1's included) \
+                 wait until it ends"
+            );
             let mut finding = change_ref.at.finding(ID, message);
             finding.object = table.as_ref().map(ToString::to_string);
             findings.push(finding);
@@ -48,7 +52,7 @@ impl Rule for BlockingMaintenance {
 /// The command's name and what it blocks, when it blocks the application.
 fn blocking_effect(kind: MaintenanceKind) -> Option<(&'static str, &'static str)> {
     const REWRITE: &str =
-        "rewrites each table under an ACCESS EXCLUSIVE lock, blocking its reads and writes";
+        "rewrites the table under an ACCESS EXCLUSIVE lock, blocking its reads and writes";
     match kind {
         MaintenanceKind::Vacuum { full: true } => Some(("VACUUM FULL", REWRITE)),
         MaintenanceKind::Cluster => Some(("CLUSTER", REWRITE)),
@@ -95,7 +99,7 @@ mod tests {
             assert_eq!(findings[0].object.as_deref(), Some("public.users"));
         }
         let whole_database = run(MaintenanceKind::Vacuum { full: true }, None);
-        assert!(whole_database[0].message.contains("every table"));
+        assert!(whole_database[0].message.contains("the database"));
     }
 
     #[test]

@@ -40,8 +40,8 @@ impl Rule for MysqlCopyAlgorithm {
                 },
             };
             let message = format!(
-                "ALTER TABLE {table} {reason}: MySQL rebuilds {table} as a copy and blocks \
-                 every write to it (N-1's included) until the copy ends"
+                "{reason}, so MySQL rebuilds {table} as a copy and blocks every write to it \
+                 (N-1's included) until the copy ends"
             );
             let mut finding = at.finding(ID, message);
             finding.object = Some(table.to_string());
@@ -112,11 +112,15 @@ fn varchar_length(canonical: &str) -> Option<u32> {
         .ok()
 }
 
+/// True for MySQL's `DROP PRIMARY KEY` (the constraint is named `PRIMARY`) or a
+/// constraint N-1's schema knows as the primary key.
 fn is_primary_key(ctx: &Context<'_>, table: &QualifiedName, name: &str) -> bool {
-    ctx.before
-        .table(table)
-        .and_then(|found| found.constraint(name))
-        .is_some_and(|constraint| constraint.kind == ConstraintKind::PrimaryKey)
+    name.eq_ignore_ascii_case("PRIMARY")
+        || ctx
+            .before
+            .table(table)
+            .and_then(|found| found.constraint(name))
+            .is_some_and(|constraint| constraint.kind == ConstraintKind::PrimaryKey)
 }
 
 fn adds_primary_key(changes: &[Change]) -> bool {
