@@ -39,10 +39,14 @@ fn is_postgres(ctx: &Context<'_>) -> bool {
     ctx.dialect == Dialect::Postgres
 }
 
-/// True when locking `table` matters: it existed before the deploy, so it holds data and
-/// the running application queries it.
+/// True when locking `table` matters: it existed before the deploy (maybe under the name
+/// the deploy renames it from), so it holds data and the running application queries it.
 fn is_existing_table(ctx: &Context<'_>, table: &QualifiedName) -> bool {
     ctx.known_to_n1(table)
+        || ctx.changes().any(|change_ref| {
+            matches!(change_ref.change, Change::RenameTable { from, to }
+                if to == table && ctx.known_to_n1(from))
+        })
 }
 
 /// True when two statements of the deploy run in the same transaction: the same migration,
@@ -577,6 +581,24 @@ pub(super) mod fixture {
 mod tests {
     use super::fixture::*;
     use super::*;
+
+    #[test]
+    fn a_table_renamed_in_the_deploy_still_holds_data() {
+        let findings = Deploy::postgres()
+            .autocommit(vec![
+                vec![Change::RenameTable {
+                    from: users(),
+                    to: QualifiedName::new("public", "accounts"),
+                }],
+                vec![create_index(
+                    QualifiedName::new("public", "accounts"),
+                    "accounts_email_idx",
+                    false,
+                )],
+            ])
+            .run(&CreateIndexNotConcurrently);
+        assert_eq!(rules(&findings), ["create-index-not-concurrently"]);
+    }
 
     #[test]
     fn constraint_names_follow_postgres() {
