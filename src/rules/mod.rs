@@ -7,6 +7,7 @@
 
 mod context;
 mod history;
+mod lock;
 mod metadata;
 
 pub use context::{ChangeRef, Context, DeployMigration, MigrationStatus, StatementRef};
@@ -105,6 +106,18 @@ rule_registry! {
     "renamed-migration" => history::RenamedMigration,
     "out-of-order-migration" => history::OutOfOrderMigration,
     "duplicate-version" => history::DuplicateVersion,
+    "create-index-not-concurrently" => lock::CreateIndexNotConcurrently,
+    "foreign-key-validates" => lock::ForeignKeyValidates,
+    "check-constraint-validates" => lock::CheckConstraintValidates,
+    "unique-constraint-builds-index" => lock::UniqueConstraintBuildsIndex,
+    "add-column-rewrites-table" => lock::AddColumnRewritesTable,
+    "drop-index-not-concurrently" => lock::DropIndexNotConcurrently,
+    "concurrently-in-transaction" => lock::ConcurrentlyInTransaction,
+    "set-not-null-scan" => lock::SetNotNullScan,
+    "column-type-rewrite" => lock::ColumnTypeRewrite,
+    "missing-lock-timeout" => lock::MissingLockTimeout,
+    "blocking-maintenance" => lock::BlockingMaintenance,
+    "mysql-copy-algorithm" => lock::MysqlCopyAlgorithm,
 }
 
 /// The metadata of every rule, parsed once.
