@@ -71,8 +71,15 @@ struct CheckArgs {
     source: SourceArgs,
     /// Audit the whole history: every migration is its own deploy, checked against the
     /// schema the ones before it build.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["base", "head"])]
     all: bool,
+    /// The revision N-1 runs (default: `base` in rollsafe.toml, else HEAD). N-1's schema is
+    /// built by the migrations at the merge base of this and the head.
+    #[arg(long, value_name = "REV")]
+    base: Option<String>,
+    /// The revision to check (default: the working tree, untracked files included).
+    #[arg(long, value_name = "REV")]
+    head: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -161,8 +168,19 @@ fn check_options(source: SourceArgs, all: bool) -> CheckOptions {
 }
 
 fn run_check(args: CheckArgs) -> Result<ExitCode> {
-    let options = check_options(args.source, args.all);
-    let (report, config) = check::run(&options)?;
+    let options = CheckOptions {
+        base: args.base,
+        head: args.head,
+        ..check_options(args.source, args.all)
+    };
+    let check::Run {
+        report,
+        config,
+        notices,
+    } = check::run(&options)?;
+    for notice in notices {
+        eprintln!("rollsafe: note: {notice}");
+    }
     let fail_on = match args.fail_on {
         Some(level) => level,
         None => match config.fail_on.as_deref() {
@@ -277,7 +295,7 @@ fn print_schema(args: SchemaArgs) -> Result<()> {
     let options = check_options(args.source, true);
     let (config, _) = check::load_config(&options)?;
     let snapshot = rollsafe::source::read_dir(&options.dir)?;
-    let project = check::load_project(&snapshot, options.dialect, options.layout, &config)?;
+    let project = check::load_project(&snapshot, options.dialect, options.layout, &config, None)?;
     let catalog = check::final_schema(&project);
     let out = match args.format {
         SchemaFormat::Json => render::to_json_string(&catalog) + "\n",

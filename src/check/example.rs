@@ -70,4 +70,3 @@ pub fn run_example(
         .filter(|f| f.finding.migration == "002")
         .collect())
 }
-

@@ -7,6 +7,7 @@
 
 use crate::config::{Config, Retire, Settings};
 use crate::dialect::Dialect;
+use crate::history::HistoryDiff;
 use crate::ir::Change;
 use crate::layout::{self, LayoutChoice, LayoutKind, LayoutOptions, TransactionMode};
 use crate::rules::{self, Context, DeployMigration, Finding, MigrationStatus, Severity};
@@ -14,7 +15,7 @@ use crate::schema::Catalog;
 use crate::source::Snapshot;
 use crate::sql::{self, Allow, SqlFile, Statement};
 use anyhow::Result;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The migrations of one snapshot, parsed.
 #[derive(Debug, Clone)]
@@ -30,11 +31,15 @@ pub struct Project {
 
 /// Discovers, reads and parses every migration of `snapshot`. The dialect is the first of:
 /// `dialect` (the command line), config, what the layout declares, Postgres.
+///
+/// `reuse` is another project read from the same repository (the head, when loading the
+/// base): a SQL part whose file text is identical there is not parsed again.
 pub fn load_project(
     snapshot: &Snapshot,
     dialect: Option<Dialect>,
     layout_choice: LayoutChoice,
     config: &Config,
+    reuse: Option<&Project>,
 ) -> Result<Project> {
     let options = LayoutOptions {
         plain_transaction: match config.plain_transaction {
@@ -56,8 +61,15 @@ pub fn load_project(
             }
         }
     }
+    let parsed_before = reuse.map(Project::parsed_parts).unwrap_or_default();
     let parse = |part: &layout::SqlPart| -> Result<SqlFile> {
         let text = &sources[&part.path];
+        let key = (part.path.as_str(), part.range.start, part.range.end);
+        if let Some((earlier_text, file)) = parsed_before.get(&key) {
+            if *earlier_text == text.as_str() {
+                return Ok((*file).clone());
+            }
+        }
         let range = part.range.clone();
         if range.end > text.len() || !text.is_char_boundary(range.start) {
             anyhow::bail!("{}: section range out of bounds", part.path);
@@ -87,6 +99,40 @@ pub fn load_project(
     })
 }
 
+impl Project {
+    /// A project without migrations.
+    pub fn empty(dialect: Dialect, layout: LayoutKind) -> Project {
+        Project {
+            dialect,
+            layout,
+            migrations: Vec::new(),
+            ignored: Vec::new(),
+            sources: BTreeMap::new(),
+        }
+    }
+
+    /// Every parsed SQL part, keyed by (path, range start, range end), with its file's text.
+    fn parsed_parts(&self) -> HashMap<(&str, usize, usize), (&str, &SqlFile)> {
+        let mut parts = HashMap::new();
+        for m in &self.migrations {
+            let sections = [
+                (m.migration.up.as_ref(), Some(&m.up)),
+                (m.migration.down.as_ref(), m.down.as_ref()),
+            ];
+            for (part, file) in sections {
+                if let (Some(part), Some(file)) = (part, file) {
+                    let text = self.sources[&part.path].as_str();
+                    parts.insert(
+                        (part.path.as_str(), part.range.start, part.range.end),
+                        (text, file),
+                    );
+                }
+            }
+        }
+        parts
+    }
+}
+
 /// Applies every up change of `migration` to `catalog`.
 pub fn replay(catalog: &mut Catalog, migration: &DeployMigration) {
     let changes: Vec<Change> = migration
@@ -104,6 +150,8 @@ pub fn replay(catalog: &mut Catalog, migration: &DeployMigration) {
 pub fn audit_history(project: &Project, settings: &Settings, retired: &[Retire]) -> Vec<Finding> {
     let mut catalog = Catalog::new(project.dialect);
     let mut findings = Vec::new();
+    // No base to compare with: the history is the project itself (for `duplicate-version`).
+    let history = HistoryDiff::single_snapshot(&project.migrations);
     for index in 0..project.migrations.len() {
         let deploy = &project.migrations[index..=index];
         let before = catalog.clone();
@@ -116,7 +164,7 @@ pub fn audit_history(project: &Project, settings: &Settings, retired: &[Retire])
             after: &catalog,
             retired,
             retire_declared: retired,
-            history: None,
+            history: Some(&history),
         };
         findings.extend(rules::run_all(&ctx));
     }
@@ -276,4 +324,4 @@ mod example;
 mod run;
 
 pub use example::run_example;
-pub use run::{load_config, run, CheckOptions};
+pub use run::{load_config, run, CheckOptions, Run};

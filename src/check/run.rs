@@ -1,16 +1,28 @@
 //! `rollsafe check`: which migrations are the deploy, and the report of one run.
+//!
+//! - `--all`, or outside any git repository: the history audit (every migration is its own
+//!   deploy).
+//! - Otherwise the deploy is what the head (the working tree, or `--head REV`) adds over N-1's
+//!   revision: the merge base of `--base` (default: `base` in config, else `HEAD`) and the head.
 
-use super::{audit_history, load_project, resolve};
+use super::{audit_history, final_schema, load_project, replay, resolve, Project};
 use crate::config::Config;
 use crate::dialect::Dialect;
+use crate::git::GitRepo;
+use crate::history::{self, HistoryDiff, Revision};
 use crate::layout::{LayoutChoice, LayoutKind};
-use anyhow::{Context as _, Result};
+use crate::report::{Report, ReportInput, RevInfo};
+use crate::rules::{self, Context, DeployMigration, MigrationStatus};
+use crate::source::Snapshot;
+use anyhow::{bail, Context as _, Result};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// What `rollsafe check` was asked to do.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
-    /// The migrations directory (or a directory below which `rollsafe.toml` names it).
-    pub dir: std::path::PathBuf,
+    /// The migrations directory.
+    pub dir: PathBuf,
     /// The history audit: every migration is its own deploy.
     pub all: bool,
     pub base: Option<String>,
@@ -18,12 +30,20 @@ pub struct CheckOptions {
     pub dialect: Option<Dialect>,
     pub layout: LayoutChoice,
     /// An explicit config file; otherwise `rollsafe.toml` is looked up from `dir` upwards.
-    pub config: Option<std::path::PathBuf>,
+    pub config: Option<PathBuf>,
 }
 
-/// The config for a run: the explicit file, or the nearest `rollsafe.toml` above `dir`, or
-/// the defaults.
-pub fn load_config(options: &CheckOptions) -> Result<(Config, Option<std::path::PathBuf>)> {
+/// The outcome of one run: the report, the config it ran with, and notices to print on
+/// standard error (a repository mid-rebase, files left out of a snapshot).
+pub struct Run {
+    pub report: Report,
+    pub config: Config,
+    pub notices: Vec<String>,
+}
+
+/// The config for a run: the explicit file, or the nearest `rollsafe.toml` at or above
+/// `dir`, or the defaults; with the path it came from.
+pub fn load_config(options: &CheckOptions) -> Result<(Config, Option<PathBuf>)> {
     let path = match &options.config {
         Some(path) => Some(path.clone()),
         None => crate::config::find(&options.dir),
@@ -35,35 +55,308 @@ pub fn load_config(options: &CheckOptions) -> Result<(Config, Option<std::path::
 }
 
 /// Runs a check and builds its report.
-pub fn run(options: &CheckOptions) -> Result<(crate::report::Report, Config)> {
-    let (config, _) = load_config(options)?;
-    let layout_choice = match (options.layout, config.layout.as_deref()) {
-        (LayoutChoice::Auto, Some(name)) if name != "auto" => LayoutChoice::Fixed(
-            LayoutKind::parse_name(name)
-                .with_context(|| format!("unknown layout `{name}` in config"))?,
-        ),
-        (choice, _) => choice,
+pub fn run(options: &CheckOptions) -> Result<Run> {
+    if !options.dir.is_dir() {
+        bail!("{}: no such directory", options.dir.display());
+    }
+    let (config, config_path) = load_config(options)?;
+    let layout = layout_choice(options, &config)?;
+    let repo = if options.all {
+        None
+    } else {
+        GitRepo::discover(&options.dir)?
     };
+    match repo {
+        Some(repo) => check_revisions(&repo, options, config, config_path.as_deref(), layout),
+        None if options.base.is_some() || options.head.is_some() => bail!(
+            "{}: --base and --head compare git revisions, but this directory is not inside a git \
+             repository; use --all to audit the whole history without git",
+            options.dir.display()
+        ),
+        None => audit(options, config, layout),
+    }
+}
+
+fn layout_choice(options: &CheckOptions, config: &Config) -> Result<LayoutChoice> {
+    Ok(match (options.layout, config.layout.as_deref()) {
+        (LayoutChoice::Auto, Some(name)) if name != "auto" => {
+            LayoutChoice::Fixed(LayoutKind::parse_name(name).with_context(|| {
+                format!("unknown layout `{name}` in config (`rollsafe check --help` lists them)")
+            })?)
+        }
+        (choice, _) => choice,
+    })
+}
+
+/// `--all`: the working tree's history, each migration its own deploy.
+fn audit(options: &CheckOptions, config: Config, layout: LayoutChoice) -> Result<Run> {
     let snapshot = crate::source::read_dir(&options.dir)?;
     if snapshot.is_empty() {
-        anyhow::bail!(
+        bail!(
             "{}: the directory is empty: no migrations to check",
             options.dir.display()
         );
     }
-    let project = load_project(&snapshot, options.dialect, layout_choice, &config)?;
+    let project = load_project(&snapshot, options.dialect, layout, &config, None)?;
     let raw = audit_history(&project, &config.settings(), &config.retire);
     let outcome = resolve(raw, &project, &config);
-    let report = crate::report::Report::build(crate::report::ReportInput {
+    let report = Report::build(ReportInput {
         project: &project,
         migrations: &project.migrations,
         outcome,
         path_prefix: "",
         base: None,
-        head: crate::report::RevInfo {
-            rev: "worktree".to_string(),
-            commit: None,
-        },
+        head: worktree(),
     });
-    Ok((report, config))
+    Ok(Run {
+        report,
+        config,
+        notices: Vec::new(),
+    })
+}
+
+fn worktree() -> RevInfo {
+    RevInfo {
+        rev: "worktree".to_string(),
+        commit: None,
+    }
+}
+
+/// The files of one side of the comparison.
+struct Side {
+    snapshot: Snapshot,
+    info: RevInfo,
+}
+
+fn check_revisions(
+    repo: &GitRepo,
+    options: &CheckOptions,
+    config: Config,
+    config_path: Option<&Path>,
+    layout: LayoutChoice,
+) -> Result<Run> {
+    let dir = repo.checked_dir().to_string();
+    let mut notices: Vec<String> = repo.state_notice().into_iter().collect();
+
+    let (head, head_commit) = match &options.head {
+        Some(rev) => {
+            let resolved = repo.resolve(rev)?;
+            let snapshot = repo.snapshot_at(resolved.commit, &dir)?;
+            notices.extend(skipped_notices(&snapshot.skipped));
+            let info = RevInfo {
+                rev: rev.clone(),
+                commit: Some(resolved.hex()),
+            };
+            (
+                Side {
+                    snapshot: snapshot.files,
+                    info,
+                },
+                Some(resolved),
+            )
+        }
+        None => {
+            let snapshot = repo.worktree_snapshot(&dir)?;
+            notices.extend(skipped_notices(&snapshot.skipped));
+            let head = repo
+                .has_commits()
+                .then(|| repo.resolve("HEAD"))
+                .transpose()?;
+            (
+                Side {
+                    snapshot: snapshot.files,
+                    info: worktree(),
+                },
+                head,
+            )
+        }
+    };
+    if head.snapshot.is_empty() {
+        bail!(
+            "{}: the directory holds no files at {}: no migrations to check",
+            options.dir.display(),
+            head.info.rev
+        );
+    }
+
+    // N-1's revision: where the head forked from the base. A repository without commits has
+    // no base: everything in the working tree is new.
+    let base_rev = options
+        .base
+        .clone()
+        .or_else(|| config.base.clone())
+        .unwrap_or_else(|| "HEAD".to_string());
+    let (base, base_config) = match &head_commit {
+        Some(head_commit) => {
+            let base = repo.resolve(&base_rev)?;
+            let fork = repo.merge_base(&base, head_commit)?;
+            let snapshot = repo.snapshot_at(fork, &dir)?;
+            let base_config = config_at(repo, fork, config_path)?;
+            let info = RevInfo {
+                rev: base_rev,
+                commit: Some(fork.to_string()),
+            };
+            (
+                Side {
+                    snapshot: snapshot.files,
+                    info,
+                },
+                base_config,
+            )
+        }
+        None => (
+            Side {
+                snapshot: Snapshot::new(),
+                info: RevInfo {
+                    rev: base_rev,
+                    commit: None,
+                },
+            },
+            Config::default(),
+        ),
+    };
+
+    let head_project = load_project(&head.snapshot, options.dialect, layout, &config, None)?;
+    let base_project = if base.snapshot.is_empty() {
+        Project::empty(head_project.dialect, head_project.layout)
+    } else {
+        // The base is read as the head's layout and dialect, and reuses the head's parse of
+        // every file that did not change.
+        load_project(
+            &base.snapshot,
+            Some(head_project.dialect),
+            LayoutChoice::Fixed(head_project.layout),
+            &base_config,
+            Some(&head_project),
+        )?
+    };
+    let (diff, statuses) = history::compare(
+        Revision {
+            migrations: &base_project.migrations,
+            files: &base.snapshot,
+        },
+        Revision {
+            migrations: &head_project.migrations,
+            files: &head.snapshot,
+        },
+    );
+    let mut head_project = head_project;
+    for (migration, status) in head_project.migrations.iter_mut().zip(statuses) {
+        migration.status = status;
+    }
+
+    // The deploy: what N-1 has not run. An edited migration is not re-run by the tools (it is
+    // reported by `edited-migration` instead).
+    let deploy: Vec<DeployMigration> = head_project
+        .migrations
+        .iter()
+        .filter(|m| m.status == MigrationStatus::New)
+        .cloned()
+        .collect();
+    let before = final_schema(&base_project);
+    let mut after = before.clone();
+    for migration in &deploy {
+        replay(&mut after, migration);
+    }
+    let settings = config.settings();
+    let ctx = Context {
+        dialect: head_project.dialect,
+        settings: &settings,
+        deploy: &deploy,
+        before: &before,
+        after: &after,
+        retired: &base_config.retire,
+        retire_declared: &config.retire,
+        history: Some(&diff),
+    };
+    let raw = rules::run_all(&ctx);
+    let outcome = resolve(raw, &head_project, &config);
+
+    let listed = listed_migrations(&head_project, &base_project, &diff);
+    let mut sources = head_project.sources.clone();
+    for deleted in &diff.deleted {
+        for path in &deleted.paths {
+            if let Some(text) = base_project.sources.get(path) {
+                sources.entry(path.clone()).or_insert_with(|| text.clone());
+            }
+        }
+    }
+    let report_project = Project {
+        sources,
+        ..Project::empty(head_project.dialect, head_project.layout)
+    };
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let report = Report::build(ReportInput {
+        project: &report_project,
+        migrations: &listed,
+        outcome,
+        path_prefix: &prefix,
+        base: Some(base.info),
+        head: head.info,
+    });
+    Ok(Run {
+        report,
+        config,
+        notices,
+    })
+}
+
+/// The config N-1 shipped with: the same file at the base revision (absent there: defaults).
+fn config_at(repo: &GitRepo, commit: git2::Oid, config_path: Option<&Path>) -> Result<Config> {
+    let Some(path) = config_path else {
+        return Ok(Config::default());
+    };
+    let Ok(relative) = repo.repo_path(path) else {
+        // A config outside the repository (`--config /etc/...`) has no base version.
+        return Ok(Config::default());
+    };
+    match repo.file_at(commit, &relative)? {
+        Some(bytes) => {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow::anyhow!("{relative} at {commit}: not UTF-8 text"))?;
+            Config::parse(
+                &text,
+                Path::new(&format!("{relative} (at the base revision)")),
+            )
+        }
+        None => Ok(Config::default()),
+    }
+}
+
+/// The migrations a report lists: the new and edited ones at head, and the deleted ones.
+fn listed_migrations(head: &Project, base: &Project, diff: &HistoryDiff) -> Vec<DeployMigration> {
+    let mut listed: Vec<DeployMigration> = head
+        .migrations
+        .iter()
+        .filter(|m| m.status != MigrationStatus::Unchanged)
+        .cloned()
+        .collect();
+    let deleted: BTreeMap<_, _> = diff.deleted.iter().map(|m| (&m.id, m)).collect();
+    listed.extend(
+        base.migrations
+            .iter()
+            .filter(|m| deleted.get(&m.migration.id) == Some(&&m.migration))
+            .map(|m| DeployMigration {
+                status: MigrationStatus::Deleted,
+                ..m.clone()
+            }),
+    );
+    listed
+}
+
+fn skipped_notices(skipped: &[crate::git::SkippedPath]) -> Vec<String> {
+    skipped
+        .iter()
+        .map(|s| {
+            format!(
+                "{}: skipped ({:?}): rollsafe does not follow it",
+                s.path, s.reason
+            )
+            .to_lowercase()
+        })
+        .collect()
 }

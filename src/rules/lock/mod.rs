@@ -417,6 +417,7 @@ pub(super) mod fixture {
                 after: &after,
                 retired: &[],
                 retire_declared: &[],
+                history: None,
             };
             let mut findings = Vec::new();
             rule.check(&ctx, &mut findings);
