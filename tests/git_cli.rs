@@ -1,0 +1,386 @@
+//! `rollsafe check` against git revisions, end to end: throwaway repositories built with git2,
+//! the binary run on them, its JSON report read.
+
+use git2::{Commit, IndexAddOption, Oid, Repository, Signature};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+use tempfile::TempDir;
+
+struct Repo {
+    dir: TempDir,
+    repo: Repository,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        Repo { dir, repo }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let full = self.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+
+    fn remove(&self, path: &str) {
+        std::fs::remove_file(self.path().join(path)).unwrap();
+    }
+
+    /// Commits every file in the working tree on the current branch.
+    fn commit(&self, message: &str) -> Oid {
+        self.commit_with(message, None)
+    }
+
+    /// Commits every file, with `other` as a second parent when given (a merge commit).
+    fn commit_with(&self, message: &str, other: Option<Oid>) -> Oid {
+        let mut index = self.repo.index().unwrap();
+        index
+            .add_all(["*"].iter(), IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.update_all(["*"].iter(), None).unwrap();
+        index.write().unwrap();
+        let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let signature = Signature::now("Test", "test@example.com").unwrap();
+        let parent = self.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let other = other.map(|oid| self.repo.find_commit(oid).unwrap());
+        let parents: Vec<&Commit> = parent.iter().chain(other.iter()).collect();
+        self.repo
+            .commit(
+                Some("HEAD"),
+                &signature,
+                &signature,
+                message,
+                &tree,
+                &parents,
+            )
+            .unwrap()
+    }
+
+    fn tag(&self, name: &str) {
+        let head = self.repo.head().unwrap().peel_to_commit().unwrap();
+        self.repo
+            .tag_lightweight(name, head.as_object(), false)
+            .unwrap();
+    }
+
+    fn check(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+            .arg("check")
+            .args(args)
+            .env("NO_COLOR", "1")
+            .current_dir(self.path())
+            .output()
+            .unwrap()
+    }
+
+    fn check_json(&self, args: &[&str]) -> (i32, Value) {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        let output = self.check(&all);
+        let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+            panic!(
+                "not JSON ({err}): {}\n{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        (output.status.code().unwrap(), report)
+    }
+}
+
+fn rules_fired(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const USERS: &str =
+    "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, legacy_email text);\n";
+
+/// A repository whose first release created `users`.
+fn released_repo() -> Repo {
+    let repo = Repo::new();
+    repo.write("db/migrations/0001_users.up.sql", USERS);
+    repo.write("db/migrations/0001_users.down.sql", "DROP TABLE users;\n");
+    repo.commit("release 1");
+    repo.tag("v1");
+    repo
+}
+
+#[test]
+fn the_deploy_is_what_the_head_adds_and_compat_is_judged_against_the_base() {
+    let repo = released_repo();
+    repo.write(
+        "db/migrations/0002_drop_legacy.up.sql",
+        "ALTER TABLE users DROP COLUMN legacy_email;\n",
+    );
+    let (code, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
+    assert_eq!(code, 1);
+    assert_eq!(rules_fired(&report), ["drop-column"]);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["path"], "db/migrations/0002_drop_legacy.up.sql");
+    assert_eq!(finding["line"], 1);
+    assert_eq!(finding["object"], "public.users.legacy_email");
+    assert_eq!(report["base"]["rev"], "v1");
+    assert_eq!(report["base"]["commit"].as_str().unwrap().len(), 40);
+    assert_eq!(report["head"]["rev"], "worktree");
+    assert!(report["head"]["commit"].is_null());
+    let migrations = report["migrations"].as_array().unwrap();
+    assert_eq!(migrations.len(), 1, "only the deploy is listed");
+    assert_eq!(migrations[0]["status"], "new");
+    assert_eq!(migrations[0]["phases"], serde_json::json!(["contract"]));
+}
+
+#[test]
+fn pre_commit_checks_untracked_migrations_against_head() {
+    let repo = released_repo();
+    repo.write(
+        "db/migrations/0002_add_name.up.sql",
+        "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN name text;\n",
+    );
+    // No --base: HEAD is N-1's revision.
+    let (code, report) = repo.check_json(&["db/migrations"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["verdict"], "safe");
+    assert_eq!(report["base"]["rev"], "HEAD");
+    assert_eq!(report["migrations"][0]["id"], "0002");
+    assert_eq!(
+        report["migrations"][0]["phases"],
+        serde_json::json!(["expand"])
+    );
+}
+
+#[test]
+fn a_table_created_in_the_same_deploy_is_not_n1s_concern() {
+    let repo = released_repo();
+    repo.write(
+        "db/migrations/0002_sessions.up.sql",
+        "CREATE TABLE sessions (id bigint PRIMARY KEY, token text);\n",
+    );
+    repo.write(
+        "db/migrations/0003_sessions_token.up.sql",
+        "ALTER TABLE sessions DROP COLUMN token;\nCREATE INDEX sessions_id_idx ON sessions (id);\n",
+    );
+    let (code, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(rules_fired(&report).is_empty(), "{report}");
+}
+
+#[test]
+fn a_retirement_shipped_a_release_before_the_drop_is_quiet() {
+    let repo = released_repo();
+    repo.write(
+        "rollsafe.toml",
+        "[[retire]]\nobject = \"users.legacy_email\"\nreason = \"replaced by email (#12)\"\n",
+    );
+    repo.commit("release 2: stop using legacy_email");
+    repo.tag("v2");
+    repo.write(
+        "db/migrations/0002_drop_legacy.up.sql",
+        "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN legacy_email;\n",
+    );
+    let (code, report) = repo.check_json(&["--base", "v2", "db/migrations"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(rules_fired(&report).is_empty(), "{report}");
+}
+
+#[test]
+fn a_retirement_in_the_same_change_as_the_drop_is_an_error() {
+    let repo = released_repo();
+    repo.write(
+        "rollsafe.toml",
+        "[[retire]]\nobject = \"users.legacy_email\"\nreason = \"replaced by email (#12)\"\n",
+    );
+    repo.write(
+        "db/migrations/0002_drop_legacy.up.sql",
+        "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN legacy_email;\n",
+    );
+    let (code, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
+    assert_eq!(code, 1);
+    assert_eq!(rules_fired(&report), ["drop-column"]);
+    let message = report["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("ship"), "{message}");
+}
+
+#[test]
+fn an_edited_merged_migration_is_reported_with_what_changed() {
+    let repo = released_repo();
+    repo.write(
+        "db/migrations/0001_users.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email varchar(100) NOT NULL, legacy_email text);\n",
+    );
+    let (code, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
+    assert_eq!(code, 1);
+    assert_eq!(rules_fired(&report), ["edited-migration"]);
+    let message = report["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("varchar(100)"), "{message}");
+    assert_eq!(report["migrations"][0]["status"], "edited");
+}
+
+#[test]
+fn a_deleted_merged_migration_is_reported() {
+    let repo = released_repo();
+    repo.write("db/migrations/0002_x.up.sql", "CREATE TABLE x (id int);\n");
+    repo.commit("release 2");
+    repo.tag("v2");
+    repo.remove("db/migrations/0002_x.up.sql");
+    let (code, report) = repo.check_json(&["--base", "v2", "db/migrations"]);
+    assert_eq!(code, 1);
+    assert_eq!(rules_fired(&report), ["deleted-migration"]);
+    assert_eq!(report["migrations"][0]["status"], "deleted");
+}
+
+#[test]
+fn a_branch_migration_that_sorts_before_mains_newest_is_out_of_order() {
+    let repo = released_repo();
+    let fork = repo.repo.head().unwrap().peel_to_commit().unwrap().id();
+    // main moves on with 0003.
+    repo.write(
+        "db/migrations/0003_orders.up.sql",
+        "CREATE TABLE orders (id int);\n",
+    );
+    let main_tip = repo.commit("main: orders");
+    repo.repo
+        .branch("main-tip", &repo.repo.find_commit(main_tip).unwrap(), true)
+        .unwrap();
+    // The feature branch, forked before 0003, adds 0002, then merges main in.
+    repo.repo
+        .branch("feature", &repo.repo.find_commit(fork).unwrap(), true)
+        .unwrap();
+    repo.repo.set_head("refs/heads/feature").unwrap();
+    repo.repo
+        .checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+    repo.write(
+        "db/migrations/0002_tags.up.sql",
+        "CREATE TABLE tags (id int);\n",
+    );
+    repo.commit("feature: tags");
+    repo.write(
+        "db/migrations/0003_orders.up.sql",
+        "CREATE TABLE orders (id int);\n",
+    );
+    repo.commit_with("merge main into feature", Some(main_tip));
+
+    let (code, report) = repo.check_json(&["--base", "main-tip", "db/migrations"]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(rules_fired(&report), ["out-of-order-migration"], "{report}");
+    assert_eq!(report["migrations"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_deploy_is_judged_as_a_whole_for_backfills() {
+    let repo = released_repo();
+    repo.write(
+        "db/migrations/0002_add_name.up.sql",
+        "ALTER TABLE users ADD COLUMN name text;\n",
+    );
+    repo.write(
+        "db/migrations/0003_backfill_name.up.sql",
+        "UPDATE users SET name = email;\n",
+    );
+    repo.write(
+        "db/migrations/0004_require_name.up.sql",
+        "ALTER TABLE users ALTER COLUMN name SET NOT NULL;\n",
+    );
+    let (_, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
+    let fired = rules_fired(&report);
+    assert!(
+        fired.contains(&"unbatched-backfill".to_string()),
+        "{fired:?}"
+    );
+    assert!(
+        fired.contains(&"enforce-before-backfill".to_string()),
+        "{fired:?}"
+    );
+    let phases: Vec<&Value> = report["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["phases"])
+        .collect();
+    assert_eq!(phases[1], &serde_json::json!(["backfill"]));
+}
+
+#[test]
+fn head_can_be_a_revision() {
+    let repo = released_repo();
+    repo.write(
+        "db/migrations/0002_drop_legacy.up.sql",
+        "ALTER TABLE users DROP COLUMN legacy_email;\n",
+    );
+    let head = repo.commit("drop legacy");
+    // The working tree moves on; --head reads the commit.
+    repo.remove("db/migrations/0002_drop_legacy.up.sql");
+    let (code, report) = repo.check_json(&["--base", "v1", "--head", "HEAD", "db/migrations"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["head"]["commit"], head.to_string());
+    assert_eq!(rules_fired(&report), ["drop-column"]);
+}
+
+#[test]
+fn an_unknown_base_is_a_clear_error() {
+    let repo = released_repo();
+    let output = repo.check(&["--base", "origin/nope", "db/migrations"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("origin/nope"), "{err}");
+    assert!(err.contains("does not resolve"), "{err}");
+}
+
+#[test]
+fn base_outside_a_repository_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("001_a.sql"), "CREATE TABLE a (id int);\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        .args(["check", "--base", "main"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("not inside a git repository"), "{err}");
+}
+
+#[test]
+fn a_check_never_writes_to_the_repository() {
+    let repo = released_repo();
+    repo.write(
+        "db/migrations/0002_drop_legacy.up.sql",
+        "ALTER TABLE users DROP COLUMN legacy_email;\n",
+    );
+    let before = tree_digest(repo.path());
+    repo.check(&["--base", "v1", "db/migrations"]);
+    repo.check(&["db/migrations"]);
+    repo.check(&["--all", "db/migrations"]);
+    assert_eq!(before, tree_digest(repo.path()));
+}
+
+/// Every file under `root` (`.git` included) with its content and modification time.
+fn tree_digest(root: &Path) -> Vec<(String, Vec<u8>, std::time::SystemTime)> {
+    let mut files: Vec<_> = walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let meta = e.metadata().unwrap();
+            (
+                e.path().display().to_string(),
+                std::fs::read(e.path()).unwrap(),
+                meta.modified().unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
