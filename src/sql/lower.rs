@@ -369,8 +369,9 @@ impl Lowerer {
             partial: false,
         };
         Lifted::Constraint(match constraint {
+            // MySQL names a unique key either way: `CONSTRAINT c UNIQUE` or `UNIQUE KEY c`.
             TableConstraint::Unique(u) => def(
-                &u.name,
+                &u.name.clone().or_else(|| u.index_name.clone()),
                 ConstraintKind::Unique,
                 self.index_columns(&u.columns),
             ),
@@ -964,13 +965,22 @@ fn is_auto_increment(tokens: &[sqlparser::tokenizer::Token]) -> bool {
     })
 }
 
-/// The first `n` words of a statement's text, to name what it is.
+/// The leading keywords (at most `n`) of a statement as sqlparser prints it, to name what it
+/// is: sqlparser prints keywords in upper case, so the first other word ends them.
 fn leading_words(sql: &str, n: usize) -> String {
-    sql.split_whitespace()
+    let keywords: Vec<&str> = sql
+        .split_whitespace()
         .take(n)
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_uppercase()
+        .take_while(|w| w.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .collect();
+    match keywords.is_empty() {
+        true => sql
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_uppercase(),
+        false => keywords.join(" "),
+    }
 }
 
 #[cfg(test)]
@@ -1521,6 +1531,25 @@ mod tests {
                     }
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn mysql_unique_key_name() {
+        let changes = lower_sql("ALTER TABLE t ADD UNIQUE KEY uk_a (a)", Dialect::Mysql);
+        assert!(matches!(
+            &changes[0],
+            Change::AddConstraint { constraint, .. } if constraint.name.as_deref() == Some("uk_a")
+        ));
+    }
+
+    #[test]
+    fn unmodelled_alter_table_actions_are_opaque() {
+        assert_eq!(
+            pg("ALTER TABLE t INHERIT parent"),
+            vec![Change::Opaque {
+                what: "ALTER TABLE INHERIT".into()
+            }]
         );
     }
 

@@ -37,7 +37,6 @@ fn rewritten(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
     drop_index_concurrently(sql, dialect)
         .or_else(|| materialized_view_with_data(sql, dialect))
         .or_else(|| create_table_like(sql, dialect))
-        .or_else(|| create_table_partitioned(sql, dialect))
         .or_else(|| create_index_on_only(sql, dialect))
         .or_else(|| mysql_index_online_ddl(sql, dialect))
         .or_else(|| alter_table(sql, dialect))
@@ -85,20 +84,6 @@ fn create_table_like(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
         if_not_exists: caps.get(1).is_some(),
         as_select: true,
     }])
-}
-
-/// `CREATE TABLE ... PARTITION BY RANGE (x)`: the table is what the rest says it is.
-fn create_table_partitioned(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = regex(
-        &RE,
-        r"(?is)\)\s*PARTITION\s+BY\s+(?:RANGE|LIST|HASH)\s*\((?:[^()]|\([^()]*\))*\)\s*$",
-    );
-    if !starts_with_words(sql, &["CREATE", "TABLE"]) {
-        return None;
-    }
-    let found = re.find(sql)?;
-    parse_and_lower(&sql[..found.start() + 1], dialect)
 }
 
 /// `CREATE INDEX ... ON ONLY parent`: the index on a partitioned table itself, not its
