@@ -169,7 +169,8 @@ impl Lowerer {
             Ast::LISTEN { .. } | Ast::UNLISTEN { .. } | Ast::NOTIFY { .. } => "NOTIFY",
             Ast::Explain { .. } | Ast::ExplainTable { .. } => "EXPLAIN",
             Ast::Declare { .. } | Ast::Fetch { .. } | Ast::Close { .. } => "CURSOR",
-            Ast::Prepare { .. } | Ast::Deallocate { .. } => "PREPARE",
+            Ast::Prepare { .. } => "PREPARE",
+            Ast::Deallocate { .. } => "DEALLOCATE",
             other => return opaque(leading_words(&other.to_string(), 3)),
         };
         noop(what)

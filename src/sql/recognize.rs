@@ -523,7 +523,8 @@ fn by_keywords(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
         "COMMENT" if w.is("ON") => noop("COMMENT ON"),
         "SECURITY" if w.is("LABEL") => noop("SECURITY LABEL"),
         "PRAGMA" => noop("PRAGMA"),
-        "SET" | "RESET" => noop(&first),
+        "SET" => set(&mut w).unwrap_or_else(|| noop("SET")),
+        "RESET" => noop("RESET"),
         "SELECT" | "PERFORM" | "CALL" | "EXECUTE" => opaque(&first),
         "PREPARE" => opaque("PREPARE (dynamic SQL)"),
         "DEALLOCATE" => noop("DEALLOCATE"),
@@ -532,6 +533,29 @@ fn by_keywords(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
         _ => return None,
     };
     Some(changes)
+}
+
+/// `SET [LOCAL|SESSION] name {=|TO} value` in a form sqlparser did not take.
+fn set(w: &mut Words) -> Option<Vec<Change>> {
+    let local = w.eat_any(&["LOCAL", "SESSION"]).as_deref() == Some("LOCAL");
+    let setting = w.peek_word()?.value.to_lowercase();
+    w.pos += 1;
+    if !w.eat("TO") && w.tokens.get(w.pos) == Some(&Token::Eq) {
+        w.pos += 1;
+    }
+    let value: Vec<String> = w.tokens[w.pos..]
+        .iter()
+        .filter(|t| !matches!(t, Token::SemiColon | Token::EOF))
+        .map(|t| match t {
+            Token::SingleQuotedString(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    Some(vec![Change::Session {
+        setting,
+        value: value.join(" "),
+        local,
+    }])
 }
 
 fn noop(what: &str) -> Vec<Change> {
@@ -917,6 +941,25 @@ mod tests {
             created.as_slice(),
             [Change::CreateIndex(_), Change::OnlineDdl { .. }]
         ));
+    }
+
+    #[test]
+    fn set_forms_the_parser_misses() {
+        assert_eq!(
+            set(
+                &mut Words::new("SET LOCAL lock_timeout TO '2s'", Dialect::Postgres)
+                    .map(|mut w| {
+                        w.pos = 1;
+                        w
+                    })
+                    .unwrap()
+            ),
+            Some(vec![Change::Session {
+                setting: "lock_timeout".into(),
+                value: "2s".into(),
+                local: true,
+            }])
+        );
     }
 
     #[test]
