@@ -104,7 +104,16 @@ fn statement(text: &str, piece: split::Piece, dialect: Dialect) -> Statement {
 /// error is the parser's message, positions relative to `sql`.
 fn understand(sql: &str, dialect: Dialect) -> Result<(Understanding, Vec<Change>), String> {
     match parse::parse_one(sql, dialect) {
-        Ok(ast) => Ok((Understanding::Parsed, lower::lower(&ast, dialect))),
+        Ok(ast) => {
+            let mut changes = lower::lower(&ast, dialect);
+            if changes.is_empty() {
+                // `lower` always says something; should it not, say that we cannot see.
+                changes.push(Change::Opaque {
+                    what: "statement".into(),
+                });
+            }
+            Ok((Understanding::Parsed, changes))
+        }
         Err(message) => match recognize::recognize(sql, dialect) {
             Some(changes) => Ok((Understanding::Recognized, changes)),
             None => Err(message),
