@@ -249,12 +249,34 @@ impl Splitter<'_> {
         }
     }
 
+    /// `CREATE [OR REPLACE] [DEFINER = ...] {TRIGGER|FUNCTION|PROCEDURE|EVENT}`: the first
+    /// object keyword decides, so `CREATE TABLE event (begin int)` is not a routine.
     fn in_routine_definition(&self) -> bool {
         let words = &self.current.words;
-        words.first().is_some_and(|w| w == "CREATE")
-            && words
-                .iter()
-                .any(|w| matches!(w.as_str(), "TRIGGER" | "FUNCTION" | "PROCEDURE" | "EVENT"))
+        if words.first().map(String::as_str) != Some("CREATE") {
+            return false;
+        }
+        let object = words[1..].iter().find(|w| {
+            matches!(
+                w.as_str(),
+                "TABLE"
+                    | "INDEX"
+                    | "VIEW"
+                    | "TYPE"
+                    | "SCHEMA"
+                    | "SEQUENCE"
+                    | "POLICY"
+                    | "RULE"
+                    | "TRIGGER"
+                    | "FUNCTION"
+                    | "PROCEDURE"
+                    | "EVENT"
+            )
+        });
+        matches!(
+            object.map(String::as_str),
+            Some("TRIGGER" | "FUNCTION" | "PROCEDURE" | "EVENT")
+        )
     }
 
     /// `END IF`, `END LOOP`, ... close blocks we do not count.
@@ -408,6 +430,14 @@ mod tests {
         assert_eq!(pg(atomic).len(), 2);
         let mysql = "CREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; END IF; END; SELECT 2";
         assert_eq!(spans(mysql, Dialect::Mysql).len(), 2);
+    }
+
+    #[test]
+    fn a_column_named_begin_is_not_a_body() {
+        assert_eq!(
+            pg("CREATE TABLE event (begin int, id int); SELECT 1"),
+            ["CREATE TABLE event (begin int, id int)", "SELECT 1"]
+        );
     }
 
     #[test]
