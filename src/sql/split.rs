@@ -121,7 +121,7 @@ impl Splitter<'_> {
         self.pos = self.line_end();
         let comment = &self.bytes[start..self.pos];
         self.out.comments.push(start..self.pos);
-        if is_goose_marker(comment, "statementend") {
+        if self.current.start.is_some() && is_goose_marker(comment, "statementend") {
             // goose sends the block as one query: whatever is open ends here.
             self.finish_statement();
         } else if self.current.start.is_none() {
@@ -466,6 +466,13 @@ mod tests {
                 "SELECT 2"
             ]
         );
+    }
+
+    #[test]
+    fn comments_before_a_goose_end_lead_the_next_statement() {
+        let sql = "-- +goose StatementBegin\nSELECT 1;\n-- note\n-- +goose StatementEnd\nSELECT 2";
+        let out = split(sql, 0..sql.len(), Dialect::Postgres);
+        assert_eq!(out.pieces[1].leading_comments.len(), 2);
     }
 
     #[test]
