@@ -169,7 +169,8 @@ impl Lowerer {
             Ast::LISTEN { .. } | Ast::UNLISTEN { .. } | Ast::NOTIFY { .. } => "NOTIFY",
             Ast::Explain { .. } | Ast::ExplainTable { .. } => "EXPLAIN",
             Ast::Declare { .. } | Ast::Fetch { .. } | Ast::Close { .. } => "CURSOR",
-            Ast::Prepare { .. } | Ast::Deallocate { .. } => "PREPARE",
+            Ast::Prepare { .. } => "PREPARE",
+            Ast::Deallocate { .. } => "DEALLOCATE",
             other => return opaque(leading_words(&other.to_string(), 3)),
         };
         noop(what)
@@ -331,9 +332,10 @@ impl Lowerer {
                 generation_expr_mode,
                 ..
             } => {
+                // Without `STORED`, MySQL and SQLite compute the column on read.
                 def.generated = match generation_expr_mode {
-                    Some(GeneratedExpressionMode::Virtual) => Generated::Virtual,
-                    _ => Generated::Stored,
+                    Some(GeneratedExpressionMode::Stored) => Generated::Stored,
+                    _ => Generated::Virtual,
                 }
             }
             ColumnOption::Generated { .. } | ColumnOption::Identity(_) => {
@@ -369,8 +371,9 @@ impl Lowerer {
             partial: false,
         };
         Lifted::Constraint(match constraint {
+            // MySQL names a unique key either way: `CONSTRAINT c UNIQUE` or `UNIQUE KEY c`.
             TableConstraint::Unique(u) => def(
-                &u.name,
+                &u.name.clone().or_else(|| u.index_name.clone()),
                 ConstraintKind::Unique,
                 self.index_columns(&u.columns),
             ),
@@ -964,13 +967,22 @@ fn is_auto_increment(tokens: &[sqlparser::tokenizer::Token]) -> bool {
     })
 }
 
-/// The first `n` words of a statement's text, to name what it is.
+/// The leading keywords (at most `n`) of a statement as sqlparser prints it, to name what it
+/// is: sqlparser prints keywords in upper case, so the first other word ends them.
 fn leading_words(sql: &str, n: usize) -> String {
-    sql.split_whitespace()
+    let keywords: Vec<&str> = sql
+        .split_whitespace()
         .take(n)
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_uppercase()
+        .take_while(|w| w.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .collect();
+    match keywords.is_empty() {
+        true => sql
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_uppercase(),
+        false => keywords.join(" "),
+    }
 }
 
 #[cfg(test)]
@@ -1114,6 +1126,14 @@ mod tests {
             panic!()
         };
         assert_eq!(columns[0].generated, Generated::Identity);
+        let Change::CreateTable { columns, .. } = &lower_sql(
+            "CREATE TABLE t (a INT, b INT AS (a + 1), c INT AS (a + 2) STORED)",
+            Dialect::Mysql,
+        )[0] else {
+            panic!()
+        };
+        assert_eq!(columns[1].generated, Generated::Virtual);
+        assert_eq!(columns[2].generated, Generated::Stored);
     }
 
     #[test]
@@ -1521,6 +1541,25 @@ mod tests {
                     }
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn mysql_unique_key_name() {
+        let changes = lower_sql("ALTER TABLE t ADD UNIQUE KEY uk_a (a)", Dialect::Mysql);
+        assert!(matches!(
+            &changes[0],
+            Change::AddConstraint { constraint, .. } if constraint.name.as_deref() == Some("uk_a")
+        ));
+    }
+
+    #[test]
+    fn unmodelled_alter_table_actions_are_opaque() {
+        assert_eq!(
+            pg("ALTER TABLE t INHERIT parent"),
+            vec![Change::Opaque {
+                what: "ALTER TABLE INHERIT".into()
+            }]
         );
     }
 
