@@ -88,6 +88,26 @@ const SETS: &[(&str, Dialect)] = &[
     ("openfga/assets/migrations/sqlite", Dialect::Sqlite),
 ];
 
+/// Statements that are invalid in the source repository itself, so `unparsed-statement` is
+/// the right answer for them: (set, how many, what). They do not count against the set.
+const INVALID_IN_SOURCE: &[(&str, usize, &str)] = &[
+    (
+        "ente/server/migrations",
+        2,
+        "a missing comma between two DROP COLUMN actions; DROP INDEX IF NOT EXISTS",
+    ),
+    (
+        "cratesio/migrations",
+        1,
+        "a missing `;` between two statements",
+    ),
+    (
+        "flipt/config/migrations/sqlite3",
+        1,
+        "ADD COLUMN ... AFTER, which is MySQL syntax SQLite rejects",
+    ),
+];
+
 fn corpus() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     if dir.is_dir() {
@@ -200,8 +220,14 @@ fn every_corpus_set_runs_through_the_pipeline_and_is_understood() {
             top.join(", ")
         );
         assert!(tally.migrations > 0, "{dir}: no migrations found");
-        if tally.understood_share() < 0.99 {
-            below.push(format!("{dir}: {:.2}%", 100.0 * tally.understood_share()));
+        let invalid = INVALID_IN_SOURCE
+            .iter()
+            .find(|(set, _, _)| set == dir)
+            .map_or(0, |(_, count, _)| *count);
+        let valid = tally.statements - invalid;
+        let understood = tally.parsed + tally.recognized;
+        if (understood as f64) < 0.99 * valid as f64 {
+            below.push(format!("{dir}: {understood} of {valid} valid statements"));
         }
     }
     assert!(

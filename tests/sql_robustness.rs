@@ -40,8 +40,8 @@ fn random_slices_do_not_panic() {
         seed ^= seed << 17;
         (seed % bound.max(1) as u64) as usize
     };
-    for path in sql_files(&root).iter().step_by(7) {
-        let Ok(text) = std::fs::read_to_string(path) else {
+    for path in sql_files(&root) {
+        let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
         for dialect in [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite] {
