@@ -11,7 +11,7 @@ use crate::dialect::Dialect;
 use crate::git::GitRepo;
 use crate::history::{self, HistoryDiff, Revision};
 use crate::layout::{LayoutChoice, LayoutKind};
-use crate::report::{Report, ReportInput, RevInfo};
+use crate::report::{Report, ReportInput, RevInfo, Rollback};
 use crate::rules::{self, Context, DeployMigration, MigrationStatus};
 use crate::source::Snapshot;
 use anyhow::{bail, Context as _, Result};
@@ -107,6 +107,7 @@ fn audit(options: &CheckOptions, config: Config, layout: LayoutChoice) -> Result
         path_prefix: "",
         base: None,
         head: worktree(),
+        rollback: Rollback::default(),
     });
     Ok(Run {
         report,
@@ -297,6 +298,7 @@ fn check_revisions(
         path_prefix: &prefix,
         base: Some(base.info),
         head: head.info,
+        rollback: Rollback::default(),
     });
     Ok(Run {
         report,

@@ -67,6 +67,53 @@ pub struct SuppressedEntry {
     pub migration: String,
 }
 
+/// What happens to a migration's down script when it is run after its up.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum DownVerdict {
+    /// Replaying up then down gives back the schema before up, and up destroys no data.
+    Inverse,
+    /// The schema comes back, but up destroyed data (a dropped column) that down cannot.
+    Lossy,
+    /// The schema after up then down differs from the one before up.
+    NotInverse,
+    /// No down script, and up changes the schema.
+    Missing,
+    /// No down script, and none is needed (up changes no schema).
+    NoneNeeded,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DownEntry {
+    pub migration: String,
+    pub verdict: DownVerdict,
+    /// What differs or what is lost, one line each.
+    pub notes: Vec<String>,
+}
+
+/// Whether an image-only rollback from the head to a release is safe.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct WindowEntry {
+    pub release: String,
+    pub commit: String,
+    pub safe: bool,
+    /// The changes that break that release's binary, each naming the object and migration.
+    pub reasons: Vec<String>,
+}
+
+/// The rollback section: can N-1's image run on the new schema, and how far back can an
+/// image-only rollback go.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Rollback {
+    /// True when no compat finding remains unsuppressed.
+    pub image_only_safe: bool,
+    /// The compat findings that block an image-only rollback (`rule: object (migration)`).
+    pub blocking: Vec<String>,
+    /// Per release, newest first; empty without `[rollback] releases` in config.
+    pub window: Vec<WindowEntry>,
+    pub down: Vec<DownEntry>,
+}
+
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct Counts {
     pub errors: usize,
@@ -87,6 +134,7 @@ pub struct Report {
     pub migrations: Vec<MigrationEntry>,
     pub findings: Vec<FindingEntry>,
     pub suppressed: Vec<SuppressedEntry>,
+    pub rollback: Rollback,
     /// The text of each file a finding points at, by displayed path.
     #[serde(skip)]
     pub sources: BTreeMap<String, String>,
@@ -102,6 +150,8 @@ pub struct ReportInput<'a> {
     pub path_prefix: &'a str,
     pub base: Option<RevInfo>,
     pub head: RevInfo,
+    /// The rollback window and down verdicts (the image-only verdict is derived here).
+    pub rollback: Rollback,
 }
 
 impl Report {
@@ -113,6 +163,7 @@ impl Report {
             path_prefix,
             base,
             head,
+            rollback,
         } = input;
         let display = |path: &str| format!("{path_prefix}{path}");
         let mut sources = BTreeMap::new();
@@ -177,6 +228,19 @@ impl Report {
             infos: count(&findings, Severity::Info),
             suppressed: suppressed.len(),
         };
+        let blocking: Vec<String> = findings
+            .iter()
+            .filter(|f| f.category == "compat")
+            .map(|f| {
+                let object = f.object.as_deref().unwrap_or("");
+                format!("{}: {} ({})", f.rule, object, f.migration)
+            })
+            .collect();
+        let rollback = Rollback {
+            image_only_safe: blocking.is_empty(),
+            blocking,
+            ..rollback
+        };
         Report {
             schema_version: 1,
             verdict: Verdict::of(&outcome.findings),
@@ -191,6 +255,7 @@ impl Report {
                 .collect(),
             findings,
             suppressed,
+            rollback,
             sources,
         }
     }
