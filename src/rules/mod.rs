@@ -5,7 +5,10 @@
 //! Each rule's metadata (category, default severity, summary, why, recipe, examples) lives in
 //! `rules/<id>.toml` at the top of the repository and is embedded here.
 
+mod compat;
 mod context;
+mod discipline;
+mod meta;
 mod metadata;
 
 pub use context::{ChangeRef, Context, DeployMigration, MigrationStatus, StatementRef};
@@ -98,7 +101,19 @@ macro_rules! rule_registry {
     };
 }
 
-rule_registry! {}
+rule_registry! {
+    "drop-table" => compat::drop_table::DropTable,
+    "drop-column" => compat::drop_column::DropColumn,
+    "rename-table" => compat::rename_table::RenameTable,
+    "rename-column" => compat::rename_column::RenameColumn,
+    "add-required-column" => compat::add_required_column::AddRequiredColumn,
+    "change-column-type" => compat::change_column_type::ChangeColumnType,
+    "set-not-null" => compat::set_not_null::SetNotNull,
+    "backfill-in-ddl-migration" => discipline::backfill_in_ddl_migration::BackfillInDdlMigration,
+    "unparsed-statement" => meta::unparsed_statement::UnparsedStatement,
+    "opaque-statement" => meta::opaque_statement::OpaqueStatement,
+    "allow-without-reason" => meta::allow_without_reason::AllowWithoutReason,
+}
 
 /// The metadata of every rule, parsed once.
 pub fn all_meta() -> &'static [RuleMeta] {

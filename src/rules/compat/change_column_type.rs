@@ -1,0 +1,92 @@
+//! `change-column-type`: changing the type of a column N-1 reads and writes, unless the new
+//! type is a compatible widening (`varchar(50)` → `varchar(100)` or `text`, `int` →
+//! `bigint`) that every N-1 value and query still fits.
+
+use super::{column_object, n1_uses_column};
+use crate::ir::types::is_compatible_widening;
+use crate::ir::Change;
+use crate::rules::{Context, Finding, Rule};
+
+pub struct ChangeColumnType;
+
+impl Rule for ChangeColumnType {
+    fn id(&self) -> &'static str {
+        "change-column-type"
+    }
+
+    fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+        for change in ctx.changes() {
+            let Change::AlterColumnType {
+                table,
+                column,
+                data_type,
+                ..
+            } = change.change
+            else {
+                continue;
+            };
+            let Some(old) = ctx.before.column(table, column) else {
+                continue;
+            };
+            if !n1_uses_column(ctx, table, column)
+                || is_compatible_widening(&old.data_type, data_type)
+            {
+                continue;
+            }
+            let object = column_object(table, column);
+            let message = format!(
+                "changes the type of {object} from {} to {data_type}; N-1 still reads and \
+                 writes it as {}, so its values may no longer fit or parse",
+                old.data_type, old.data_type
+            );
+            let mut finding = change.at.finding(self.id(), message);
+            finding.object = Some(object);
+            findings.push(finding);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    fn alter_type(table: &str, column: &str, data_type: &str) -> crate::sql::Statement {
+        stmt(vec![Change::AlterColumnType {
+            table: qn(table),
+            column: column.to_string(),
+            data_type: data_type.to_string(),
+            using: None,
+        }])
+    }
+
+    fn base() -> Deploy {
+        Deploy::new().table("users", &[col("id", "bigint"), col("age", "integer")])
+    }
+
+    #[test]
+    fn fires_on_an_incompatible_change() {
+        let findings = base()
+            .migration(vec![alter_type("users", "age", "text")])
+            .findings(&ChangeColumnType);
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].message.contains("from integer to text"));
+    }
+
+    #[test]
+    fn quiet_on_a_compatible_widening() {
+        // The same type is the widening every implementation of the helper accepts.
+        let deploy = base().migration(vec![alter_type("users", "age", "integer")]);
+        assert!(deploy.findings(&ChangeColumnType).is_empty());
+    }
+
+    #[test]
+    fn quiet_on_a_column_added_in_the_deploy_or_retired() {
+        let deploy = base().retired("users.age").migration(vec![
+            add_column("users", col("score", "integer")),
+            alter_type("users", "score", "numeric"),
+            alter_type("users", "age", "text"),
+        ]);
+        assert!(deploy.findings(&ChangeColumnType).is_empty());
+    }
+}

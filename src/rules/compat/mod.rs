@@ -1,0 +1,198 @@
+//! Compat rules: changes that break N-1, the previous release still running during the
+//! rollout (and again after an image-only rollback, which keeps the new schema).
+//!
+//! Every compat rule fires only for objects N-1 knows (they exist in `ctx.before`) and that
+//! no shipped `[[retire]]` covers. The helpers here hold that shared judgement, and the
+//! recognition of a table rebuild (SQLite's create-copy-drop-rename), which is an alteration
+//! of the table and not a drop and a rename. The discipline rules use it too: a rebuild's
+//! copy step is not a backfill.
+
+pub mod add_required_column;
+pub mod change_column_type;
+pub mod drop_column;
+pub mod drop_table;
+pub mod rename_column;
+pub mod rename_table;
+pub mod set_not_null;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+use super::Context;
+use crate::ir::{BackfillKind, Change, ColumnDef, QualifiedName};
+use crate::rules::DeployMigration;
+
+/// True when N-1 still uses the table: it existed before the deploy and no shipped
+/// `[[retire]]` covers it.
+pub(crate) fn n1_uses_table(ctx: &Context<'_>, table: &QualifiedName) -> bool {
+    ctx.known_to_n1(table) && !ctx.is_retired(table, None)
+}
+
+/// True when N-1 still uses the column: it existed before the deploy and no shipped
+/// `[[retire]]` covers it (or its table).
+pub(crate) fn n1_uses_column(ctx: &Context<'_>, table: &QualifiedName, column: &str) -> bool {
+    ctx.column_known_to_n1(table, column) && !ctx.is_retired(table, Some(column))
+}
+
+/// The sentence added to a message when the object is retired only at the head: the
+/// retirement must ship in a release before the drop can.
+pub(crate) fn retire_hint(
+    ctx: &Context<'_>,
+    table: &QualifiedName,
+    column: Option<&str>,
+) -> &'static str {
+    if ctx.is_retired_only_at_head(table, column) {
+        " Its [[retire]] entry is new in this change: ship the retirement in a release first, \
+         then drop it in a later deploy."
+    } else {
+        ""
+    }
+}
+
+/// `public.users.email`.
+pub(crate) fn column_object(table: &QualifiedName, column: &str) -> String {
+    format!("{table}.{column}")
+}
+
+/// A table rebuilt inside one migration: a new table is created, the rows are copied, the old
+/// table is dropped and the new one takes its name. Two spellings are recognised:
+/// - create `temp`, copy into `temp`, drop `table`, rename `temp` to `table` (SQLite's
+///   documented recipe);
+/// - rename `table` to `temp`, create `table`, copy into `table`, drop `temp`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rebuild {
+    /// The name N-1 knows, which the table has again once the migration is done.
+    pub table: QualifiedName,
+    /// The name the other copy has during the rebuild.
+    pub temp: QualifiedName,
+    /// Index (in the migration's up statements) of the CREATE TABLE of the new copy.
+    pub create_statement: usize,
+    /// The columns of the new copy.
+    pub columns: Vec<ColumnDef>,
+}
+
+impl Rebuild {
+    /// True when `name` is one of the two tables of the rebuild.
+    pub fn involves(&self, name: &QualifiedName) -> bool {
+        *name == self.table || *name == self.temp
+    }
+}
+
+/// Every table rebuild in the migration's up statements.
+pub(crate) fn rebuilds_in(migration: &DeployMigration) -> Vec<Rebuild> {
+    let changes: Vec<(usize, &Change)> = migration
+        .up
+        .statements
+        .iter()
+        .enumerate()
+        .flat_map(|(index, statement)| statement.changes.iter().map(move |c| (index, c)))
+        .collect();
+    let mut found = Vec::new();
+    for (position, (_, change)) in changes.iter().enumerate() {
+        let Change::RenameTable { from, to } = change else {
+            continue;
+        };
+        let (earlier, later) = (&changes[..position], &changes[position + 1..]);
+        // create temp, copy into temp, drop table, rename temp to table
+        if let Some((create_statement, columns)) = created(earlier, from) {
+            if copied_into(earlier, from) && dropped(earlier, to) {
+                found.push(Rebuild {
+                    table: to.clone(),
+                    temp: from.clone(),
+                    create_statement,
+                    columns,
+                });
+                continue;
+            }
+        }
+        // rename table to temp, create table, copy into table, drop temp
+        if let Some((create_statement, columns)) = created(later, from) {
+            if copied_into(later, from) && dropped(later, to) {
+                found.push(Rebuild {
+                    table: from.clone(),
+                    temp: to.clone(),
+                    create_statement,
+                    columns,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// True when the migration rebuilds a table and `table` is one of its two names.
+pub(crate) fn is_rebuilt(migration: &DeployMigration, table: &QualifiedName) -> bool {
+    rebuilds_in(migration).iter().any(|r| r.involves(table))
+}
+
+fn created(changes: &[(usize, &Change)], name: &QualifiedName) -> Option<(usize, Vec<ColumnDef>)> {
+    changes.iter().find_map(|(index, change)| match change {
+        Change::CreateTable { table, columns, .. } if table == name => {
+            Some((*index, columns.clone()))
+        }
+        _ => None,
+    })
+}
+
+fn copied_into(changes: &[(usize, &Change)], name: &QualifiedName) -> bool {
+    changes.iter().any(|(_, change)| {
+        matches!(change, Change::Backfill { table, kind: BackfillKind::Insert, .. } if table == name)
+    })
+}
+
+fn dropped(changes: &[(usize, &Change)], name: &QualifiedName) -> bool {
+    changes.iter().any(
+        |(_, change)| matches!(change, Change::DropTable { tables, .. } if tables.contains(name)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
+    #[test]
+    fn recognises_create_copy_drop_rename() {
+        let deploy = Deploy::new()
+            .table("users", &[col("id", "bigint")])
+            .migration(vec![
+                create_table("new_users", &[col("id", "bigint")]),
+                insert_select("new_users"),
+                drop_table("users"),
+                rename_table("new_users", "users"),
+            ]);
+        let rebuilds = rebuilds_in(&deploy.migrations[0]);
+        assert_eq!(rebuilds.len(), 1);
+        assert_eq!(rebuilds[0].table, qn("users"));
+        assert_eq!(rebuilds[0].temp, qn("new_users"));
+        assert_eq!(rebuilds[0].create_statement, 0);
+    }
+
+    #[test]
+    fn recognises_rename_create_copy_drop() {
+        let deploy = Deploy::new()
+            .table("users", &[col("id", "bigint")])
+            .migration(vec![
+                rename_table("users", "users_old"),
+                create_table("users", &[col("id", "bigint")]),
+                insert_select("users"),
+                drop_table("users_old"),
+            ]);
+        let rebuilds = rebuilds_in(&deploy.migrations[0]);
+        assert_eq!(rebuilds.len(), 1);
+        assert_eq!(rebuilds[0].table, qn("users"));
+        assert_eq!(rebuilds[0].create_statement, 1);
+    }
+
+    #[test]
+    fn a_swap_without_copying_the_rows_is_not_a_rebuild() {
+        let deploy = Deploy::new()
+            .table("users", &[col("id", "bigint")])
+            .migration(vec![
+                create_table("new_users", &[col("id", "bigint")]),
+                drop_table("users"),
+                rename_table("new_users", "users"),
+            ]);
+        assert!(rebuilds_in(&deploy.migrations[0]).is_empty());
+    }
+}
