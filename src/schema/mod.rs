@@ -2,8 +2,14 @@
 //! types, built by replaying changes in order. Every object remembers the migration that
 //! created it, so rules can tell what N-1 knows from what the deploy brings.
 
+pub mod diff;
+#[cfg(test)]
+mod fixtures;
+pub mod naming;
 pub mod render;
 pub mod replay;
+
+pub use diff::SchemaDifference;
 
 use crate::dialect::Dialect;
 use crate::ir::{ConstraintKind, DefaultExpr, Generated, QualifiedName};
@@ -110,6 +116,21 @@ impl Catalog {
     /// N-1 knows" use this).
     pub fn has_relation(&self, name: &QualifiedName) -> bool {
         self.tables.contains_key(name) || self.views.contains_key(name)
+    }
+
+    /// The enum a column type names, if any: `order_status` (in the dialect's default
+    /// schema), `billing.state`, or an array of either (`order_status[]`). Takes the
+    /// canonical spelling (`Column::data_type`).
+    pub fn enum_type(&self, data_type: &str) -> Option<&EnumType> {
+        let name = data_type.trim_end_matches("[]");
+        let unquote = |part: &str| part.trim_matches('"').replace("\"\"", "\"");
+        let qualified = match name.split_once('.') {
+            Some((schema, name)) if !name.contains('.') => {
+                QualifiedName::new(unquote(schema), unquote(name))
+            }
+            _ => QualifiedName::new(self.dialect.default_schema(), unquote(name)),
+        };
+        self.enums.get(&qualified)
     }
 
     /// The table owning index `name` (index names are unique per schema in Postgres).

@@ -1,13 +1,774 @@
 //! Applies changes to a catalog, in order.
+//!
+//! The replay models Postgres: generated names follow its rules, a primary key makes its
+//! columns NOT NULL, a unique or primary key constraint brings its index, dropping a column
+//! drops what depends on it. Where Postgres would raise an error (a duplicate name, an
+//! unknown object), the replay leaves the catalog as it was: it is a model, and a model
+//! that stops on the first surprise is no use for the rest of the history.
 
-use super::Catalog;
-use crate::ir::Change;
+use super::naming::{
+    choose_name, identifiers_in, join_columns, make_object_name, mentions_column, quote_ident,
+    rename_identifier, truncate_identifier,
+};
+use super::{Catalog, Column, Constraint, EnumType, Index, Table, View};
+use crate::dialect::Dialect;
+use crate::ir::types::{canonical_type, is_serial};
+use crate::ir::{
+    BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated,
+    IndexDef, QualifiedName,
+};
 
 impl Catalog {
     /// Applies one change made by migration `migration_id`. Changes to objects the catalog
     /// does not know (created outside the migrations, or by an unparsed statement) are
     /// ignored: the replay is a model, not a database, and must not stop on them.
     pub fn apply(&mut self, change: &Change, migration_id: &str) {
-        let _ = (change, migration_id);
+        match change {
+            Change::CreateTable {
+                table,
+                columns,
+                constraints,
+                if_not_exists,
+                ..
+            } => self.create_table(table, columns, constraints, *if_not_exists, migration_id),
+            Change::DropTable { tables, .. } => {
+                for table in tables {
+                    self.drop_table(table);
+                }
+            }
+            Change::RenameTable { from, to } | Change::RenameView { from, to } => {
+                self.rename_relation(from, to)
+            }
+            Change::AddColumn { table, column, .. } => self.add_column(table, column, migration_id),
+            Change::DropColumn { table, column, .. } => self.drop_column(table, column),
+            Change::RenameColumn { table, from, to } => self.rename_column(table, from, to),
+            Change::AlterColumnType {
+                table,
+                column,
+                data_type,
+                ..
+            } => self.update_column(table, column, |c| c.data_type = canonical_type(data_type)),
+            Change::SetNotNull { table, column } => {
+                self.update_column(table, column, |c| c.nullable = false)
+            }
+            Change::DropNotNull { table, column } => {
+                self.update_column(table, column, |c| c.nullable = true)
+            }
+            Change::SetDefault {
+                table,
+                column,
+                default,
+            } => self.update_column(table, column, |c| c.default = Some(default.clone())),
+            Change::DropDefault { table, column } => {
+                self.update_column(table, column, |c| c.default = None)
+            }
+            Change::AddConstraint { table, constraint } => {
+                self.add_constraint(table, constraint, migration_id)
+            }
+            Change::ValidateConstraint { table, name } => self.validate_constraint(table, name),
+            Change::DropConstraint { table, name, .. } => self.drop_constraint(table, name),
+            Change::RenameConstraint { table, from, to } => self.rename_constraint(table, from, to),
+            Change::CreateIndex(index) => self.create_index(index, migration_id),
+            Change::DropIndex { names, .. } => {
+                for name in names {
+                    self.drop_index(name);
+                }
+            }
+            Change::RenameIndex { from, to } => self.rename_index(from, to),
+            Change::CreateView {
+                name, materialized, ..
+            } => self.create_view(name, *materialized, migration_id),
+            Change::DropView { names, .. } => {
+                for name in names {
+                    self.views.remove(name);
+                }
+            }
+            Change::CreateEnum { name, values } => self.create_enum(name, values, migration_id),
+            Change::AddEnumValue {
+                name,
+                value,
+                position,
+            } => self.add_enum_value(name, value, position.as_ref()),
+            Change::RenameEnumValue { name, from, to } => self.rename_enum_value(name, from, to),
+            Change::DropType { names, .. } => {
+                for name in names {
+                    self.enums.remove(name);
+                }
+            }
+            Change::Backfill {
+                table,
+                kind: BackfillKind::Update,
+                columns,
+                ..
+            } => self.record_backfill(table, columns, migration_id),
+            Change::Backfill { .. }
+            | Change::Session { .. }
+            | Change::Maintenance { .. }
+            | Change::Transaction(_)
+            | Change::OnlineDdl { .. }
+            | Change::NoOp { .. }
+            | Change::Opaque { .. } => {}
+        }
+    }
+
+    /// Applies all of one migration's changes, in order. Prefer it to `apply` one change at
+    /// a time: it recognises a table rebuild (SQLite's create-copy-drop-rename) as an
+    /// alteration of the old table, which keeps its origin and its columns' origins.
+    pub fn apply_migration(&mut self, changes: &[Change], migration_id: &str) {
+        let rebuilt = self.rebuilt_tables(changes);
+        for change in changes {
+            self.apply(change, migration_id);
+        }
+        for old in rebuilt {
+            if let Some(new) = self.tables.get_mut(&old.name) {
+                inherit_origins(new, &old);
+            }
+        }
+    }
+
+    /// The tables, as they are now, that `changes` rebuild: a new table is renamed onto an
+    /// existing one that the same migration drops.
+    fn rebuilt_tables(&self, changes: &[Change]) -> Vec<Table> {
+        let dropped: Vec<&QualifiedName> = changes
+            .iter()
+            .filter_map(|change| match change {
+                Change::DropTable { tables, .. } => Some(tables),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        changes
+            .iter()
+            .filter_map(|change| match change {
+                Change::RenameTable { from, to } if !self.tables.contains_key(from) => {
+                    Some(self.rename_target(from, to))
+                }
+                _ => None,
+            })
+            .filter(|target| dropped.contains(&target))
+            .filter_map(|target| self.tables.get(&target).cloned())
+            .collect()
+    }
+
+    // ---- tables ----
+
+    /// Without `IF NOT EXISTS`, a table of the same name is replaced: Postgres would have
+    /// failed, so the earlier table most likely went away in a statement we could not see.
+    fn create_table(
+        &mut self,
+        name: &QualifiedName,
+        columns: &[ColumnDef],
+        constraints: &[ConstraintDef],
+        if_not_exists: bool,
+        migration_id: &str,
+    ) {
+        if if_not_exists && self.has_relation(name) {
+            return;
+        }
+        let table = Table {
+            name: name.clone(),
+            columns: columns
+                .iter()
+                .map(|def| self.new_column(name, def, migration_id))
+                .collect(),
+            constraints: Vec::new(),
+            indexes: Vec::new(),
+            created_by: migration_id.to_string(),
+        };
+        self.tables.insert(name.clone(), table);
+        for constraint in constraints {
+            self.add_constraint(name, constraint, migration_id);
+        }
+    }
+
+    /// In Postgres, foreign keys pointing at the dropped table go with it, as with
+    /// `CASCADE` (without it, Postgres would have refused, so they must already be gone).
+    /// SQLite and MySQL (with checks off) leave them dangling, which a table rebuild relies
+    /// on.
+    fn drop_table(&mut self, name: &QualifiedName) {
+        if self.tables.remove(name).is_some() && self.dialect == Dialect::Postgres {
+            self.drop_foreign_keys_where(|references, _| references == name);
+        }
+    }
+
+    /// Renames a table or a view. A table keeps its columns, constraints, indexes (whose
+    /// names Postgres does not change) and origin; foreign keys elsewhere follow it.
+    fn rename_relation(&mut self, from: &QualifiedName, to: &QualifiedName) {
+        let to = self.rename_target(from, to);
+        if let Some(mut table) = self.tables.remove(from) {
+            table.name = to.clone();
+            self.tables.insert(to.clone(), table);
+            self.retarget_foreign_keys(from, &to);
+        } else if let Some(mut view) = self.views.remove(from) {
+            view.name = to.clone();
+            self.views.insert(to, view);
+        }
+    }
+
+    /// Postgres's `RENAME TO` takes a bare name and keeps the schema; only MySQL's
+    /// `RENAME TABLE a.t TO b.t` moves a table between schemas.
+    fn rename_target(&self, from: &QualifiedName, to: &QualifiedName) -> QualifiedName {
+        if self.dialect == Dialect::Mysql && !to.schema.is_empty() {
+            to.clone()
+        } else {
+            QualifiedName::new(from.schema.clone(), to.name.clone())
+        }
+    }
+
+    fn retarget_foreign_keys(&mut self, from: &QualifiedName, to: &QualifiedName) {
+        for constraint in self.all_constraints_mut() {
+            if let ConstraintKind::ForeignKey { references, .. } = &mut constraint.kind {
+                if references == from {
+                    *references = to.clone();
+                }
+            }
+        }
+    }
+
+    // ---- columns ----
+
+    fn add_column(&mut self, table: &QualifiedName, def: &ColumnDef, migration_id: &str) {
+        let column = self.new_column(table, def, migration_id);
+        if let Some(table) = self.tables.get_mut(table) {
+            if table.column(&column.name).is_none() {
+                table.columns.push(column);
+            }
+        }
+    }
+
+    /// A column as Postgres stores it: serial and identity columns are NOT NULL, and a
+    /// serial gets the `nextval` default of its sequence.
+    fn new_column(&self, table: &QualifiedName, def: &ColumnDef, migration_id: &str) -> Column {
+        let generated = match def.generated {
+            Generated::No if is_serial(&def.data_type) => Generated::Serial,
+            generated => generated,
+        };
+        let generates_values = matches!(generated, Generated::Serial | Generated::Identity);
+        let default = match (&def.default, generated) {
+            (None, Generated::Serial) if self.dialect == Dialect::Postgres => {
+                Some(serial_default(table, &def.name))
+            }
+            (default, _) => default.clone(),
+        };
+        Column {
+            name: def.name.clone(),
+            data_type: canonical_type(&def.data_type),
+            nullable: def.nullable && !generates_values,
+            default,
+            generated,
+            created_by: migration_id.to_string(),
+            backfilled_by: Vec::new(),
+        }
+    }
+
+    /// Drops the column with the indexes and constraints that use it, and the foreign keys
+    /// elsewhere that reference it, as Postgres does (the last with `CASCADE`).
+    fn drop_column(&mut self, table_name: &QualifiedName, column: &str) {
+        let Some(table) = self.tables.get_mut(table_name) else {
+            return;
+        };
+        if table.column(column).is_none() {
+            return;
+        }
+        table.columns.retain(|c| c.name != column);
+        table
+            .constraints
+            .retain(|constraint| !constraint_uses(constraint, column));
+        table
+            .indexes
+            .retain(|index| !index.columns.iter().any(|c| mentions_column(c, column)));
+        self.drop_foreign_keys_where(|references, ref_columns| {
+            references == table_name && ref_columns.iter().any(|c| c == column)
+        });
+    }
+
+    /// Renames the column everywhere it is named: constraints, indexes, check expressions,
+    /// and foreign keys that reference it.
+    fn rename_column(&mut self, table_name: &QualifiedName, from: &str, to: &str) {
+        let Some(table) = self.tables.get_mut(table_name) else {
+            return;
+        };
+        if table.column(to).is_some() {
+            return;
+        }
+        let Some(column) = table.columns.iter_mut().find(|c| c.name == from) else {
+            return;
+        };
+        column.name = to.to_string();
+        for constraint in &mut table.constraints {
+            rename_in_all(&mut constraint.columns, from, to);
+            if let ConstraintKind::Check { expr } = &mut constraint.kind {
+                *expr = rename_identifier(expr, from, to);
+            }
+        }
+        for index in &mut table.indexes {
+            rename_in_all(&mut index.columns, from, to);
+        }
+        for constraint in self.all_constraints_mut() {
+            if let ConstraintKind::ForeignKey {
+                references,
+                ref_columns,
+            } = &mut constraint.kind
+            {
+                if references == table_name {
+                    rename_in_all(ref_columns, from, to);
+                }
+            }
+        }
+    }
+
+    fn update_column(
+        &mut self,
+        table: &QualifiedName,
+        column: &str,
+        update: impl FnOnce(&mut Column),
+    ) {
+        let found = self
+            .tables
+            .get_mut(table)
+            .and_then(|t| t.columns.iter_mut().find(|c| c.name == column));
+        if let Some(column) = found {
+            update(column);
+        }
+    }
+
+    fn record_backfill(&mut self, table: &QualifiedName, columns: &[String], migration_id: &str) {
+        for column in columns {
+            self.update_column(table, column, |c| {
+                if !c.backfilled_by.iter().any(|id| id == migration_id) {
+                    c.backfilled_by.push(migration_id.to_string());
+                }
+            });
+        }
+    }
+
+    // ---- constraints ----
+
+    fn add_constraint(
+        &mut self,
+        table_name: &QualifiedName,
+        def: &ConstraintDef,
+        migration_id: &str,
+    ) {
+        let Some(table) = self.tables.get(table_name) else {
+            return;
+        };
+        let columns = constraint_columns(table, def);
+        let name = match (&def.name, &def.using_index) {
+            (Some(name), _) => truncate_identifier(name),
+            (None, Some(index)) => index.clone(),
+            (None, None) => self.generated_constraint_name(table_name, &def.kind, &columns),
+        };
+        if table.constraint(&name).is_some() {
+            return;
+        }
+        let Some(table) = self.tables.get_mut(table_name) else {
+            return;
+        };
+        if def.kind == ConstraintKind::PrimaryKey {
+            for column in table
+                .columns
+                .iter_mut()
+                .filter(|c| columns.contains(&c.name))
+            {
+                column.nullable = false;
+            }
+        }
+        if builds_index(&def.kind) {
+            let unique = def.kind != ConstraintKind::Exclusion;
+            attach_index(
+                table,
+                &name,
+                &columns,
+                unique,
+                def.using_index.as_deref(),
+                migration_id,
+            );
+        }
+        table.constraints.push(Constraint {
+            name,
+            kind: def.kind.clone(),
+            columns,
+            validated: !def.not_valid,
+            created_by: migration_id.to_string(),
+        });
+    }
+
+    /// Postgres's names: `t_pkey`, `t_a_b_key`, `t_a_excl`, `t_a_fkey`, `t_a_check` (a
+    /// check names its column only when it uses exactly one), numbered when taken.
+    fn generated_constraint_name(
+        &self,
+        table: &QualifiedName,
+        kind: &ConstraintKind,
+        columns: &[String],
+    ) -> String {
+        let joined = join_columns(columns);
+        let (middle, label) = match kind {
+            ConstraintKind::PrimaryKey => (None, "pkey"),
+            ConstraintKind::Unique => (Some(joined.as_str()), "key"),
+            ConstraintKind::Exclusion => (Some(joined.as_str()), "excl"),
+            ConstraintKind::ForeignKey { .. } => (Some(joined.as_str()), "fkey"),
+            ConstraintKind::Check { .. } if columns.len() == 1 => (Some(joined.as_str()), "check"),
+            ConstraintKind::Check { .. } => (None, "check"),
+        };
+        let schema = &table.schema;
+        if builds_index(kind) {
+            // The name is the index's: unique among the schema's relations.
+            choose_name(&table.name, middle, label, |n| {
+                self.relation_name_taken(schema, n)
+            })
+        } else {
+            choose_name(&table.name, middle, label, |n| {
+                self.constraint_name_taken(schema, n)
+            })
+        }
+    }
+
+    fn validate_constraint(&mut self, table: &QualifiedName, name: &str) {
+        if let Some(constraint) = self.constraint_mut(table, name) {
+            constraint.validated = true;
+        }
+    }
+
+    /// A unique, primary key or exclusion constraint takes its index with it.
+    fn drop_constraint(&mut self, table: &QualifiedName, name: &str) {
+        let Some(table) = self.tables.get_mut(table) else {
+            return;
+        };
+        let Some(at) = table.constraints.iter().position(|c| c.name == name) else {
+            return;
+        };
+        let constraint = table.constraints.remove(at);
+        if builds_index(&constraint.kind) {
+            table.indexes.retain(|index| index.name != name);
+        }
+    }
+
+    /// The constraint's index is renamed with it, as Postgres does.
+    fn rename_constraint(&mut self, table_name: &QualifiedName, from: &str, to: &str) {
+        let Some(table) = self.tables.get_mut(table_name) else {
+            return;
+        };
+        if table.constraint(to).is_some() {
+            return;
+        }
+        let Some(constraint) = table.constraints.iter_mut().find(|c| c.name == from) else {
+            return;
+        };
+        constraint.name = to.to_string();
+        if builds_index(&constraint.kind) {
+            if let Some(index) = table.indexes.iter_mut().find(|i| i.name == from) {
+                index.name = to.to_string();
+            }
+        }
+    }
+
+    fn constraint_mut(&mut self, table: &QualifiedName, name: &str) -> Option<&mut Constraint> {
+        self.tables
+            .get_mut(table)?
+            .constraints
+            .iter_mut()
+            .find(|c| c.name == name)
+    }
+
+    fn all_constraints_mut(&mut self) -> impl Iterator<Item = &mut Constraint> {
+        self.tables
+            .values_mut()
+            .flat_map(|table| table.constraints.iter_mut())
+    }
+
+    /// Drops every foreign key whose referenced table and columns match.
+    fn drop_foreign_keys_where(&mut self, matches: impl Fn(&QualifiedName, &[String]) -> bool) {
+        for table in self.tables.values_mut() {
+            table
+                .constraints
+                .retain(|constraint| match &constraint.kind {
+                    ConstraintKind::ForeignKey {
+                        references,
+                        ref_columns,
+                    } => !matches(references, ref_columns),
+                    _ => true,
+                });
+        }
+    }
+
+    // ---- indexes ----
+
+    /// An unnamed index is `<table>_<columns>_idx` (unique or not), numbered when taken. A
+    /// name already taken leaves the catalog unchanged (`IF NOT EXISTS`, or an error).
+    fn create_index(&mut self, def: &IndexDef, migration_id: &str) {
+        if !self.tables.contains_key(&def.table) {
+            return;
+        }
+        let schema = &def.table.schema;
+        let name = match &def.name {
+            Some(name) => truncate_identifier(name),
+            None => {
+                let columns = join_columns(&def.columns);
+                choose_name(&def.table.name, Some(&columns), "idx", |n| {
+                    self.relation_name_taken(schema, n)
+                })
+            }
+        };
+        if self.relation_name_taken(schema, &name) {
+            return;
+        }
+        if let Some(table) = self.tables.get_mut(&def.table) {
+            table.indexes.push(Index {
+                name,
+                columns: def.columns.clone(),
+                unique: def.unique,
+                partial: def.partial,
+                created_by: migration_id.to_string(),
+            });
+        }
+    }
+
+    /// Postgres refuses to drop an index that backs a constraint (drop the constraint
+    /// instead), so such a drop changes nothing.
+    fn drop_index(&mut self, name: &QualifiedName) {
+        let Some(table) = self.index_owner_mut(name) else {
+            return;
+        };
+        if table.constraints.iter().any(|c| backs(c, &name.name)) {
+            return;
+        }
+        table.indexes.retain(|index| index.name != name.name);
+    }
+
+    /// Renaming an index that backs a constraint renames the constraint too.
+    fn rename_index(&mut self, from: &QualifiedName, to: &str) {
+        if self.relation_name_taken(&from.schema, to) {
+            return;
+        }
+        let Some(table) = self.index_owner_mut(from) else {
+            return;
+        };
+        for index in table.indexes.iter_mut().filter(|i| i.name == from.name) {
+            index.name = to.to_string();
+        }
+        for constraint in table.constraints.iter_mut() {
+            if backs(constraint, &from.name) {
+                constraint.name = to.to_string();
+            }
+        }
+    }
+
+    fn index_owner_mut(&mut self, index: &QualifiedName) -> Option<&mut Table> {
+        self.tables
+            .values_mut()
+            .filter(|table| table.name.schema == index.schema)
+            .find(|table| table.index(&index.name).is_some())
+    }
+
+    /// Tables, views and indexes share one namespace per schema in Postgres.
+    fn relation_name_taken(&self, schema: &str, name: &str) -> bool {
+        let named = |relation: &QualifiedName| relation.schema == schema && relation.name == name;
+        self.tables.keys().any(named)
+            || self.views.keys().any(named)
+            || self
+                .tables
+                .values()
+                .filter(|table| table.name.schema == schema)
+                .any(|table| table.index(name).is_some())
+    }
+
+    /// Postgres picks generated constraint names unique within the schema.
+    fn constraint_name_taken(&self, schema: &str, name: &str) -> bool {
+        self.tables
+            .values()
+            .filter(|table| table.name.schema == schema)
+            .any(|table| table.constraint(name).is_some())
+    }
+
+    // ---- views and enums ----
+
+    /// `CREATE OR REPLACE VIEW` over an existing view keeps it (and its origin).
+    fn create_view(&mut self, name: &QualifiedName, materialized: bool, migration_id: &str) {
+        if self.has_relation(name) {
+            return;
+        }
+        let view = View {
+            name: name.clone(),
+            materialized,
+            created_by: migration_id.to_string(),
+        };
+        self.views.insert(name.clone(), view);
+    }
+
+    fn create_enum(&mut self, name: &QualifiedName, values: &[String], migration_id: &str) {
+        self.enums.entry(name.clone()).or_insert_with(|| EnumType {
+            name: name.clone(),
+            values: values.to_vec(),
+            created_by: migration_id.to_string(),
+        });
+    }
+
+    /// Adds at the end, or next to the anchor; an unknown anchor changes nothing.
+    fn add_enum_value(
+        &mut self,
+        name: &QualifiedName,
+        value: &str,
+        position: Option<&(bool, String)>,
+    ) {
+        let Some(enum_type) = self.enums.get_mut(name) else {
+            return;
+        };
+        if enum_type.values.iter().any(|v| v == value) {
+            return;
+        }
+        let at =
+            match position {
+                None => Some(enum_type.values.len()),
+                Some((before, anchor)) => enum_type
+                    .values
+                    .iter()
+                    .position(|v| v == anchor)
+                    .map(|at| if *before { at } else { at + 1 }),
+            };
+        if let Some(at) = at {
+            enum_type.values.insert(at, value.to_string());
+        }
+    }
+
+    fn rename_enum_value(&mut self, name: &QualifiedName, from: &str, to: &str) {
+        let Some(enum_type) = self.enums.get_mut(name) else {
+            return;
+        };
+        if enum_type.values.iter().any(|v| v == to) {
+            return;
+        }
+        for value in enum_type.values.iter_mut().filter(|v| *v == from) {
+            *value = to.to_string();
+        }
     }
 }
+
+/// After a rebuild, the new table is the old one altered: it keeps the old table's origin,
+/// and the columns, constraints and indexes that match old ones (by name for columns, by
+/// definition for the others, whose generated names follow the temporary table's) keep
+/// theirs.
+fn inherit_origins(new: &mut Table, old: &Table) {
+    new.created_by = old.created_by.clone();
+    for column in &mut new.columns {
+        if let Some(old_column) = old.column(&column.name) {
+            column.created_by = old_column.created_by.clone();
+            let backfills = std::mem::take(&mut column.backfilled_by);
+            column.backfilled_by = old_column.backfilled_by.clone();
+            for id in backfills {
+                if !column.backfilled_by.contains(&id) {
+                    column.backfilled_by.push(id);
+                }
+            }
+        }
+    }
+    for constraint in &mut new.constraints {
+        let same = |c: &&Constraint| c.kind == constraint.kind && c.columns == constraint.columns;
+        if let Some(old_constraint) = old.constraints.iter().find(same) {
+            constraint.created_by = old_constraint.created_by.clone();
+        }
+    }
+    for index in &mut new.indexes {
+        let same = |i: &&Index| i.columns == index.columns && i.unique == index.unique;
+        if let Some(old_index) = old.indexes.iter().find(same) {
+            index.created_by = old_index.created_by.clone();
+        }
+    }
+}
+
+/// `nextval('users_id_seq'::regclass)`, schema-qualified outside `public` as Postgres
+/// prints it.
+fn serial_default(table: &QualifiedName, column: &str) -> DefaultExpr {
+    let sequence = quote_ident(&make_object_name(&table.name, Some(column), "seq"));
+    let qualified = if table.schema == "public" || table.schema.is_empty() {
+        sequence
+    } else {
+        format!("{}.{sequence}", quote_ident(&table.schema))
+    };
+    DefaultExpr {
+        sql: format!("nextval('{}'::regclass)", qualified.replace('\'', "''")),
+        volatile: true,
+    }
+}
+
+/// The constraint's columns: as given; else the reused index's; else, for a check, the
+/// table's columns its expression mentions (what Postgres records in `conkey`).
+fn constraint_columns(table: &Table, def: &ConstraintDef) -> Vec<String> {
+    if !def.columns.is_empty() {
+        return def.columns.clone();
+    }
+    if let Some(index) = def
+        .using_index
+        .as_deref()
+        .and_then(|name| table.index(name))
+    {
+        return index.columns.clone();
+    }
+    let ConstraintKind::Check { expr } = &def.kind else {
+        return Vec::new();
+    };
+    let mut columns: Vec<String> = Vec::new();
+    for name in identifiers_in(expr) {
+        if table.column(&name).is_some() && !columns.contains(&name) {
+            columns.push(name);
+        }
+    }
+    columns
+}
+
+/// Primary keys, unique and exclusion constraints are enforced by an index of their name.
+fn builds_index(kind: &ConstraintKind) -> bool {
+    matches!(
+        kind,
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion
+    )
+}
+
+/// True when `constraint` is enforced by the index `index`.
+fn backs(constraint: &Constraint, index: &str) -> bool {
+    builds_index(&constraint.kind) && constraint.name == index
+}
+
+/// Gives the constraint its index: the one named by `USING INDEX`, renamed to the
+/// constraint's name as Postgres does, or a new one.
+fn attach_index(
+    table: &mut Table,
+    name: &str,
+    columns: &[String],
+    unique: bool,
+    using_index: Option<&str>,
+    migration_id: &str,
+) {
+    let reused = using_index.and_then(|using| table.indexes.iter_mut().find(|i| i.name == using));
+    match reused {
+        Some(index) => {
+            index.name = name.to_string();
+            index.unique |= unique;
+        }
+        None => table.indexes.push(Index {
+            name: name.to_string(),
+            columns: columns.to_vec(),
+            unique,
+            partial: false,
+            created_by: migration_id.to_string(),
+        }),
+    }
+}
+
+fn constraint_uses(constraint: &Constraint, column: &str) -> bool {
+    let in_expression = match &constraint.kind {
+        ConstraintKind::Check { expr } => mentions_column(expr, column),
+        _ => false,
+    };
+    in_expression || constraint.columns.iter().any(|c| c == column)
+}
+
+fn rename_in_all(columns: &mut [String], from: &str, to: &str) {
+    for column in columns {
+        *column = rename_identifier(column, from, to);
+    }
+}
+
+#[cfg(test)]
+#[path = "replay_tests.rs"]
+mod tests;
