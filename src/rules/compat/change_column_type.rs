@@ -2,6 +2,7 @@
 //! type is a compatible widening (`varchar(50)` → `varchar(100)` or `text`, `int` →
 //! `bigint`) that every N-1 value and query still fits.
 
+use super::change_enum::{new_enum_values, old_enum_values};
 use super::{column_object, n1_uses_column};
 use crate::ir::types::is_compatible_widening;
 use crate::ir::Change;
@@ -30,6 +31,7 @@ impl Rule for ChangeColumnType {
             };
             if !n1_uses_column(ctx, table, column)
                 || is_compatible_widening(&old.data_type, data_type)
+                || is_enum_change(ctx, &old.data_type, data_type)
             {
                 continue;
             }
@@ -44,6 +46,11 @@ impl Rule for ChangeColumnType {
             findings.push(finding);
         }
     }
+}
+
+/// An enum moved to another enum is `change-enum`'s call (quiet when values are only added).
+fn is_enum_change(ctx: &Context<'_>, old: &str, new: &str) -> bool {
+    old_enum_values(ctx, old).is_some() && new_enum_values(ctx, new).is_some()
 }
 
 #[cfg(test)]
@@ -75,8 +82,10 @@ mod tests {
 
     #[test]
     fn quiet_on_a_compatible_widening() {
-        // The same type is the widening every implementation of the helper accepts.
-        let deploy = base().migration(vec![alter_type("users", "age", "integer")]);
+        let deploy = base().migration(vec![
+            alter_type("users", "age", "integer"),
+            alter_type("users", "age", "bigint"),
+        ]);
         assert!(deploy.findings(&ChangeColumnType).is_empty());
     }
 

@@ -7,10 +7,17 @@
 //! of the table and not a drop and a rename. The discipline rules use it too: a rebuild's
 //! copy step is not a backfill.
 
+pub mod add_check_constraint;
+pub mod add_foreign_key;
 pub mod add_required_column;
+pub mod add_unique_constraint;
 pub mod change_column_type;
+pub mod change_enum;
 pub mod drop_column;
+pub mod drop_default;
+pub mod drop_not_null;
 pub mod drop_table;
+pub mod drop_view;
 pub mod rename_column;
 pub mod rename_table;
 pub mod set_not_null;
@@ -46,6 +53,41 @@ pub(crate) fn retire_hint(
          then drop it in a later deploy."
     } else {
         ""
+    }
+}
+
+/// True when the deploy adds this column to a table N-1 knows (N-1 never writes it).
+pub(crate) fn column_added_in_deploy(
+    ctx: &Context<'_>,
+    table: &QualifiedName,
+    column: &str,
+) -> bool {
+    !ctx.column_known_to_n1(table, column)
+        && ctx.changes().any(|change| {
+            matches!(change.change, Change::AddColumn { table: t, column: c, .. } if t == table && c.name == column)
+        })
+}
+
+/// True when a new constraint or unique index on `columns` of `table` restricts what N-1
+/// writes: the table is N-1's and none of the columns is one the deploy adds (N-1 leaves a
+/// new column NULL, which passes checks, foreign keys and unique indexes).
+pub(crate) fn restricts_n1_writes(
+    ctx: &Context<'_>,
+    table: &QualifiedName,
+    columns: &[String],
+) -> bool {
+    n1_uses_table(ctx, table)
+        && !columns
+            .iter()
+            .any(|column| column_added_in_deploy(ctx, table, column))
+}
+
+/// The object a constraint finding names: `public.users.users_email_key`, or the table when
+/// the constraint has no name yet.
+pub(crate) fn constraint_object(table: &QualifiedName, name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("{table}.{name}"),
+        None => table.to_string(),
     }
 }
 

@@ -5,7 +5,8 @@
 use crate::config::{Retire, Settings};
 use crate::dialect::Dialect;
 use crate::ir::{
-    BackfillKind, Change, ColumnDef, ConstraintKind, DefaultExpr, Generated, QualifiedName,
+    BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated,
+    QualifiedName,
 };
 use crate::layout::{Migration, MigrationKind, SqlPart, TransactionMode, Version};
 use crate::rules::{Context, DeployMigration, Finding, MigrationStatus, Rule};
@@ -137,6 +138,35 @@ pub fn check(name: &str, expr: &str) -> Constraint {
         validated: true,
         created_by: "000".to_string(),
     }
+}
+
+pub fn constraint_def(kind: ConstraintKind, columns: &[&str], not_valid: bool) -> ConstraintDef {
+    ConstraintDef {
+        name: None,
+        kind,
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        not_valid,
+        using_index: None,
+    }
+}
+
+pub fn add_constraint(table: &str, constraint: ConstraintDef) -> Statement {
+    stmt(vec![Change::AddConstraint {
+        table: qn(table),
+        constraint,
+    }])
+}
+
+pub fn unique_index(table: &str, columns: &[&str]) -> Statement {
+    stmt(vec![Change::CreateIndex(crate::ir::IndexDef {
+        name: Some(format!("{table}_{}_key", columns.join("_"))),
+        table: qn(table),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        unique: true,
+        concurrently: true,
+        if_not_exists: false,
+        partial: false,
+    })])
 }
 
 /// One deploy under test. Tables given to `table` exist before the deploy (N-1 knows them);

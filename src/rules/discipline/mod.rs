@@ -2,6 +2,8 @@
 //! only once done).
 
 pub mod backfill_in_ddl_migration;
+pub mod enforce_before_backfill;
+pub mod unbatched_backfill;
 
 use super::compat::is_rebuilt;
 use super::{ChangeRef, Context};
@@ -14,6 +16,10 @@ use crate::ir::{BackfillKind, Change, QualifiedName};
 pub(crate) struct Backfill<'a> {
     pub table: &'a QualifiedName,
     pub kind: BackfillKind,
+    /// The columns an UPDATE sets.
+    pub columns: &'a [String],
+    /// UPDATE/DELETE with a WHERE clause.
+    pub filtered: bool,
 }
 
 impl Backfill<'_> {
@@ -32,8 +38,8 @@ pub(crate) fn as_backfill<'a>(ctx: &Context<'_>, change: &ChangeRef<'a>) -> Opti
     let Change::Backfill {
         table,
         kind,
+        columns,
         filtered,
-        ..
     } = change.change
     else {
         return None;
@@ -43,7 +49,12 @@ pub(crate) fn as_backfill<'a>(ctx: &Context<'_>, change: &ChangeRef<'a>) -> Opti
     if ctx.before.table(table).is_none() || seeding || rebuild_copy {
         return None;
     }
-    Some(Backfill { table, kind: *kind })
+    Some(Backfill {
+        table,
+        kind: *kind,
+        columns,
+        filtered: *filtered,
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,123 @@
+//! `add-unique-constraint`: a UNIQUE (or PRIMARY KEY) constraint, or a unique index, on
+//! existing columns of a table N-1 writes. N-1 may insert duplicates (it never had to avoid
+//! them), and those INSERTs now fail; building it also fails if duplicates exist already.
+
+use super::{constraint_object, restricts_n1_writes};
+use crate::ir::{Change, ConstraintKind, QualifiedName};
+use crate::rules::{ChangeRef, Context, Finding, Rule};
+
+pub struct AddUniqueConstraint;
+
+impl Rule for AddUniqueConstraint {
+    fn id(&self) -> &'static str {
+        "add-unique-constraint"
+    }
+
+    fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+        for change in ctx.changes() {
+            match change.change {
+                Change::AddConstraint { table, constraint } => {
+                    let what = match constraint.kind {
+                        ConstraintKind::Unique => "a UNIQUE constraint",
+                        ConstraintKind::PrimaryKey => "a PRIMARY KEY",
+                        _ => continue,
+                    };
+                    // USING INDEX promotes a unique index built earlier: the index already
+                    // restricted N-1's writes (and was reported when it was created).
+                    if constraint.using_index.is_some()
+                        || !restricts_n1_writes(ctx, table, &constraint.columns)
+                    {
+                        continue;
+                    }
+                    let object = constraint_object(table, constraint.name.as_deref());
+                    findings.push(self.finding(&change, table, &constraint.columns, what, object));
+                }
+                Change::CreateIndex(index) if index.unique => {
+                    if !restricts_n1_writes(ctx, &index.table, &index.columns) {
+                        continue;
+                    }
+                    let object = match &index.name {
+                        Some(name) => format!("{}.{name}", index.table.schema),
+                        None => index.table.to_string(),
+                    };
+                    let what = "a unique index";
+                    findings.push(self.finding(
+                        &change,
+                        &index.table,
+                        &index.columns,
+                        what,
+                        object,
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl AddUniqueConstraint {
+    fn finding(
+        &self,
+        change: &ChangeRef<'_>,
+        table: &QualifiedName,
+        columns: &[String],
+        what: &str,
+        object: String,
+    ) -> Finding {
+        let message = format!(
+            "adds {what} on {table} ({}); N-1 never had to avoid duplicates there, and its \
+             INSERTs and UPDATEs that write one now fail",
+            columns.join(", ")
+        );
+        let mut finding = change.at.finding(self.id(), message);
+        finding.object = Some(object);
+        finding
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    fn base() -> Deploy {
+        Deploy::new().table("users", &[col("id", "bigint"), col("email", "text")])
+    }
+
+    #[test]
+    fn fires_on_a_unique_constraint_and_a_unique_index() {
+        let deploy = base().migration(vec![
+            add_constraint(
+                "users",
+                constraint_def(ConstraintKind::Unique, &["email"], false),
+            ),
+            unique_index("users", &["email"]),
+        ]);
+        let findings = deploy.findings(&AddUniqueConstraint);
+        assert_eq!(findings.len(), 2);
+        assert!(findings[0]
+            .message
+            .contains("UNIQUE constraint on public.users (email)"));
+        assert!(findings[1]
+            .message
+            .contains("unique index on public.users (email)"));
+        assert_eq!(
+            findings[1].object.as_deref(),
+            Some("public.users_email_key")
+        );
+    }
+
+    #[test]
+    fn quiet_on_new_tables_new_columns_and_using_index() {
+        let mut promoted = constraint_def(ConstraintKind::Unique, &[], false);
+        promoted.using_index = Some("users_email_key".to_string());
+        let deploy = base().migration(vec![
+            create_table("teams", &[col("slug", "text")]),
+            unique_index("teams", &["slug"]),
+            add_column("users", col("handle", "text")),
+            unique_index("users", &["handle"]),
+            add_constraint("users", promoted),
+        ]);
+        assert!(deploy.findings(&AddUniqueConstraint).is_empty());
+    }
+}
