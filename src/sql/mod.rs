@@ -5,8 +5,15 @@
 //! Nothing is silently skipped: a statement is `Parsed`, `Recognized`, or `Unparsed` with the
 //! parser's message, and rules report the last kind as `unparsed-statement`.
 
+mod allow;
+mod lower;
+mod parse;
+mod recognize;
+mod split;
+mod volatility;
+
 use crate::dialect::Dialect;
-use crate::ir::Change;
+use crate::ir::{Change, QualifiedName};
 use std::ops::Range;
 
 /// How rollsafe understood a statement.
@@ -55,6 +62,148 @@ pub struct SqlFile {
 /// Splits, parses and lowers `text[range]` (the whole file's text is passed so every span is
 /// an offset into the file). Never fails: what cannot be parsed is kept as `Unparsed`.
 pub fn parse_sql(text: &str, range: Range<usize>, dialect: Dialect) -> SqlFile {
-    let _ = (text, range, dialect);
-    SqlFile::default()
+    let split = split::split(text, range, dialect);
+    let file_allows = split
+        .comments
+        .iter()
+        .filter_map(|c| allow::parse_comment(text, c.clone()))
+        .filter(|a| a.file_wide)
+        .collect();
+    let statements = split
+        .pieces
+        .into_iter()
+        .map(|piece| statement(text, piece, dialect))
+        .collect();
+    SqlFile {
+        statements,
+        file_allows,
+    }
+}
+
+fn statement(text: &str, piece: split::Piece, dialect: Dialect) -> Statement {
+    let allows = piece
+        .leading_comments
+        .iter()
+        .filter_map(|c| allow::parse_comment(text, c.clone()))
+        .filter(|a| !a.file_wide)
+        .collect();
+    let sql = &text[piece.span.clone()];
+    let (understanding, changes) = understand(sql, dialect).unwrap_or_else(|message| {
+        let message = parse::relocate(&message, text, piece.span.clone());
+        (Understanding::Unparsed { message }, vec![])
+    });
+    Statement {
+        span: piece.span,
+        understanding,
+        changes,
+        allows,
+    }
+}
+
+/// Parses and lowers one statement, or recognises it when sqlparser cannot parse it. The
+/// error is the parser's message, positions relative to `sql`.
+fn understand(sql: &str, dialect: Dialect) -> Result<(Understanding, Vec<Change>), String> {
+    match parse::parse_one(sql, dialect) {
+        Ok(ast) => Ok((Understanding::Parsed, lower::lower(&ast, dialect))),
+        Err(message) => match recognize::recognize(sql, dialect) {
+            Some(changes) => Ok((Understanding::Recognized, changes)),
+            None => Err(message),
+        },
+    }
+}
+
+/// An identifier as the database stores it: unquoted names are lower-cased, quoted ones kept.
+pub(crate) fn fold(value: &str, quoted: bool) -> String {
+    if quoted {
+        value.to_string()
+    } else {
+        value.to_lowercase()
+    }
+}
+
+/// A dotted name's last two parts as schema and name; an unqualified name gets the dialect's
+/// default schema.
+pub(crate) fn qualify(mut parts: Vec<String>, dialect: Dialect) -> QualifiedName {
+    let name = parts.pop().unwrap_or_default();
+    let schema = parts
+        .pop()
+        .unwrap_or_else(|| dialect.default_schema().to_string());
+    QualifiedName::new(schema, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> SqlFile {
+        parse_sql(text, 0..text.len(), Dialect::Postgres)
+    }
+
+    #[test]
+    fn statements_are_parsed_recognised_or_unparsed() {
+        let text = "CREATE TABLE a (id int);\nDROP INDEX CONCURRENTLY a_idx;\nFROB a;\n";
+        let file = parse(text);
+        let kinds: Vec<_> = file.statements.iter().map(|s| &s.understanding).collect();
+        assert_eq!(kinds[0], &Understanding::Parsed);
+        assert_eq!(kinds[1], &Understanding::Recognized);
+        assert!(matches!(kinds[2], Understanding::Unparsed { .. }));
+        assert!(file.statements[2].changes.is_empty());
+        assert_eq!(
+            &text[file.statements[1].span.clone()],
+            "DROP INDEX CONCURRENTLY a_idx"
+        );
+    }
+
+    #[test]
+    fn unparsed_messages_point_into_the_file() {
+        let text = "-- migration\nCREATE TABLE a (id int);\n\nALTER TABLE a\n  FROBNICATE b;\n";
+        let file = parse(text);
+        let Understanding::Unparsed { message } = &file.statements[1].understanding else {
+            panic!("{:?}", file.statements[1]);
+        };
+        assert!(message.contains("at Line: 5, Column: 3"), "{message}");
+    }
+
+    #[test]
+    fn unparsed_position_within_a_range() {
+        let text = "-- +goose Up\nSELECT 1;\n-- +goose Down\nDROP TABLE;\n";
+        let down = text.find("-- +goose Down").unwrap();
+        let file = parse_sql(text, down..text.len(), Dialect::Postgres);
+        let Understanding::Unparsed { message } = &file.statements[0].understanding else {
+            panic!("{:?}", file.statements[0]);
+        };
+        assert!(message.contains("Line: 4, Column: 11"), "{message}");
+        assert!(!message.starts_with("sql parser error"), "{message}");
+    }
+
+    #[test]
+    fn allows_attach_to_the_next_statement() {
+        let text = "-- rollsafe:allow-file missing-down squashed\nSELECT 1;\n\
+                    -- rollsafe:allow drop-column retired in #481\n\
+                    /* rollsafe:allow drop-table */\nALTER TABLE a DROP COLUMN b;\nDROP TABLE c;";
+        let file = parse(text);
+        assert_eq!(file.file_allows.len(), 1);
+        assert_eq!(file.file_allows[0].rules, ["missing-down"]);
+        assert!(file.statements[0].allows.is_empty());
+        let allows = &file.statements[1].allows;
+        assert_eq!(allows.len(), 2);
+        assert_eq!(allows[0].reason.as_deref(), Some("retired in #481"));
+        assert_eq!(allows[1].rules, ["drop-table"]);
+        assert_eq!(allows[1].reason, None);
+        assert!(file.statements[2].allows.is_empty());
+    }
+
+    #[test]
+    fn names_fold_and_qualify() {
+        assert_eq!(fold("Users", false), "users");
+        assert_eq!(fold("Users", true), "Users");
+        assert_eq!(
+            qualify(vec!["db".into(), "s".into(), "t".into()], Dialect::Postgres),
+            QualifiedName::new("s", "t")
+        );
+        assert_eq!(
+            qualify(vec!["t".into()], Dialect::Postgres),
+            QualifiedName::new("public", "t")
+        );
+    }
 }
