@@ -2,7 +2,7 @@
 //! point at a missing row now fail (and, by default, so do its DELETEs of referenced rows).
 //! `NOT VALID` skips only the existing rows: new rows are checked at once.
 
-use super::{constraint_object, restricts_n1_writes};
+use super::{added_columns, constraint_object, restricts_n1_writes};
 use crate::ir::{Change, ConstraintKind};
 use crate::rules::{Context, Finding, Rule};
 
@@ -14,6 +14,7 @@ impl Rule for AddForeignKey {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+        let added = added_columns(ctx);
         for change in ctx.changes() {
             let Change::AddConstraint { table, constraint } = change.change else {
                 continue;
@@ -21,7 +22,7 @@ impl Rule for AddForeignKey {
             let ConstraintKind::ForeignKey { references, .. } = &constraint.kind else {
                 continue;
             };
-            if !restricts_n1_writes(ctx, table, &constraint.columns) {
+            if !restricts_n1_writes(ctx, &added, table, &constraint.columns) {
                 continue;
             }
             let message = format!(

@@ -2,7 +2,7 @@
 //! existing columns of a table N-1 writes. N-1 may insert duplicates (it never had to avoid
 //! them), and those INSERTs now fail; building it also fails if duplicates exist already.
 
-use super::{constraint_object, restricts_n1_writes};
+use super::{added_columns, constraint_object, restricts_n1_writes};
 use crate::ir::{Change, ConstraintKind, QualifiedName};
 use crate::rules::{ChangeRef, Context, Finding, Rule};
 
@@ -14,6 +14,7 @@ impl Rule for AddUniqueConstraint {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+        let added = added_columns(ctx);
         for change in ctx.changes() {
             match change.change {
                 Change::AddConstraint { table, constraint } => {
@@ -25,7 +26,7 @@ impl Rule for AddUniqueConstraint {
                     // USING INDEX promotes a unique index built earlier: the index already
                     // restricted N-1's writes (and was reported when it was created).
                     if constraint.using_index.is_some()
-                        || !restricts_n1_writes(ctx, table, &constraint.columns)
+                        || !restricts_n1_writes(ctx, &added, table, &constraint.columns)
                     {
                         continue;
                     }
@@ -33,7 +34,7 @@ impl Rule for AddUniqueConstraint {
                     findings.push(self.finding(&change, table, &constraint.columns, what, object));
                 }
                 Change::CreateIndex(index) if index.unique => {
-                    if !restricts_n1_writes(ctx, &index.table, &index.columns) {
+                    if !restricts_n1_writes(ctx, &added, &index.table, &index.columns) {
                         continue;
                     }
                     let object = match &index.name {

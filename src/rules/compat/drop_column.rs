@@ -1,7 +1,7 @@
 //! `drop-column`: dropping a column N-1 still selects or inserts, directly or by rebuilding
 //! the table without it.
 
-use super::{column_object, n1_uses_column, rebuilds_in, retire_hint, Rebuild};
+use super::{column_object, n1_uses_column, retire_hint, Rebuild, Rebuilds};
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
 
@@ -18,7 +18,7 @@ impl Rule for DropColumn {
                 if n1_uses_column(ctx, table, column) {
                     let message = format!(
                         "drops column {}, which N-1 still selects and inserts: its queries fail \
-                         with \"column does not exist\".{}",
+                         with \"column does not exist\"{}",
                         column_object(table, column),
                         retire_hint(ctx, table, Some(column))
                     );
@@ -26,10 +26,11 @@ impl Rule for DropColumn {
                 }
             }
         }
+        let rebuilds = Rebuilds::of(ctx);
         for at in ctx.statements() {
-            for rebuild in rebuilds_in(at.migration) {
+            for rebuild in rebuilds.in_migration(at.migration) {
                 if rebuild.create_statement == at.index {
-                    self.check_rebuild(ctx, &at, &rebuild, findings);
+                    self.check_rebuild(ctx, &at, rebuild, findings);
                 }
             }
         }
@@ -56,7 +57,7 @@ impl DropColumn {
             }
             let message = format!(
                 "rebuilds table {table} without column {}, which N-1 still selects and inserts: \
-                 its queries fail with \"no such column\".{}",
+                 its queries fail with \"no such column\"{}",
                 column.name,
                 retire_hint(ctx, table, Some(&column.name))
             );

@@ -1,6 +1,6 @@
 //! `drop-table`: dropping a table N-1 still queries.
 
-use super::{is_rebuilt, n1_uses_table, retire_hint};
+use super::{n1_uses_table, retire_hint, Rebuilds};
 use crate::ir::Change;
 use crate::rules::{Context, Finding, Rule};
 
@@ -12,18 +12,19 @@ impl Rule for DropTable {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+        let rebuilds = Rebuilds::of(ctx);
         for change in ctx.changes() {
             let Change::DropTable { tables, .. } = change.change else {
                 continue;
             };
             for table in tables {
                 // A rebuild drops the old copy but the table lives on under its name.
-                if !n1_uses_table(ctx, table) || is_rebuilt(change.at.migration, table) {
+                if !n1_uses_table(ctx, table) || rebuilds.is_rebuilt(change.at.migration, table) {
                     continue;
                 }
                 let message = format!(
                     "drops table {table}, which N-1 still reads and writes: its queries fail \
-                     with \"relation does not exist\".{}",
+                     with \"relation does not exist\"{}",
                     retire_hint(ctx, table, None)
                 );
                 let mut finding = change.at.finding(self.id(), message);

@@ -4,6 +4,7 @@
 use super::n1_uses_table;
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{Context, Finding, Rule};
+use std::collections::BTreeSet;
 
 pub struct DropView;
 
@@ -13,6 +14,7 @@ impl Rule for DropView {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+        let created = created_views(ctx);
         for change in ctx.changes() {
             let Change::DropView {
                 names,
@@ -28,12 +30,12 @@ impl Rule for DropView {
                 "view"
             };
             for name in names {
-                if !n1_uses_table(ctx, name) || recreated(ctx, name) {
+                if !n1_uses_table(ctx, name) || created.contains(name) {
                     continue;
                 }
                 let message = format!(
                     "drops {kind} {name}, which N-1 still queries: its queries fail with \
-                     \"relation does not exist\".{}",
+                     \"relation does not exist\"{}",
                     super::retire_hint(ctx, name, None)
                 );
                 let mut finding = change.at.finding(self.id(), message);
@@ -44,10 +46,15 @@ impl Rule for DropView {
     }
 }
 
-/// True when the deploy creates a view of that name again (a redefinition).
-fn recreated(ctx: &Context<'_>, name: &QualifiedName) -> bool {
+/// The views the deploy creates: dropping one of them and creating it again is a
+/// redefinition.
+fn created_views<'a>(ctx: &Context<'a>) -> BTreeSet<&'a QualifiedName> {
     ctx.changes()
-        .any(|change| matches!(change.change, Change::CreateView { name: created, .. } if created == name))
+        .filter_map(|change| match change.change {
+            Change::CreateView { name, .. } => Some(name),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

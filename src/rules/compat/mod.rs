@@ -23,11 +23,14 @@ pub mod rename_table;
 pub mod set_not_null;
 
 #[cfg(test)]
+mod pipeline_tests;
+#[cfg(test)]
 pub(crate) mod testing;
 
 use super::Context;
 use crate::ir::{BackfillKind, Change, ColumnDef, QualifiedName};
 use crate::rules::DeployMigration;
+use std::collections::BTreeSet;
 
 /// True when N-1 still uses the table: it existed before the deploy and no shipped
 /// `[[retire]]` covers it.
@@ -49,23 +52,27 @@ pub(crate) fn retire_hint(
     column: Option<&str>,
 ) -> &'static str {
     if ctx.is_retired_only_at_head(table, column) {
-        " Its [[retire]] entry is new in this change: ship the retirement in a release first, \
-         then drop it in a later deploy."
+        "; its [[retire]] entry is new in this change: ship the retirement in a release \
+         first, then drop it in a later deploy"
     } else {
         ""
     }
 }
 
-/// True when the deploy adds this column to a table N-1 knows (N-1 never writes it).
-pub(crate) fn column_added_in_deploy(
-    ctx: &Context<'_>,
-    table: &QualifiedName,
-    column: &str,
-) -> bool {
-    !ctx.column_known_to_n1(table, column)
-        && ctx.changes().any(|change| {
-            matches!(change.change, Change::AddColumn { table: t, column: c, .. } if t == table && c.name == column)
+/// Columns the deploy adds to tables N-1 knows: N-1 never writes them.
+pub(crate) type AddedColumns = BTreeSet<(QualifiedName, String)>;
+
+pub(crate) fn added_columns(ctx: &Context<'_>) -> AddedColumns {
+    ctx.changes()
+        .filter_map(|change| match change.change {
+            Change::AddColumn { table, column, .. }
+                if ctx.known_to_n1(table) && !ctx.column_known_to_n1(table, &column.name) =>
+            {
+                Some((table.clone(), column.name.clone()))
+            }
+            _ => None,
         })
+        .collect()
 }
 
 /// True when a new constraint or unique index on `columns` of `table` restricts what N-1
@@ -73,13 +80,14 @@ pub(crate) fn column_added_in_deploy(
 /// new column NULL, which passes checks, foreign keys and unique indexes).
 pub(crate) fn restricts_n1_writes(
     ctx: &Context<'_>,
+    added: &AddedColumns,
     table: &QualifiedName,
     columns: &[String],
 ) -> bool {
     n1_uses_table(ctx, table)
         && !columns
             .iter()
-            .any(|column| column_added_in_deploy(ctx, table, column))
+            .any(|column| added.contains(&(table.clone(), column.clone())))
 }
 
 /// The object a constraint finding names: `public.users.users_email_key`, or the table when
@@ -162,9 +170,36 @@ pub(crate) fn rebuilds_in(migration: &DeployMigration) -> Vec<Rebuild> {
     found
 }
 
-/// True when the migration rebuilds a table and `table` is one of its two names.
-pub(crate) fn is_rebuilt(migration: &DeployMigration, table: &QualifiedName) -> bool {
-    rebuilds_in(migration).iter().any(|r| r.involves(table))
+/// The table rebuilds of every migration of the deploy, found once per rule run.
+pub(crate) struct Rebuilds<'a> {
+    found: Vec<(&'a DeployMigration, Vec<Rebuild>)>,
+}
+
+impl<'a> Rebuilds<'a> {
+    pub fn of(ctx: &Context<'a>) -> Self {
+        let found = ctx
+            .deploy
+            .iter()
+            .map(|migration| (migration, rebuilds_in(migration)))
+            .filter(|(_, rebuilds)| !rebuilds.is_empty())
+            .collect();
+        Rebuilds { found }
+    }
+
+    /// The rebuilds of this migration (compared by identity: ids may repeat).
+    pub fn in_migration(&self, migration: &DeployMigration) -> &[Rebuild] {
+        self.found
+            .iter()
+            .find(|(m, _)| std::ptr::eq(*m, migration))
+            .map_or(&[], |(_, rebuilds)| rebuilds.as_slice())
+    }
+
+    /// True when the migration rebuilds a table and `table` is one of its two names.
+    pub fn is_rebuilt(&self, migration: &DeployMigration, table: &QualifiedName) -> bool {
+        self.in_migration(migration)
+            .iter()
+            .any(|r| r.involves(table))
+    }
 }
 
 fn created(changes: &[(usize, &Change)], name: &QualifiedName) -> Option<(usize, Vec<ColumnDef>)> {

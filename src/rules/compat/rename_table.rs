@@ -3,10 +3,11 @@
 //! Quiet when the deploy leaves a view under the old name (Postgres and MySQL make a simple
 //! view updatable, so N-1 keeps reading and writing through it), and for a table rebuild.
 
-use super::{is_rebuilt, n1_uses_table};
+use super::{n1_uses_table, Rebuilds};
 use crate::dialect::Dialect;
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{ChangeRef, Context, Finding, Rule};
+use std::collections::BTreeSet;
 
 pub struct RenameTable;
 
@@ -16,6 +17,8 @@ impl Rule for RenameTable {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+        let rebuilds = Rebuilds::of(ctx);
+        let shims = view_names(ctx);
         for change in ctx.changes() {
             let (from, to, kind) = match change.change {
                 Change::RenameTable { from, to } => (from, to, "table"),
@@ -23,8 +26,8 @@ impl Rule for RenameTable {
                 _ => continue,
             };
             if n1_uses_table(ctx, from)
-                && !is_rebuild_step(&change, from, to)
-                && !leaves_view_shim(ctx, from)
+                && !is_rebuild_step(&rebuilds, &change, from, to)
+                && !(ctx.dialect != Dialect::Sqlite && shims.contains(from))
             {
                 findings.push(self.finding(&change, from, to, kind));
             }
@@ -50,18 +53,30 @@ impl RenameTable {
     }
 }
 
-/// True when the deploy creates a view under the old name, so N-1's queries keep working.
-/// SQLite views are read-only, so there it does not help N-1's writes.
-fn leaves_view_shim(ctx: &Context<'_>, old_name: &QualifiedName) -> bool {
-    ctx.dialect != Dialect::Sqlite
-        && ctx.changes().any(|change| {
-            matches!(change.change, Change::CreateView { name, materialized: false, .. } if name == old_name)
+/// The plain views the deploy creates. One under a renamed table's old name keeps N-1's
+/// queries working (but not in SQLite, whose views are read-only).
+fn view_names<'a>(ctx: &Context<'a>) -> BTreeSet<&'a QualifiedName> {
+    ctx.changes()
+        .filter_map(|change| match change.change {
+            Change::CreateView {
+                name,
+                materialized: false,
+                ..
+            } => Some(name),
+            _ => None,
         })
+        .collect()
 }
 
 /// Renaming the old copy aside while the table is rebuilt is part of an alteration.
-fn is_rebuild_step(change: &ChangeRef<'_>, from: &QualifiedName, to: &QualifiedName) -> bool {
-    is_rebuilt(change.at.migration, from) && is_rebuilt(change.at.migration, to)
+fn is_rebuild_step(
+    rebuilds: &Rebuilds<'_>,
+    change: &ChangeRef<'_>,
+    from: &QualifiedName,
+    to: &QualifiedName,
+) -> bool {
+    let migration = change.at.migration;
+    rebuilds.is_rebuilt(migration, from) && rebuilds.is_rebuilt(migration, to)
 }
 
 #[cfg(test)]

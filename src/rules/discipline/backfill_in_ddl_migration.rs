@@ -4,6 +4,7 @@
 
 use super::as_backfill;
 use crate::ir::Change;
+use crate::rules::compat::Rebuilds;
 use crate::rules::{Context, DeployMigration, Finding, Rule};
 
 pub struct BackfillInDdlMigration;
@@ -14,9 +15,10 @@ impl Rule for BackfillInDdlMigration {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+        let rebuilds = Rebuilds::of(ctx);
         let mut last_statement = None;
         for change in ctx.changes() {
-            let Some(found) = as_backfill(ctx, &change) else {
+            let Some(found) = as_backfill(ctx, &rebuilds, &change) else {
                 continue;
             };
             let here = (change.at.migration.migration.id.as_str(), change.at.index);

@@ -6,6 +6,7 @@
 
 use super::as_backfill;
 use crate::ir::{Change, ConstraintDef, ConstraintKind, QualifiedName};
+use crate::rules::compat::{added_columns, Rebuilds};
 use crate::rules::{ChangeRef, Context, Finding, Rule};
 use std::collections::BTreeMap;
 
@@ -62,14 +63,13 @@ impl EnforceBeforeBackfill {
 }
 
 fn fresh_columns(ctx: &Context<'_>) -> Fresh {
-    let mut fresh = Fresh::new();
+    let rebuilds = Rebuilds::of(ctx);
+    let mut fresh: Fresh = added_columns(ctx)
+        .into_iter()
+        .map(|column| (column, "adds"))
+        .collect();
     for change in ctx.changes() {
-        if let Change::AddColumn { table, column, .. } = change.change {
-            if ctx.before.table(table).is_some() {
-                fresh.insert((table.clone(), column.name.clone()), "adds");
-            }
-        }
-        if let Some(backfill) = as_backfill(ctx, &change) {
+        if let Some(backfill) = as_backfill(ctx, &rebuilds, &change) {
             for column in backfill.columns {
                 let key = (backfill.table.clone(), column.clone());
                 fresh.entry(key).or_insert("backfills");

@@ -5,7 +5,7 @@ pub mod backfill_in_ddl_migration;
 pub mod enforce_before_backfill;
 pub mod unbatched_backfill;
 
-use super::compat::is_rebuilt;
+use super::compat::Rebuilds;
 use super::{ChangeRef, Context};
 use crate::ir::{BackfillKind, Change, QualifiedName};
 
@@ -34,7 +34,11 @@ impl Backfill<'_> {
 }
 
 /// The backfill this change is, if it is one.
-pub(crate) fn as_backfill<'a>(ctx: &Context<'_>, change: &ChangeRef<'a>) -> Option<Backfill<'a>> {
+pub(crate) fn as_backfill<'a>(
+    ctx: &Context<'_>,
+    rebuilds: &Rebuilds<'_>,
+    change: &ChangeRef<'a>,
+) -> Option<Backfill<'a>> {
     let Change::Backfill {
         table,
         kind,
@@ -45,7 +49,8 @@ pub(crate) fn as_backfill<'a>(ctx: &Context<'_>, change: &ChangeRef<'a>) -> Opti
         return None;
     };
     let seeding = *kind == BackfillKind::Insert && !filtered;
-    let rebuild_copy = *kind == BackfillKind::Insert && is_rebuilt(change.at.migration, table);
+    let rebuild_copy =
+        *kind == BackfillKind::Insert && rebuilds.is_rebuilt(change.at.migration, table);
     if ctx.before.table(table).is_none() || seeding || rebuild_copy {
         return None;
     }
@@ -64,8 +69,9 @@ mod tests {
 
     fn backfills(deploy: &Deploy) -> Vec<String> {
         let ctx = deploy.context();
+        let rebuilds = Rebuilds::of(&ctx);
         ctx.changes()
-            .filter_map(|change| as_backfill(&ctx, &change).map(|b| b.table.to_string()))
+            .filter_map(|change| as_backfill(&ctx, &rebuilds, &change).map(|b| b.table.to_string()))
             .collect()
     }
 

@@ -4,6 +4,7 @@
 
 use super::as_backfill;
 use crate::ir::BackfillKind;
+use crate::rules::compat::Rebuilds;
 use crate::rules::{Context, Finding, Rule};
 
 pub struct UnbatchedBackfill;
@@ -14,8 +15,9 @@ impl Rule for UnbatchedBackfill {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+        let rebuilds = Rebuilds::of(ctx);
         for change in ctx.changes() {
-            let Some(found) = as_backfill(ctx, &change) else {
+            let Some(found) = as_backfill(ctx, &rebuilds, &change) else {
                 continue;
             };
             if found.filtered || found.kind == BackfillKind::Insert {
