@@ -5,9 +5,9 @@
 //! deploy (added nullable, then `SET NOT NULL` or `DROP DEFAULT`): both leave N-1 unable to
 //! insert, so the later steps are judged on the column as the deploy leaves it.
 
-use super::{column_object, n1_uses_table};
+use super::{column_object, n1_uses_table, Rebuilds};
 use crate::ir::{Change, ColumnDef, Generated, QualifiedName};
-use crate::rules::{ChangeRef, Context, Finding, Rule};
+use crate::rules::{Context, Finding, Rule, StatementRef};
 use std::collections::BTreeSet;
 
 pub struct AddRequiredColumn;
@@ -24,20 +24,30 @@ impl Rule for AddRequiredColumn {
                 continue;
             };
             if n1_uses_table(ctx, table) && reported.insert(column_object(table, column)) {
-                findings.push(self.finding(&change, table, column));
+                findings.push(self.finding(&change.at, table, column));
+            }
+        }
+        // A rebuild whose new copy has a required column N-1 does not know adds it.
+        let rebuilds = Rebuilds::of(ctx);
+        for (at, rebuild) in rebuilds.sites(ctx) {
+            let table = &rebuild.table;
+            for new in rebuild.columns.iter().filter(|c| is_required(c)) {
+                if n1_uses_table(ctx, table) && !ctx.column_known_to_n1(table, &new.name) {
+                    findings.push(self.finding(&at, table, &new.name));
+                }
             }
         }
     }
 }
 
 impl AddRequiredColumn {
-    fn finding(&self, change: &ChangeRef<'_>, table: &QualifiedName, column: &str) -> Finding {
+    fn finding(&self, at: &StatementRef<'_>, table: &QualifiedName, column: &str) -> Finding {
         let object = column_object(table, column);
         let message = format!(
             "makes {object} NOT NULL without a default; N-1's INSERTs into {table} do not set \
              {column} and fail with a not-null violation"
         );
-        let mut finding = change.at.finding(self.id(), message);
+        let mut finding = at.finding(self.id(), message);
         finding.object = Some(object);
         finding
     }
@@ -109,6 +119,25 @@ mod tests {
             add_column("users", identity),
         ]);
         assert!(deploy.findings(&AddRequiredColumn).is_empty());
+    }
+
+    #[test]
+    fn a_rebuild_with_a_new_required_column_adds_it() {
+        let deploy = base().migration(vec![
+            rename_table("users", "users_old"),
+            create_table(
+                "users",
+                &[col("id", "bigint"), not_null(col("tenant_id", "bigint"))],
+            ),
+            insert_select("users"),
+            drop_table("users_old"),
+        ]);
+        let findings = deploy.findings(&AddRequiredColumn);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].object.as_deref(),
+            Some("public.users.tenant_id")
+        );
     }
 
     #[test]

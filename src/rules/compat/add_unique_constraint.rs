@@ -2,7 +2,7 @@
 //! existing columns of a table N-1 writes. N-1 may insert duplicates (it never had to avoid
 //! them), and those INSERTs now fail; building it also fails if duplicates exist already.
 
-use super::{added_columns, constraint_object, restricts_n1_writes};
+use super::{added_columns, constraint_object, restricts_n1_writes, AddedColumns};
 use crate::ir::{Change, ConstraintKind, QualifiedName};
 use crate::rules::{ChangeRef, Context, Finding, Rule};
 
@@ -26,7 +26,7 @@ impl Rule for AddUniqueConstraint {
                     // USING INDEX promotes a unique index built earlier: the index already
                     // restricted N-1's writes (and was reported when it was created).
                     if constraint.using_index.is_some()
-                        || !restricts_n1_writes(ctx, &added, table, &constraint.columns)
+                        || !new_restriction(ctx, &added, table, &constraint.columns)
                     {
                         continue;
                     }
@@ -34,11 +34,11 @@ impl Rule for AddUniqueConstraint {
                     findings.push(self.finding(&change, table, &constraint.columns, what, object));
                 }
                 Change::CreateIndex(index) if index.unique => {
-                    if !restricts_n1_writes(ctx, &added, &index.table, &index.columns) {
+                    if !new_restriction(ctx, &added, &index.table, &index.columns) {
                         continue;
                     }
                     let object = match &index.name {
-                        Some(name) => format!("{}.{name}", index.table.schema),
+                        Some(name) => QualifiedName::new(&index.table.schema, name).to_string(),
                         None => index.table.to_string(),
                     };
                     let what = "a unique index";
@@ -54,6 +54,37 @@ impl Rule for AddUniqueConstraint {
             }
         }
     }
+}
+
+/// True when uniqueness on `columns` restricts N-1's writes and N-1's schema did not
+/// already enforce it: a unique index or constraint on some of these columns (uniqueness of
+/// a subset implies uniqueness of the whole) leaves N-1 nothing new to trip on.
+fn new_restriction(
+    ctx: &Context<'_>,
+    added: &AddedColumns,
+    table: &QualifiedName,
+    columns: &[String],
+) -> bool {
+    restricts_n1_writes(ctx, added, table, columns) && !already_unique(ctx, table, columns)
+}
+
+fn already_unique(ctx: &Context<'_>, table: &QualifiedName, columns: &[String]) -> bool {
+    let Some(existing) = ctx.before.table(table) else {
+        return false;
+    };
+    let within =
+        |subset: &[String]| !subset.is_empty() && subset.iter().all(|c| columns.contains(c));
+    let by_index = existing
+        .indexes
+        .iter()
+        .any(|index| index.unique && !index.partial && within(&index.columns));
+    let by_constraint = existing.constraints.iter().any(|constraint| {
+        matches!(
+            constraint.kind,
+            ConstraintKind::Unique | ConstraintKind::PrimaryKey
+        ) && within(&constraint.columns)
+    });
+    by_index || by_constraint
 }
 
 impl AddUniqueConstraint {
@@ -106,6 +137,28 @@ mod tests {
             findings[1].object.as_deref(),
             Some("public.users_email_key")
         );
+    }
+
+    #[test]
+    fn quiet_when_n1_already_had_uniqueness_on_those_columns() {
+        let deploy = base()
+            .edit_table("users", |users| {
+                users.indexes.push(crate::schema::Index {
+                    name: "users_email_idx".to_string(),
+                    columns: vec!["email".to_string()],
+                    unique: true,
+                    partial: false,
+                    created_by: "000".to_string(),
+                });
+            })
+            .migration(vec![
+                add_constraint(
+                    "users",
+                    constraint_def(ConstraintKind::Unique, &["email"], false),
+                ),
+                unique_index("users", &["id", "email"]),
+            ]);
+        assert!(deploy.findings(&AddUniqueConstraint).is_empty());
     }
 
     #[test]

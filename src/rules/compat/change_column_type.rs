@@ -3,10 +3,10 @@
 //! `bigint`) that every N-1 value and query still fits.
 
 use super::change_enum::{new_enum_values, old_enum_values};
-use super::{column_object, n1_uses_column};
+use super::{column_object, n1_uses_column, Rebuilds};
 use crate::ir::types::is_compatible_widening;
-use crate::ir::Change;
-use crate::rules::{Context, Finding, Rule};
+use crate::ir::{Change, QualifiedName};
+use crate::rules::{Context, Finding, Rule, StatementRef};
 
 pub struct ChangeColumnType;
 
@@ -17,34 +17,61 @@ impl Rule for ChangeColumnType {
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         for change in ctx.changes() {
-            let Change::AlterColumnType {
+            if let Change::AlterColumnType {
                 table,
                 column,
                 data_type,
                 ..
             } = change.change
-            else {
-                continue;
-            };
-            let Some(old) = ctx.before.column(table, column) else {
-                continue;
-            };
-            if !n1_uses_column(ctx, table, column)
-                || is_compatible_widening(&old.data_type, data_type)
-                || is_enum_change(ctx, &old.data_type, data_type)
             {
-                continue;
+                self.judge(ctx, &change.at, table, column, data_type, findings);
             }
-            let object = column_object(table, column);
-            let message = format!(
-                "changes the type of {object} from {} to {data_type}; N-1 still reads and \
-                 writes it as {}, so its values may no longer fit or parse",
-                old.data_type, old.data_type
-            );
-            let mut finding = change.at.finding(self.id(), message);
-            finding.object = Some(object);
-            findings.push(finding);
         }
+        // A rebuild whose new copy declares a column with another type changes it too.
+        let rebuilds = Rebuilds::of(ctx);
+        for (at, rebuild) in rebuilds.sites(ctx) {
+            for new in &rebuild.columns {
+                self.judge(
+                    ctx,
+                    &at,
+                    &rebuild.table,
+                    &new.name,
+                    &new.data_type,
+                    findings,
+                );
+            }
+        }
+    }
+}
+
+impl ChangeColumnType {
+    fn judge(
+        &self,
+        ctx: &Context<'_>,
+        at: &StatementRef<'_>,
+        table: &QualifiedName,
+        column: &str,
+        new_type: &str,
+        findings: &mut Vec<Finding>,
+    ) {
+        let Some(old) = ctx.before.column(table, column) else {
+            return;
+        };
+        if !n1_uses_column(ctx, table, column)
+            || is_compatible_widening(&old.data_type, new_type)
+            || is_enum_change(ctx, &old.data_type, new_type)
+        {
+            return;
+        }
+        let object = column_object(table, column);
+        let message = format!(
+            "changes the type of {object} from {} to {new_type}; N-1 still reads and writes it \
+             as {}, so its values may no longer fit or parse",
+            old.data_type, old.data_type
+        );
+        let mut finding = at.finding(self.id(), message);
+        finding.object = Some(object);
+        findings.push(finding);
     }
 }
 
@@ -87,6 +114,23 @@ mod tests {
             alter_type("users", "age", "bigint"),
         ]);
         assert!(deploy.findings(&ChangeColumnType).is_empty());
+    }
+
+    #[test]
+    fn a_rebuild_that_retypes_a_column_changes_it() {
+        let deploy = base().migration(vec![
+            create_table("new_users", &[col("id", "bigint"), col("age", "text")]),
+            insert_select("new_users"),
+            drop_table("users"),
+            rename_table("new_users", "users"),
+        ]);
+        let findings = deploy.findings(&ChangeColumnType);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].span,
+            30..60,
+            "points at the new copy's CREATE TABLE"
+        );
     }
 
     #[test]

@@ -27,12 +27,8 @@ impl Rule for DropColumn {
             }
         }
         let rebuilds = Rebuilds::of(ctx);
-        for at in ctx.statements() {
-            for rebuild in rebuilds.in_migration(at.migration) {
-                if rebuild.create_statement == at.index {
-                    self.check_rebuild(ctx, &at, rebuild, findings);
-                }
-            }
+        for (at, rebuild) in rebuilds.sites(ctx) {
+            self.check_rebuild(ctx, &at, rebuild, findings);
         }
     }
 }

@@ -29,7 +29,7 @@ pub(crate) mod testing;
 
 use super::Context;
 use crate::ir::{BackfillKind, Change, ColumnDef, QualifiedName};
-use crate::rules::DeployMigration;
+use crate::rules::{DeployMigration, StatementRef};
 use std::collections::BTreeSet;
 
 /// True when N-1 still uses the table: it existed before the deploy and no shipped
@@ -192,6 +192,22 @@ impl<'a> Rebuilds<'a> {
             .iter()
             .find(|(m, _)| std::ptr::eq(*m, migration))
             .map_or(&[], |(_, rebuilds)| rebuilds.as_slice())
+    }
+
+    /// Each rebuild with the CREATE TABLE statement of its new copy, where findings about
+    /// what the rebuild changes (a column lost, retyped, made required) point.
+    pub fn sites(&self, ctx: &Context<'a>) -> Vec<(StatementRef<'a>, &Rebuild)> {
+        if self.found.is_empty() {
+            return Vec::new();
+        }
+        ctx.statements()
+            .flat_map(|at| {
+                self.in_migration(at.migration)
+                    .iter()
+                    .filter(move |rebuild| rebuild.create_statement == at.index)
+                    .map(move |rebuild| (at, rebuild))
+            })
+            .collect()
     }
 
     /// True when the migration rebuilds a table and `table` is one of its two names.

@@ -4,9 +4,9 @@
 //! Quiet when the base schema shows the discipline already done: a backfill of the column
 //! shipped in an earlier deploy, or a validated `CHECK (col IS NOT NULL)` exists.
 
-use super::{column_object, n1_uses_column};
+use super::{column_object, n1_uses_column, Rebuilds};
 use crate::ir::{Change, ConstraintKind, QualifiedName};
-use crate::rules::{Context, Finding, Rule};
+use crate::rules::{Context, Finding, Rule, StatementRef};
 use crate::schema::Table;
 
 pub struct SetNotNull;
@@ -18,22 +18,40 @@ impl Rule for SetNotNull {
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         for change in ctx.changes() {
-            let Change::SetNotNull { table, column } = change.change else {
-                continue;
-            };
-            if !n1_uses_column(ctx, table, column) || discipline_done(ctx, table, column) {
-                continue;
+            if let Change::SetNotNull { table, column } = change.change {
+                self.judge(ctx, &change.at, table, column, findings);
             }
-            let object = column_object(table, column);
-            let message = format!(
-                "sets {object} NOT NULL while N-1 may still insert rows without it: those \
-                 INSERTs fail, and NULLs written since the last backfill make this statement \
-                 fail"
-            );
-            let mut finding = change.at.finding(self.id(), message);
-            finding.object = Some(object);
-            findings.push(finding);
         }
+        // A rebuild whose new copy declares a nullable column NOT NULL sets it too.
+        let rebuilds = Rebuilds::of(ctx);
+        for (at, rebuild) in rebuilds.sites(ctx) {
+            for new in rebuild.columns.iter().filter(|c| !c.nullable) {
+                self.judge(ctx, &at, &rebuild.table, &new.name, findings);
+            }
+        }
+    }
+}
+
+impl SetNotNull {
+    fn judge(
+        &self,
+        ctx: &Context<'_>,
+        at: &StatementRef<'_>,
+        table: &QualifiedName,
+        column: &str,
+        findings: &mut Vec<Finding>,
+    ) {
+        if !n1_uses_column(ctx, table, column) || discipline_done(ctx, table, column) {
+            return;
+        }
+        let object = column_object(table, column);
+        let message = format!(
+            "sets {object} NOT NULL while N-1 may still insert rows without it: those INSERTs \
+             fail, and NULLs written since the last backfill make this statement fail"
+        );
+        let mut finding = at.finding(self.id(), message);
+        finding.object = Some(object);
+        findings.push(finding);
     }
 }
 
@@ -118,6 +136,20 @@ mod tests {
                 .migration(vec![set_not_null("users", "email")]);
             assert_eq!(deploy.findings(&SetNotNull).len(), 1, "{expr}");
         }
+    }
+
+    #[test]
+    fn a_rebuild_declaring_the_column_not_null_sets_it() {
+        let deploy = base().migration(vec![
+            create_table(
+                "new_users",
+                &[col("id", "bigint"), not_null(col("email", "text"))],
+            ),
+            insert_select("new_users"),
+            drop_table("users"),
+            rename_table("new_users", "users"),
+        ]);
+        assert_eq!(deploy.findings(&SetNotNull).len(), 1);
     }
 
     #[test]
