@@ -34,11 +34,6 @@ fn opaque(what: impl Into<String>) -> Vec<Change> {
     vec![Change::Opaque { what: what.into() }]
 }
 
-/// An identifier as the database stores it: unquoted names fold to lower case.
-fn ident(id: &Ident) -> String {
-    super::fold(&id.value, id.quote_style.is_some())
-}
-
 impl Lowerer {
     fn statement(&self, statement: &Ast) -> Vec<Change> {
         match statement {
@@ -174,10 +169,16 @@ impl Lowerer {
             Ast::LISTEN { .. } | Ast::UNLISTEN { .. } | Ast::NOTIFY { .. } => "NOTIFY",
             Ast::Explain { .. } | Ast::ExplainTable { .. } => "EXPLAIN",
             Ast::Declare { .. } | Ast::Fetch { .. } | Ast::Close { .. } => "CURSOR",
-            Ast::Prepare { .. } | Ast::Deallocate { .. } => "PREPARE",
+            Ast::Prepare { .. } => "PREPARE",
+            Ast::Deallocate { .. } => "DEALLOCATE",
             other => return opaque(leading_words(&other.to_string(), 3)),
         };
         noop(what)
+    }
+
+    /// An identifier as the database matches it (see `fold`).
+    fn ident(&self, id: &Ident) -> String {
+        super::fold(&id.value, id.quote_style.is_some(), self.dialect)
     }
 
     fn name(&self, name: &ObjectName) -> QualifiedName {
@@ -185,7 +186,7 @@ impl Lowerer {
             .0
             .iter()
             .map(|part| match part {
-                ObjectNamePart::Identifier(id) => ident(id),
+                ObjectNamePart::Identifier(id) => self.ident(id),
                 ObjectNamePart::Function(f) => f.name.value.to_lowercase(),
             })
             .collect();
@@ -194,7 +195,7 @@ impl Lowerer {
 
     /// A name in the schema of `table` (an index or constraint named by an `ALTER TABLE`).
     fn sibling(&self, table: &QualifiedName, id: &Ident) -> QualifiedName {
-        QualifiedName::new(table.schema.clone(), ident(id))
+        QualifiedName::new(table.schema.clone(), self.ident(id))
     }
 
     // ---- CREATE TABLE -------------------------------------------------------------------
@@ -242,13 +243,24 @@ impl Lowerer {
         changes
     }
 
+    /// The default Postgres gives a serial column; the sequence lives in the table's schema,
+    /// which `regclass` prints only when it is not the default one.
+    fn serial_default(&self, table: &QualifiedName, column: &str) -> String {
+        let sequence = format!("{}_{}_seq", table.name, column);
+        if table.schema == self.dialect.default_schema() || table.schema.is_empty() {
+            format!("nextval('{sequence}'::regclass)")
+        } else {
+            format!("nextval('{}.{sequence}'::regclass)", table.schema)
+        }
+    }
+
     /// A column definition and the constraints written inline on it.
     fn column(
         &self,
         table: &QualifiedName,
         column: &ast::ColumnDef,
     ) -> (ColumnDef, Vec<ConstraintDef>) {
-        let name = ident(&column.name);
+        let name = self.ident(&column.name);
         let raw_type = column.data_type.to_string();
         let mut def = ColumnDef {
             name: name.clone(),
@@ -262,13 +274,13 @@ impl Lowerer {
             def.nullable = false;
             def.generated = Generated::Serial;
             def.default = Some(DefaultExpr {
-                sql: format!("nextval('{}_{}_seq'::regclass)", table.name, name),
+                sql: self.serial_default(table, &name),
                 volatile: true,
             });
         }
         let mut constraints = Vec::new();
         for option in &column.options {
-            let constraint_name = option.name.as_ref().map(ident);
+            let constraint_name = option.name.as_ref().map(|i| self.ident(i));
             self.column_option(&mut def, &option.option, constraint_name, &mut constraints);
         }
         (def, constraints)
@@ -284,7 +296,9 @@ impl Lowerer {
         let column = vec![def.name.clone()];
         let mut lift = |name: Option<&Ident>, kind: ConstraintKind| {
             constraints.push(ConstraintDef {
-                name: name.map(ident).or_else(|| constraint_name.clone()),
+                name: name
+                    .map(|i| self.ident(i))
+                    .or_else(|| constraint_name.clone()),
                 kind,
                 columns: column.clone(),
                 not_valid: false,
@@ -304,7 +318,7 @@ impl Lowerer {
                 fk.name.as_ref(),
                 ConstraintKind::ForeignKey {
                     references: self.name(&fk.foreign_table),
-                    ref_columns: fk.referred_columns.iter().map(ident).collect(),
+                    ref_columns: fk.referred_columns.iter().map(|i| self.ident(i)).collect(),
                 },
             ),
             ColumnOption::Check(check) => lift(
@@ -336,41 +350,44 @@ impl Lowerer {
 
     fn table_constraint(&self, table: &QualifiedName, constraint: &TableConstraint) -> Lifted {
         let def = |name: &Option<Ident>, kind, columns| ConstraintDef {
-            name: name.as_ref().map(ident),
+            name: name.as_ref().map(|i| self.ident(i)),
             kind,
             columns,
             not_valid: false,
             using_index: None,
         };
         let using = |c: &ast::ConstraintUsingIndex, kind| ConstraintDef {
-            using_index: Some(ident(&c.index_name)),
+            using_index: Some(self.ident(&c.index_name)),
             ..def(&c.name, kind, vec![])
         };
         let index = |name: Option<&Ident>, columns: &[IndexColumn], unique| IndexDef {
-            name: name.map(ident),
+            name: name.map(|i| self.ident(i)),
             table: table.clone(),
-            columns: index_columns(columns),
+            columns: self.index_columns(columns),
             unique,
             concurrently: false,
             if_not_exists: false,
             partial: false,
         };
         Lifted::Constraint(match constraint {
-            TableConstraint::Unique(u) => {
-                def(&u.name, ConstraintKind::Unique, index_columns(&u.columns))
-            }
+            // MySQL names a unique key either way: `CONSTRAINT c UNIQUE` or `UNIQUE KEY c`.
+            TableConstraint::Unique(u) => def(
+                &u.name.clone().or_else(|| u.index_name.clone()),
+                ConstraintKind::Unique,
+                self.index_columns(&u.columns),
+            ),
             TableConstraint::PrimaryKey(pk) => def(
                 &pk.name,
                 ConstraintKind::PrimaryKey,
-                index_columns(&pk.columns),
+                self.index_columns(&pk.columns),
             ),
             TableConstraint::ForeignKey(fk) => def(
                 &fk.name,
                 ConstraintKind::ForeignKey {
                     references: self.name(&fk.foreign_table),
-                    ref_columns: fk.referred_columns.iter().map(ident).collect(),
+                    ref_columns: fk.referred_columns.iter().map(|i| self.ident(i)).collect(),
                 },
-                fk.columns.iter().map(ident).collect(),
+                fk.columns.iter().map(|i| self.ident(i)).collect(),
             ),
             TableConstraint::Check(check) => def(
                 &check.name,
@@ -463,7 +480,7 @@ impl Lowerer {
                 .iter()
                 .map(|column| Change::DropColumn {
                     table: table.clone(),
-                    column: ident(column),
+                    column: self.ident(column),
                     if_exists: *if_exists,
                 })
                 .collect(),
@@ -471,12 +488,12 @@ impl Lowerer {
                 if_exists, name, ..
             } => vec![Change::DropConstraint {
                 table,
-                name: ident(name),
+                name: self.ident(name),
                 if_exists: *if_exists,
             }],
             Op::DropForeignKey { name, .. } => vec![Change::DropConstraint {
                 table,
-                name: ident(name),
+                name: self.ident(name),
                 if_exists: false,
             }],
             Op::DropPrimaryKey { .. } => {
@@ -500,8 +517,8 @@ impl Lowerer {
                 new_column_name,
             } => vec![Change::RenameColumn {
                 table,
-                from: ident(old_column_name),
-                to: ident(new_column_name),
+                from: self.ident(old_column_name),
+                to: self.ident(new_column_name),
             }],
             Op::RenameTable { table_name } => {
                 let new_name = match table_name {
@@ -516,8 +533,8 @@ impl Lowerer {
             }
             Op::RenameConstraint { old_name, new_name } => vec![Change::RenameConstraint {
                 table,
-                from: ident(old_name),
-                to: ident(new_name),
+                from: self.ident(old_name),
+                to: self.ident(new_name),
             }],
             Op::ChangeColumn {
                 old_name,
@@ -532,10 +549,12 @@ impl Lowerer {
                 options,
                 ..
             } => self.redefine_column(&table, col_name, col_name, data_type, options),
-            Op::AlterColumn { column_name, op } => self.alter_column(table, ident(column_name), op),
+            Op::AlterColumn { column_name, op } => {
+                self.alter_column(table, self.ident(column_name), op)
+            }
             Op::ValidateConstraint { name } => vec![Change::ValidateConstraint {
                 table,
-                name: ident(name),
+                name: self.ident(name),
             }],
             Op::OwnerTo { .. } => noop("ALTER TABLE OWNER TO"),
             Op::EnableRowLevelSecurity
@@ -603,7 +622,7 @@ impl Lowerer {
         data_type: &ast::DataType,
         options: &[ColumnOption],
     ) -> Vec<Change> {
-        let (from, to) = (ident(old_name), ident(new_name));
+        let (from, to) = (self.ident(old_name), self.ident(new_name));
         let mut changes = Vec::new();
         if from != to {
             changes.push(Change::RenameColumn {
@@ -653,7 +672,7 @@ impl Lowerer {
         IndexDef {
             name: index.name.as_ref().map(|n| self.name(n).name),
             table,
-            columns: index_columns(&index.columns),
+            columns: self.index_columns(&index.columns),
             unique: index.unique,
             concurrently: index.concurrently,
             if_not_exists: index.if_not_exists,
@@ -789,7 +808,11 @@ impl Lowerer {
                 ast::AssignmentTarget::ColumnName(c) => vec![c],
                 ast::AssignmentTarget::Tuple(cs) => cs.iter().collect(),
             })
-            .filter_map(|c| c.0.last().and_then(ObjectNamePart::as_ident).map(ident))
+            .filter_map(|c| {
+                c.0.last()
+                    .and_then(ObjectNamePart::as_ident)
+                    .map(|i| self.ident(i))
+            })
             .collect();
         let filtered = update.selection.is_some() || update.limit.is_some();
         vec![self.backfill(name, BackfillKind::Update, columns, filtered)]
@@ -882,25 +905,29 @@ impl Lowerer {
     }
 }
 
+impl Lowerer {
+    fn index_columns(&self, columns: &[IndexColumn]) -> Vec<String> {
+        columns
+            .iter()
+            .map(|c| self.expr_column(&c.column.expr))
+            .collect()
+    }
+
+    /// A plain column reference folds like any identifier; an expression keeps its SQL text.
+    fn expr_column(&self, expr: &Expr) -> String {
+        match expr {
+            Expr::Identifier(id) => self.ident(id),
+            Expr::CompoundIdentifier(parts) => {
+                parts.last().map(|i| self.ident(i)).unwrap_or_default()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 enum Lifted {
     Constraint(ConstraintDef),
     Index(IndexDef),
-}
-
-fn index_columns(columns: &[IndexColumn]) -> Vec<String> {
-    columns
-        .iter()
-        .map(|c| expr_column(&c.column.expr))
-        .collect()
-}
-
-/// A plain column reference folds like any identifier; an expression keeps its SQL text.
-fn expr_column(expr: &Expr) -> String {
-    match expr {
-        Expr::Identifier(id) => ident(id),
-        Expr::CompoundIdentifier(parts) => parts.last().map(ident).unwrap_or_default(),
-        other => other.to_string(),
-    }
 }
 
 fn default_expr(expr: &Expr) -> DefaultExpr {
@@ -939,13 +966,22 @@ fn is_auto_increment(tokens: &[sqlparser::tokenizer::Token]) -> bool {
     })
 }
 
-/// The first `n` words of a statement's text, to name what it is.
+/// The leading keywords (at most `n`) of a statement as sqlparser prints it, to name what it
+/// is: sqlparser prints keywords in upper case, so the first other word ends them.
 fn leading_words(sql: &str, n: usize) -> String {
-    sql.split_whitespace()
+    let keywords: Vec<&str> = sql
+        .split_whitespace()
         .take(n)
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_uppercase()
+        .take_while(|w| w.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .collect();
+    match keywords.is_empty() {
+        true => sql
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_uppercase(),
+        false => keywords.join(" "),
+    }
 }
 
 #[cfg(test)]
@@ -1500,6 +1536,25 @@ mod tests {
     }
 
     #[test]
+    fn mysql_unique_key_name() {
+        let changes = lower_sql("ALTER TABLE t ADD UNIQUE KEY uk_a (a)", Dialect::Mysql);
+        assert!(matches!(
+            &changes[0],
+            Change::AddConstraint { constraint, .. } if constraint.name.as_deref() == Some("uk_a")
+        ));
+    }
+
+    #[test]
+    fn unmodelled_alter_table_actions_are_opaque() {
+        assert_eq!(
+            pg("ALTER TABLE t INHERIT parent"),
+            vec![Change::Opaque {
+                what: "ALTER TABLE INHERIT".into()
+            }]
+        );
+    }
+
+    #[test]
     fn mysql_add_index() {
         assert_eq!(
             lower_sql("ALTER TABLE t ADD INDEX idx_a (a)", Dialect::Mysql),
@@ -1513,6 +1568,30 @@ mod tests {
                 partial: false,
             })]
         );
+    }
+
+    #[test]
+    fn serial_in_another_schema() {
+        let Change::CreateTable { columns, .. } = &pg("CREATE TABLE app.t (id serial)")[0] else {
+            panic!()
+        };
+        assert_eq!(
+            columns[0].default.as_ref().map(|d| d.sql.as_str()),
+            Some("nextval('app.t_id_seq'::regclass)")
+        );
+    }
+
+    #[test]
+    fn mysql_and_sqlite_names_ignore_case() {
+        assert!(matches!(
+            &lower_sql("ALTER TABLE `Users` DROP COLUMN `Email`", Dialect::Mysql)[0],
+            Change::DropColumn { table, column, .. }
+                if *table == QualifiedName::new("", "users") && column == "email"
+        ));
+        assert!(matches!(
+            &lower_sql("DROP TABLE \"Users\"", Dialect::Sqlite)[0],
+            Change::DropTable { tables, .. } if tables[0] == QualifiedName::new("main", "users")
+        ));
     }
 
     #[test]

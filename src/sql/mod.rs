@@ -104,7 +104,16 @@ fn statement(text: &str, piece: split::Piece, dialect: Dialect) -> Statement {
 /// error is the parser's message, positions relative to `sql`.
 fn understand(sql: &str, dialect: Dialect) -> Result<(Understanding, Vec<Change>), String> {
     match parse::parse_one(sql, dialect) {
-        Ok(ast) => Ok((Understanding::Parsed, lower::lower(&ast, dialect))),
+        Ok(ast) => {
+            let mut changes = lower::lower(&ast, dialect);
+            if changes.is_empty() {
+                // `lower` always says something; should it not, say that we cannot see.
+                changes.push(Change::Opaque {
+                    what: "statement".into(),
+                });
+            }
+            Ok((Understanding::Parsed, changes))
+        }
         Err(message) => match recognize::recognize(sql, dialect) {
             Some(changes) => Ok((Understanding::Recognized, changes)),
             None => Err(message),
@@ -112,9 +121,11 @@ fn understand(sql: &str, dialect: Dialect) -> Result<(Understanding, Vec<Change>
     }
 }
 
-/// An identifier as the database stores it: unquoted names are lower-cased, quoted ones kept.
-pub(crate) fn fold(value: &str, quoted: bool) -> String {
-    if quoted {
+/// An identifier as the database matches it. Postgres lower-cases unquoted names and keeps
+/// quoted ones; SQLite and MySQL match names without regard to case, quoted or not, so there
+/// every name is lower-cased (`"Users"` and `users` are one table).
+pub(crate) fn fold(value: &str, quoted: bool, dialect: Dialect) -> String {
+    if quoted && dialect == Dialect::Postgres {
         value.to_string()
     } else {
         value.to_lowercase()
@@ -195,8 +206,10 @@ mod tests {
 
     #[test]
     fn names_fold_and_qualify() {
-        assert_eq!(fold("Users", false), "users");
-        assert_eq!(fold("Users", true), "Users");
+        assert_eq!(fold("Users", false, Dialect::Postgres), "users");
+        assert_eq!(fold("Users", true, Dialect::Postgres), "Users");
+        assert_eq!(fold("Users", true, Dialect::Sqlite), "users");
+        assert_eq!(fold("Users", true, Dialect::Mysql), "users");
         assert_eq!(
             qualify(vec!["db".into(), "s".into(), "t".into()], Dialect::Postgres),
             QualifiedName::new("s", "t")

@@ -37,7 +37,6 @@ fn rewritten(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
     drop_index_concurrently(sql, dialect)
         .or_else(|| materialized_view_with_data(sql, dialect))
         .or_else(|| create_table_like(sql, dialect))
-        .or_else(|| create_table_partitioned(sql, dialect))
         .or_else(|| create_index_on_only(sql, dialect))
         .or_else(|| mysql_index_online_ddl(sql, dialect))
         .or_else(|| alter_table(sql, dialect))
@@ -85,20 +84,6 @@ fn create_table_like(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
         if_not_exists: caps.get(1).is_some(),
         as_select: true,
     }])
-}
-
-/// `CREATE TABLE ... PARTITION BY RANGE (x)`: the table is what the rest says it is.
-fn create_table_partitioned(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = regex(
-        &RE,
-        r"(?is)\)\s*PARTITION\s+BY\s+(?:RANGE|LIST|HASH)\s*\((?:[^()]|\([^()]*\))*\)\s*$",
-    );
-    if !starts_with_words(sql, &["CREATE", "TABLE"]) {
-        return None;
-    }
-    let found = re.find(sql)?;
-    parse_and_lower(&sql[..found.start() + 1], dialect)
 }
 
 /// `CREATE INDEX ... ON ONLY parent`: the index on a partitioned table itself, not its
@@ -329,8 +314,8 @@ fn name_from_text(text: &str, dialect: Dialect) -> QualifiedName {
     let parts = split_name(text)
         .into_iter()
         .map(|part| match unquote(part) {
-            Some(quoted) => quoted,
-            None => fold(part, false),
+            Some(quoted) => fold(&quoted, true, dialect),
+            None => fold(part, false, dialect),
         })
         .collect();
     qualify(parts, dialect)
@@ -449,7 +434,7 @@ impl Words {
         let mut parts = Vec::new();
         loop {
             let word = self.peek_word()?;
-            parts.push(fold(&word.value, word.quote_style.is_some()));
+            parts.push(fold(&word.value, word.quote_style.is_some(), self.dialect));
             self.pos += 1;
             if self.tokens.get(self.pos) != Some(&Token::Period) {
                 return Some(qualify(parts, self.dialect));
@@ -538,7 +523,8 @@ fn by_keywords(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
         "COMMENT" if w.is("ON") => noop("COMMENT ON"),
         "SECURITY" if w.is("LABEL") => noop("SECURITY LABEL"),
         "PRAGMA" => noop("PRAGMA"),
-        "SET" | "RESET" => noop(&first),
+        "SET" => set(&mut w).unwrap_or_else(|| noop("SET")),
+        "RESET" => noop("RESET"),
         "SELECT" | "PERFORM" | "CALL" | "EXECUTE" => opaque(&first),
         "PREPARE" => opaque("PREPARE (dynamic SQL)"),
         "DEALLOCATE" => noop("DEALLOCATE"),
@@ -547,6 +533,29 @@ fn by_keywords(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
         _ => return None,
     };
     Some(changes)
+}
+
+/// `SET [LOCAL|SESSION] name {=|TO} value` in a form sqlparser did not take.
+fn set(w: &mut Words) -> Option<Vec<Change>> {
+    let local = w.eat_any(&["LOCAL", "SESSION"]).as_deref() == Some("LOCAL");
+    let setting = w.peek_word()?.value.to_lowercase();
+    w.pos += 1;
+    if !w.eat("TO") && w.tokens.get(w.pos) == Some(&Token::Eq) {
+        w.pos += 1;
+    }
+    let value: Vec<String> = w.tokens[w.pos..]
+        .iter()
+        .filter(|t| !matches!(t, Token::SemiColon | Token::EOF))
+        .map(|t| match t {
+            Token::SingleQuotedString(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    Some(vec![Change::Session {
+        setting,
+        value: value.join(" "),
+        local,
+    }])
 }
 
 fn noop(what: &str) -> Vec<Change> {
@@ -932,6 +941,25 @@ mod tests {
             created.as_slice(),
             [Change::CreateIndex(_), Change::OnlineDdl { .. }]
         ));
+    }
+
+    #[test]
+    fn set_forms_the_parser_misses() {
+        assert_eq!(
+            set(
+                &mut Words::new("SET LOCAL lock_timeout TO '2s'", Dialect::Postgres)
+                    .map(|mut w| {
+                        w.pos = 1;
+                        w
+                    })
+                    .unwrap()
+            ),
+            Some(vec![Change::Session {
+                setting: "lock_timeout".into(),
+                value: "2s".into(),
+                local: true,
+            }])
+        );
     }
 
     #[test]

@@ -456,6 +456,41 @@ mod tests {
     }
 
     #[test]
+    fn trailing_comments_are_not_part_of_the_span() {
+        assert_eq!(
+            pg("SELECT 1 -- one\n;\nSELECT 2 /* two */"),
+            ["SELECT 1", "SELECT 2"]
+        );
+    }
+
+    #[test]
+    fn mysql_hash_comments() {
+        assert_eq!(
+            spans("# a; b\nSELECT 1; # c;\nSELECT 2", Dialect::Mysql),
+            ["SELECT 1", "SELECT 2"]
+        );
+    }
+
+    #[test]
+    fn dollar_signs_inside_names_are_not_quotes() {
+        assert_eq!(
+            pg("SELECT a$b$ FROM t; SELECT 2"),
+            ["SELECT a$b$ FROM t", "SELECT 2"]
+        );
+        // `e'\\'` holds one backslash; the `';'` after it is another string.
+        let escaped = r"SELECT e'\\'';'; SELECT 2";
+        assert_eq!(pg(escaped), [r"SELECT e'\\'';'", "SELECT 2"]);
+    }
+
+    #[test]
+    fn case_outside_bodies_does_not_open_a_block() {
+        assert_eq!(
+            pg("SELECT CASE WHEN a THEN 1 END FROM t; BEGIN; END;"),
+            ["SELECT CASE WHEN a THEN 1 END FROM t", "BEGIN", "END"]
+        );
+    }
+
+    #[test]
     fn unterminated_constructs_do_not_panic() {
         for sql in [
             "SELECT 'abc",
