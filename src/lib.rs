@@ -8,6 +8,9 @@
 pub mod check;
 pub mod config;
 pub mod dialect;
+pub mod docs;
+pub mod git;
+pub mod history;
 pub mod ir;
 pub mod layout;
 pub mod report;

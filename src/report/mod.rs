@@ -1,1 +1,292 @@
-//! The report model and its renderers.
+//! The report: one model of a run (verdict, migrations, findings, suppressions), built once,
+//! and renderers that only format it. Renderers decide nothing.
+
+pub mod json;
+pub mod text;
+
+use crate::check::{Outcome, Project, Verdict};
+use crate::ir::{BackfillKind, Change, QualifiedName};
+use crate::rules::{self, DeployMigration, MigrationStatus, Severity};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+/// One revision the run compared (`worktree` and no commit for the working tree).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RevInfo {
+    pub rev: String,
+    pub commit: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Expand,
+    Backfill,
+    Contract,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MigrationEntry {
+    pub id: String,
+    pub name: String,
+    pub path: String,
+    pub status: MigrationStatus,
+    pub phases: Vec<Phase>,
+    pub statements: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FindingEntry {
+    pub rule: String,
+    pub category: String,
+    pub severity: Severity,
+    pub message: String,
+    pub help: String,
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub migration: String,
+    pub object: Option<String>,
+    /// Byte span in the file, for renderers that quote the source.
+    #[serde(skip)]
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SuppressedEntry {
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    pub reason: String,
+    pub path: String,
+    /// The line of the allow comment.
+    pub line: usize,
+    pub migration: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    pub suppressed: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Report {
+    pub schema_version: u32,
+    pub verdict: Verdict,
+    pub base: Option<RevInfo>,
+    pub head: RevInfo,
+    pub dialect: String,
+    pub layout: String,
+    pub counts: Counts,
+    pub migrations: Vec<MigrationEntry>,
+    pub findings: Vec<FindingEntry>,
+    pub suppressed: Vec<SuppressedEntry>,
+    /// The text of each file a finding points at, by displayed path.
+    #[serde(skip)]
+    pub sources: BTreeMap<String, String>,
+}
+
+/// What the report needs besides the findings.
+pub struct ReportInput<'a> {
+    pub project: &'a Project,
+    /// The migrations the report lists (the deploy; every migration in `--all` mode).
+    pub migrations: &'a [DeployMigration],
+    pub outcome: Outcome,
+    /// Prepended to snapshot paths so they read relative to the repository.
+    pub path_prefix: &'a str,
+    pub base: Option<RevInfo>,
+    pub head: RevInfo,
+}
+
+impl Report {
+    pub fn build(input: ReportInput<'_>) -> Report {
+        let ReportInput {
+            project,
+            migrations,
+            outcome,
+            path_prefix,
+            base,
+            head,
+        } = input;
+        let display = |path: &str| format!("{path_prefix}{path}");
+        let mut sources = BTreeMap::new();
+        let mut findings = Vec::new();
+        for resolved in &outcome.findings {
+            let finding = &resolved.finding;
+            let meta = rules::meta(finding.rule);
+            let text = project
+                .sources
+                .get(&finding.path)
+                .map(String::as_str)
+                .unwrap_or("");
+            let start = position(text, finding.span.start);
+            let end = position(text, finding.span.end);
+            let path = display(&finding.path);
+            if !text.is_empty() {
+                sources
+                    .entry(path.clone())
+                    .or_insert_with(|| text.to_string());
+            }
+            findings.push(FindingEntry {
+                rule: finding.rule.to_string(),
+                category: meta.map_or("meta", |m| m.category.name()).to_string(),
+                severity: resolved.severity,
+                message: finding.message.clone(),
+                help: meta
+                    .map(|m| m.recipe.trim().to_string())
+                    .unwrap_or_default(),
+                path,
+                line: start.0,
+                column: start.1,
+                end_line: end.0,
+                end_column: end.1,
+                migration: finding.migration.clone(),
+                object: finding.object.clone(),
+                span: finding.span.clone(),
+            });
+        }
+        let suppressed = outcome
+            .suppressed
+            .iter()
+            .map(|s| {
+                let text = project
+                    .sources
+                    .get(&s.allow_path)
+                    .map(String::as_str)
+                    .unwrap_or("");
+                SuppressedEntry {
+                    rule: s.finding.rule.to_string(),
+                    severity: s.severity,
+                    message: s.finding.message.clone(),
+                    reason: s.reason.clone(),
+                    path: display(&s.allow_path),
+                    line: position(text, s.allow_offset).0,
+                    migration: s.finding.migration.clone(),
+                }
+            })
+            .collect::<Vec<_>>();
+        let counts = Counts {
+            errors: count(&findings, Severity::Error),
+            warnings: count(&findings, Severity::Warning),
+            infos: count(&findings, Severity::Info),
+            suppressed: suppressed.len(),
+        };
+        Report {
+            schema_version: 1,
+            verdict: Verdict::of(&outcome.findings),
+            base,
+            head,
+            dialect: project.dialect.name().to_string(),
+            layout: project.layout.name().to_string(),
+            counts,
+            migrations: migrations
+                .iter()
+                .map(|m| migration_entry(m, &display))
+                .collect(),
+            findings,
+            suppressed,
+            sources,
+        }
+    }
+}
+
+fn count(findings: &[FindingEntry], severity: Severity) -> usize {
+    findings.iter().filter(|f| f.severity == severity).count()
+}
+
+fn migration_entry(m: &DeployMigration, display: &dyn Fn(&str) -> String) -> MigrationEntry {
+    MigrationEntry {
+        id: m.migration.id.clone(),
+        name: m.migration.name.clone(),
+        path: display(m.migration.display_path()),
+        status: m.status,
+        phases: phases(m),
+        statements: m.up.statements.len(),
+    }
+}
+
+/// The expand-backfill-contract phases a migration's up changes belong to. A backfill is
+/// DML on a table the migration did not create itself.
+pub fn phases(migration: &DeployMigration) -> Vec<Phase> {
+    let mut created: BTreeSet<&QualifiedName> = BTreeSet::new();
+    let mut phases = BTreeSet::new();
+    for change in migration.up.statements.iter().flat_map(|s| &s.changes) {
+        if let Change::CreateTable { table, .. } = change {
+            created.insert(table);
+        }
+        if let Some(phase) = phase_of(change, &created) {
+            phases.insert(phase);
+        }
+    }
+    phases.into_iter().collect()
+}
+
+fn phase_of(change: &Change, created: &BTreeSet<&QualifiedName>) -> Option<Phase> {
+    match change {
+        Change::CreateTable { .. }
+        | Change::AddColumn { .. }
+        | Change::CreateIndex(_)
+        | Change::CreateView { .. }
+        | Change::CreateEnum { .. }
+        | Change::AddEnumValue { .. }
+        | Change::DropNotNull { .. }
+        | Change::SetDefault { .. }
+        | Change::AddConstraint { .. } => Some(Phase::Expand),
+        Change::Backfill { table, kind, .. } => {
+            let seeds_new_table = created.contains(table) || *kind == BackfillKind::Insert;
+            (!seeds_new_table).then_some(Phase::Backfill)
+        }
+        Change::DropTable { .. }
+        | Change::DropColumn { .. }
+        | Change::RenameTable { .. }
+        | Change::RenameColumn { .. }
+        | Change::AlterColumnType { .. }
+        | Change::SetNotNull { .. }
+        | Change::DropDefault { .. }
+        | Change::ValidateConstraint { .. }
+        | Change::DropIndex { .. }
+        | Change::DropView { .. }
+        | Change::RenameView { .. }
+        | Change::RenameEnumValue { .. }
+        | Change::DropType { .. } => Some(Phase::Contract),
+        _ => None,
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+pub fn position(text: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::position;
+
+    #[test]
+    fn positions_are_one_based_and_count_characters() {
+        let text = "ab\nçd;\n";
+        assert_eq!(position(text, 0), (1, 1));
+        assert_eq!(position(text, 3), (2, 1));
+        // `ç` is two bytes but one column.
+        assert_eq!(position(text, 5), (2, 2));
+        assert_eq!(position(text, text.len()), (3, 1));
+    }
+}

@@ -3,6 +3,7 @@
 use super::Finding;
 use crate::config::{Retire, Settings};
 use crate::dialect::Dialect;
+use crate::history::HistoryDiff;
 use crate::ir::{Change, QualifiedName, TransactionControl};
 use crate::layout::Migration;
 use crate::schema::Catalog;
@@ -43,6 +44,8 @@ pub struct Context<'a> {
     pub retired: &'a [Retire],
     /// Retire declarations at the head (for `retire-unknown-object`).
     pub retire_declared: &'a [Retire],
+    /// How the head's migrations relate to the base's; `None` without a base (`--all`).
+    pub history: Option<&'a HistoryDiff>,
 }
 
 /// A statement of the deploy, with where it sits and whether it runs in a transaction.

@@ -8,6 +8,8 @@
 mod compat;
 mod context;
 mod discipline;
+mod history;
+mod lock;
 mod meta;
 mod metadata;
 
@@ -102,26 +104,43 @@ macro_rules! rule_registry {
 }
 
 rule_registry! {
-    "drop-table" => compat::drop_table::DropTable,
-    "drop-column" => compat::drop_column::DropColumn,
-    "rename-table" => compat::rename_table::RenameTable,
-    "rename-column" => compat::rename_column::RenameColumn,
-    "add-required-column" => compat::add_required_column::AddRequiredColumn,
-    "change-column-type" => compat::change_column_type::ChangeColumnType,
-    "set-not-null" => compat::set_not_null::SetNotNull,
-    "drop-default" => compat::drop_default::DropDefault,
-    "drop-not-null" => compat::drop_not_null::DropNotNull,
-    "add-check-constraint" => compat::add_check_constraint::AddCheckConstraint,
-    "add-unique-constraint" => compat::add_unique_constraint::AddUniqueConstraint,
-    "add-foreign-key" => compat::add_foreign_key::AddForeignKey,
-    "drop-view" => compat::drop_view::DropView,
-    "change-enum" => compat::change_enum::ChangeEnum,
-    "backfill-in-ddl-migration" => discipline::backfill_in_ddl_migration::BackfillInDdlMigration,
-    "unbatched-backfill" => discipline::unbatched_backfill::UnbatchedBackfill,
-    "enforce-before-backfill" => discipline::enforce_before_backfill::EnforceBeforeBackfill,
-    "unparsed-statement" => meta::unparsed_statement::UnparsedStatement,
-    "opaque-statement" => meta::opaque_statement::OpaqueStatement,
-    "allow-without-reason" => meta::allow_without_reason::AllowWithoutReason,
+    "edited-migration" => history::EditedMigration,
+    "deleted-migration" => history::DeletedMigration,
+    "renamed-migration" => history::RenamedMigration,
+    "out-of-order-migration" => history::OutOfOrderMigration,
+    "duplicate-version" => history::DuplicateVersion,
+    "drop-table" => compat::DropTable,
+    "drop-column" => compat::DropColumn,
+    "rename-table" => compat::RenameTable,
+    "rename-column" => compat::RenameColumn,
+    "add-required-column" => compat::AddRequiredColumn,
+    "change-column-type" => compat::ChangeColumnType,
+    "set-not-null" => compat::SetNotNull,
+    "drop-default" => compat::DropDefault,
+    "drop-not-null" => compat::DropNotNull,
+    "add-check-constraint" => compat::AddCheckConstraint,
+    "add-unique-constraint" => compat::AddUniqueConstraint,
+    "add-foreign-key" => compat::AddForeignKey,
+    "drop-view" => compat::DropView,
+    "change-enum" => compat::ChangeEnum,
+    "backfill-in-ddl-migration" => discipline::BackfillInDdlMigration,
+    "unbatched-backfill" => discipline::UnbatchedBackfill,
+    "enforce-before-backfill" => discipline::EnforceBeforeBackfill,
+    "create-index-not-concurrently" => lock::CreateIndexNotConcurrently,
+    "foreign-key-validates" => lock::ForeignKeyValidates,
+    "check-constraint-validates" => lock::CheckConstraintValidates,
+    "unique-constraint-builds-index" => lock::UniqueConstraintBuildsIndex,
+    "add-column-rewrites-table" => lock::AddColumnRewritesTable,
+    "drop-index-not-concurrently" => lock::DropIndexNotConcurrently,
+    "concurrently-in-transaction" => lock::ConcurrentlyInTransaction,
+    "set-not-null-scan" => lock::SetNotNullScan,
+    "column-type-rewrite" => lock::ColumnTypeRewrite,
+    "missing-lock-timeout" => lock::MissingLockTimeout,
+    "blocking-maintenance" => lock::BlockingMaintenance,
+    "mysql-copy-algorithm" => lock::MysqlCopyAlgorithm,
+    "unparsed-statement" => meta::UnparsedStatement,
+    "opaque-statement" => meta::OpaqueStatement,
+    "allow-without-reason" => meta::AllowWithoutReason,
 }
 
 /// The metadata of every rule, parsed once.

@@ -22,6 +22,21 @@ pub mod rename_column;
 pub mod rename_table;
 pub mod set_not_null;
 
+pub use add_check_constraint::AddCheckConstraint;
+pub use add_foreign_key::AddForeignKey;
+pub use add_required_column::AddRequiredColumn;
+pub use add_unique_constraint::AddUniqueConstraint;
+pub use change_column_type::ChangeColumnType;
+pub use change_enum::ChangeEnum;
+pub use drop_column::DropColumn;
+pub use drop_default::DropDefault;
+pub use drop_not_null::DropNotNull;
+pub use drop_table::DropTable;
+pub use drop_view::DropView;
+pub use rename_column::RenameColumn;
+pub use rename_table::RenameTable;
+pub use set_not_null::SetNotNull;
+
 #[cfg(test)]
 mod pipeline_tests;
 #[cfg(test)]

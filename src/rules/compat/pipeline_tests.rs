@@ -2,11 +2,17 @@
 //! (`check::run_example`: a setup migration, then the deploy).
 
 use crate::check::run_example;
+use crate::rules::Category;
 
+/// The compat and discipline rules that fire (lock rules have their own tests).
 fn rules_fired(setup: &str, deploy: &str, config: &str) -> Vec<String> {
     let findings = run_example(setup, deploy, config, true).expect("example runs");
     findings
         .iter()
+        .filter(|f| {
+            let category = crate::rules::meta(f.finding.rule).map(|meta| meta.category);
+            matches!(category, Some(Category::Compat | Category::Discipline))
+        })
         .map(|f| f.finding.rule.to_string())
         .collect()
 }

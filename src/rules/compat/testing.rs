@@ -282,6 +282,7 @@ impl Deploy {
             after: &self.after,
             retired: &self.retired,
             retire_declared: &self.declared,
+            history: None,
         }
     }
 

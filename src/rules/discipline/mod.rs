@@ -5,6 +5,10 @@ pub mod backfill_in_ddl_migration;
 pub mod enforce_before_backfill;
 pub mod unbatched_backfill;
 
+pub use backfill_in_ddl_migration::BackfillInDdlMigration;
+pub use enforce_before_backfill::EnforceBeforeBackfill;
+pub use unbatched_backfill::UnbatchedBackfill;
+
 use super::compat::Rebuilds;
 use super::{ChangeRef, Context};
 use crate::ir::{BackfillKind, Change, QualifiedName};

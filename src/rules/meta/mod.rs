@@ -4,3 +4,7 @@
 pub mod allow_without_reason;
 pub mod opaque_statement;
 pub mod unparsed_statement;
+
+pub use allow_without_reason::AllowWithoutReason;
+pub use opaque_statement::OpaqueStatement;
+pub use unparsed_statement::UnparsedStatement;

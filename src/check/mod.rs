@@ -8,12 +8,12 @@
 use crate::config::{Config, Retire, Settings};
 use crate::dialect::Dialect;
 use crate::ir::Change;
-use crate::layout::{self, LayoutChoice, LayoutKind, LayoutOptions, Migration, TransactionMode};
+use crate::layout::{self, LayoutChoice, LayoutKind, LayoutOptions, TransactionMode};
 use crate::rules::{self, Context, DeployMigration, Finding, MigrationStatus, Severity};
 use crate::schema::Catalog;
 use crate::source::Snapshot;
 use crate::sql::{self, Allow, SqlFile, Statement};
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use std::collections::BTreeMap;
 
 /// The migrations of one snapshot, parsed.
@@ -89,11 +89,13 @@ pub fn load_project(
 
 /// Applies every up change of `migration` to `catalog`.
 pub fn replay(catalog: &mut Catalog, migration: &DeployMigration) {
-    for statement in &migration.up.statements {
-        for change in &statement.changes {
-            catalog.apply(change, &migration.migration.id);
-        }
-    }
+    let changes: Vec<Change> = migration
+        .up
+        .statements
+        .iter()
+        .flat_map(|s| s.changes.iter().cloned())
+        .collect();
+    catalog.apply_migration(&changes, &migration.migration.id);
 }
 
 /// The `--all` history audit: each migration is its own deploy, checked against the schema
@@ -114,6 +116,7 @@ pub fn audit_history(project: &Project, settings: &Settings, retired: &[Retire])
             after: &catalog,
             retired,
             retire_declared: retired,
+            history: None,
         };
         findings.extend(rules::run_all(&ctx));
     }
@@ -260,68 +263,6 @@ impl Verdict {
     }
 }
 
-/// Runs one rule example (`rules/<id>.toml`): `setup` is an earlier migration that builds
-/// the schema N-1 runs on, `sql` the deploy. Returns the findings on the deploy, resolved.
-pub fn run_example(
-    setup: &str,
-    sql: &str,
-    config_toml: &str,
-    transaction: bool,
-) -> Result<Vec<Resolved>> {
-    let config = Config::parse(config_toml, std::path::Path::new("rollsafe.toml"))
-        .context("example config")?;
-    let dialect = config.dialect().unwrap_or_default();
-    let mode = if transaction {
-        TransactionMode::Wrapped
-    } else {
-        TransactionMode::None
-    };
-    let mut snapshot = Snapshot::new();
-    snapshot.insert("001_setup.sql", setup);
-    snapshot.insert("002_deploy.sql", sql);
-    let mut sources = BTreeMap::new();
-    let mut migrations = Vec::new();
-    for (id, path, text) in [
-        ("001", "001_setup.sql", setup),
-        ("002", "002_deploy.sql", sql),
-    ] {
-        let part = layout::SqlPart {
-            path: path.to_string(),
-            range: 0..text.len(),
-        };
-        migrations.push(DeployMigration {
-            migration: Migration {
-                id: id.to_string(),
-                version: layout::Version::parse(id),
-                name: path.trim_end_matches(".sql").to_string(),
-                kind: layout::MigrationKind::Versioned,
-                up: Some(part),
-                down: None,
-                paths: vec![path.to_string()],
-                transaction: mode,
-            },
-            up: sql::parse_sql(text, 0..text.len(), dialect),
-            down: None,
-            status: MigrationStatus::Unchanged,
-        });
-        sources.insert(path.to_string(), text.to_string());
-    }
-    let project = Project {
-        dialect,
-        layout: LayoutKind::Plain,
-        migrations,
-        ignored: Vec::new(),
-        sources,
-    };
-    let raw = audit_history(&project, &config.settings(), &config.retire);
-    let outcome = resolve(raw, &project, &config);
-    Ok(outcome
-        .findings
-        .into_iter()
-        .filter(|f| f.finding.migration == "002")
-        .collect())
-}
-
 /// True when any change of the statement list is a schema change (for phases and
 /// `missing-down`).
 pub fn has_schema_effect(file: &SqlFile) -> bool {
@@ -330,3 +271,9 @@ pub fn has_schema_effect(file: &SqlFile) -> bool {
         .flat_map(|s| &s.changes)
         .any(Change::is_schema_change)
 }
+
+mod example;
+mod run;
+
+pub use example::run_example;
+pub use run::{load_config, run, CheckOptions};

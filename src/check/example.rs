@@ -1,0 +1,72 @@
+//! Runs a rule's examples (`rules/<id>.toml`) through the whole pipeline.
+
+use super::{audit_history, resolve, Project, Resolved};
+use crate::config::Config;
+use crate::layout::{self, LayoutKind, Migration, TransactionMode};
+use crate::rules::{DeployMigration, MigrationStatus};
+use crate::source::Snapshot;
+use crate::sql;
+use anyhow::{Context as _, Result};
+use std::collections::BTreeMap;
+
+/// Runs one rule example (`rules/<id>.toml`): `setup` is an earlier migration that builds
+/// the schema N-1 runs on, `sql` the deploy. Returns the findings on the deploy, resolved.
+pub fn run_example(
+    setup: &str,
+    sql: &str,
+    config_toml: &str,
+    transaction: bool,
+) -> Result<Vec<Resolved>> {
+    let config = Config::parse(config_toml, std::path::Path::new("rollsafe.toml"))
+        .context("example config")?;
+    let dialect = config.dialect().unwrap_or_default();
+    let mode = if transaction {
+        TransactionMode::Wrapped
+    } else {
+        TransactionMode::None
+    };
+    let mut snapshot = Snapshot::new();
+    snapshot.insert("001_setup.sql", setup);
+    snapshot.insert("002_deploy.sql", sql);
+    let mut sources = BTreeMap::new();
+    let mut migrations = Vec::new();
+    for (id, path, text) in [
+        ("001", "001_setup.sql", setup),
+        ("002", "002_deploy.sql", sql),
+    ] {
+        let part = layout::SqlPart {
+            path: path.to_string(),
+            range: 0..text.len(),
+        };
+        migrations.push(DeployMigration {
+            migration: Migration {
+                id: id.to_string(),
+                version: layout::Version::parse(id),
+                name: path.trim_end_matches(".sql").to_string(),
+                kind: layout::MigrationKind::Versioned,
+                up: Some(part),
+                down: None,
+                paths: vec![path.to_string()],
+                transaction: mode,
+            },
+            up: sql::parse_sql(text, 0..text.len(), dialect),
+            down: None,
+            status: MigrationStatus::Unchanged,
+        });
+        sources.insert(path.to_string(), text.to_string());
+    }
+    let project = Project {
+        dialect,
+        layout: LayoutKind::Plain,
+        migrations,
+        ignored: Vec::new(),
+        sources,
+    };
+    let raw = audit_history(&project, &config.settings(), &config.retire);
+    let outcome = resolve(raw, &project, &config);
+    Ok(outcome
+        .findings
+        .into_iter()
+        .filter(|f| f.finding.migration == "002")
+        .collect())
+}

@@ -1,0 +1,538 @@
+//! A strictly read-only view of a git repository, for `--base`/`--head` comparisons.
+//!
+//! Files at a commit are read from trees and blobs (no checkout); the working tree is read
+//! from disk with git's own view of what is tracked, untracked and ignored. Nothing here
+//! writes to `.git` or the working tree: no checkout, no index write, and status is asked
+//! not to refresh the index on disk (`tests/git_source.rs` hashes both to prove it).
+
+use crate::source::{relative_path, Snapshot};
+use anyhow::{anyhow, bail, Context as _, Result};
+use git2::{
+    ErrorCode, Index, ObjectType, Oid, Repository, RepositoryState, Status, StatusOptions, Tree,
+    TreeWalkMode, TreeWalkResult,
+};
+use std::path::{Path, PathBuf};
+
+/// Git's file mode of a symbolic link and of a submodule (a "gitlink" commit entry).
+const MODE_SYMLINK: i32 = 0o120000;
+const MODE_SUBMODULE: i32 = 0o160000;
+
+/// What to tell a user whose clone lacks the history a comparison needs.
+const SHALLOW_HELP: &str = "this clone's history is shallow (fetched with a depth limit), so \
+older commits and other branches may be missing. Fetch the full history: \
+`git fetch --unshallow` (and `git fetch origin <branch>` for the base branch); in CI, check out \
+with full history, e.g. GitHub Actions `actions/checkout` with `fetch-depth: 0`, or GitLab \
+`GIT_DEPTH: 0`";
+
+/// A repository with a working tree, and the directory being checked inside it.
+pub struct GitRepo {
+    repo: Repository,
+    root: PathBuf,
+    checked_dir: String,
+}
+
+impl std::fmt::Debug for GitRepo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitRepo")
+            .field("root", &self.root)
+            .field("checked_dir", &self.checked_dir)
+            .finish()
+    }
+}
+
+/// A revision as the user wrote it and the commit it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedRev {
+    pub rev: String,
+    pub commit: Oid,
+}
+
+impl ResolvedRev {
+    /// The full commit hash.
+    pub fn hex(&self) -> String {
+        self.commit.to_string()
+    }
+}
+
+/// Why a path was left out of a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// A symbolic link: its target may lie outside the directory or the repository.
+    Symlink,
+    /// A submodule or a nested repository: its files belong to another repository.
+    Submodule,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedPath {
+    /// Relative to the repository root, with `/`.
+    pub path: String,
+    pub reason: SkipReason,
+}
+
+/// The files of a directory at one revision (keys relative to the directory, as
+/// `source::read_dir` gives them), and what was left out.
+#[derive(Debug, Clone, Default)]
+pub struct GitSnapshot {
+    pub files: Snapshot,
+    pub skipped: Vec<SkippedPath>,
+}
+
+/// A tag that points (after peeling) at a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub name: String,
+    pub commit: Oid,
+    /// The commit's time, in seconds since the Unix epoch.
+    pub time: i64,
+}
+
+impl GitRepo {
+    /// The repository containing `path`, or `None` when `path` is in no repository. A bare
+    /// repository is refused: there is no working tree to check.
+    pub fn discover(path: &Path) -> Result<Option<GitRepo>> {
+        let checked = canonical(path)?;
+        let repo = match Repository::discover(&checked) {
+            Ok(repo) => repo,
+            Err(err) if err.code() == ErrorCode::NotFound => return Ok(None),
+            Err(err) if err.code() == ErrorCode::Owner => {
+                // Common in CI containers, where the checkout belongs to another user.
+                bail!(
+                    "{}: the git repository belongs to another user, so git refuses to read it \
+                     ({}); if you trust it, run `git config --global --add safe.directory <repo>`",
+                    path.display(),
+                    err.message()
+                )
+            }
+            Err(err) => {
+                return Err(err)
+                    .with_context(|| format!("{}: cannot open the git repository", path.display()))
+            }
+        };
+        let Some(workdir) = repo.workdir() else {
+            bail!(
+                "{}: is inside a bare git repository ({}), which has no working tree to check; \
+                 run rollsafe in a clone with a checkout",
+                path.display(),
+                repo.path().display()
+            );
+        };
+        let root = canonical(workdir)?;
+        let checked_dir = relative_path(&root, &checked);
+        Ok(Some(GitRepo {
+            repo,
+            root,
+            checked_dir,
+        }))
+    }
+
+    /// The working tree's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The directory given to `discover`, relative to the root with `/` (`""` for the root).
+    pub fn checked_dir(&self) -> &str {
+        &self.checked_dir
+    }
+
+    /// `path` (an existing file or directory) relative to the root, with `/`: the form
+    /// `snapshot_at`, `worktree_snapshot` and `file_at` take. An error outside the working
+    /// tree.
+    pub fn repo_path(&self, path: &Path) -> Result<String> {
+        let full = canonical(path)?;
+        if !full.starts_with(&self.root) {
+            bail!(
+                "{}: outside the git working tree {}",
+                path.display(),
+                self.root.display()
+            );
+        }
+        Ok(relative_path(&self.root, &full))
+    }
+
+    /// False in a repository without any commit yet (an unborn `HEAD`).
+    pub fn has_commits(&self) -> bool {
+        self.repo.head().is_ok()
+    }
+
+    /// A warning to print when the repository is in the middle of an operation (merge,
+    /// rebase, ...): the working tree is checked as it is, which may not be what will be
+    /// committed.
+    pub fn state_notice(&self) -> Option<String> {
+        let operation = match self.repo.state() {
+            RepositoryState::Clean => return None,
+            RepositoryState::Merge => "merge",
+            RepositoryState::Revert | RepositoryState::RevertSequence => "revert",
+            RepositoryState::CherryPick | RepositoryState::CherryPickSequence => "cherry-pick",
+            RepositoryState::Bisect => "bisect",
+            RepositoryState::Rebase
+            | RepositoryState::RebaseInteractive
+            | RepositoryState::RebaseMerge => "rebase",
+            RepositoryState::ApplyMailbox | RepositoryState::ApplyMailboxOrRebase => "`git am`",
+        };
+        Some(format!(
+            "the repository is in the middle of a {operation}; rollsafe checks the working tree \
+             as it is now, which may differ from what will be committed"
+        ))
+    }
+
+    /// The commit `rev` names: a branch, a tag (peeled), `origin/main`, `HEAD~2`, a short
+    /// hash. The error says when a shallow clone is the likely cause.
+    pub fn resolve(&self, rev: &str) -> Result<ResolvedRev> {
+        let commit = self
+            .repo
+            .revparse_single(rev)
+            .and_then(|object| object.peel_to_commit())
+            .map_err(|err| self.unresolved(rev, &err))?;
+        Ok(ResolvedRev {
+            rev: rev.to_string(),
+            commit: commit.id(),
+        })
+    }
+
+    fn unresolved(&self, rev: &str, err: &git2::Error) -> anyhow::Error {
+        let mut message = format!(
+            "revision `{rev}` does not resolve to a commit in {} ({})",
+            self.root.display(),
+            err.message()
+        );
+        if self.repo.is_shallow() {
+            message.push_str(": ");
+            message.push_str(SHALLOW_HELP);
+        } else if !self.has_commits() {
+            message.push_str(": the repository has no commits yet");
+        }
+        anyhow!(message)
+    }
+
+    /// The best common ancestor of `a` and `b`: where a branch forked from its base.
+    pub fn merge_base(&self, a: &ResolvedRev, b: &ResolvedRev) -> Result<Oid> {
+        self.repo.merge_base(a.commit, b.commit).map_err(|err| {
+            let pair = format!("`{}` and `{}`", a.rev, b.rev);
+            if self.repo.is_shallow() {
+                anyhow!("cannot find the merge base of {pair}: {SHALLOW_HELP}")
+            } else if err.code() == ErrorCode::NotFound {
+                anyhow!(
+                    "{pair} have no common ancestor (unrelated histories), so there is no merge \
+                     base to compare against; pass a --base on this branch's history"
+                )
+            } else {
+                anyhow!("cannot find the merge base of {pair}: {}", err.message())
+            }
+        })
+    }
+
+    /// The files under `dir` (relative to the root, `""` for the whole tree) at `commit`,
+    /// keyed relative to `dir`. A `dir` that does not exist at that commit gives an empty
+    /// snapshot: the migrations directory may be newer than the base revision.
+    pub fn snapshot_at(&self, commit: Oid, dir: &str) -> Result<GitSnapshot> {
+        let dir = dir.trim_matches('/');
+        let tree = self.tree_of(commit)?;
+        let Some(tree) = self.subtree(&tree, dir, commit)? else {
+            return Ok(GitSnapshot::default());
+        };
+        let mut entries = Vec::new();
+        tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
+            let name = String::from_utf8_lossy(entry.name_bytes());
+            if entry.kind() == Some(ObjectType::Tree) {
+                return match is_skipped_dir_name(&name) {
+                    true => TreeWalkResult::Skip,
+                    false => TreeWalkResult::Ok,
+                };
+            }
+            entries.push((format!("{parent}{name}"), entry.id(), entry.filemode()));
+            TreeWalkResult::Ok
+        })
+        .with_context(|| format!("cannot list `{dir}` at commit {commit}"))?;
+
+        let mut snapshot = GitSnapshot::default();
+        for (relative, id, mode) in entries {
+            let skip = match mode {
+                MODE_SYMLINK => Some(SkipReason::Symlink),
+                MODE_SUBMODULE => Some(SkipReason::Submodule),
+                _ => None,
+            };
+            match skip {
+                Some(reason) => snapshot.skipped.push(SkippedPath {
+                    path: join(dir, &relative),
+                    reason,
+                }),
+                None => snapshot.files.insert(relative, self.blob(id)?),
+            }
+        }
+        Ok(snapshot)
+    }
+
+    /// The working tree's files under `dir` (relative to the root), keyed relative to `dir`:
+    /// tracked and untracked files, not git-ignored ones (a tracked file stays even when an
+    /// ignore pattern matches it, as in git). Read from disk, except that a file git sees as
+    /// unchanged is read from the index, so line-ending conversion (`core.autocrlf`) does
+    /// not make every migration look edited.
+    pub fn worktree_snapshot(&self, dir: &str) -> Result<GitSnapshot> {
+        let dir = dir.trim_matches('/');
+        let mut options = StatusOptions::new();
+        options
+            .include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_unmodified(true)
+            .include_ignored(false)
+            .exclude_submodules(true)
+            // Never write refreshed stat data back to `.git/index`.
+            .update_index(false);
+        if !dir.is_empty() {
+            options.pathspec(dir).disable_pathspec_match(true);
+        }
+        let statuses = self
+            .repo
+            .statuses(Some(&mut options))
+            .context("cannot read the working tree's git status")?;
+        let index = self.repo.index().context("cannot read the git index")?;
+
+        let mut snapshot = GitSnapshot::default();
+        for entry in statuses.iter() {
+            let path = String::from_utf8_lossy(entry.path_bytes()).into_owned();
+            let Some(relative) = strip_dir(dir, path.trim_end_matches('/')) else {
+                continue;
+            };
+            if has_skipped_dir(relative) {
+                continue;
+            }
+            let relative = relative.to_string();
+            self.read_worktree_file(&index, &path, relative, entry.status(), &mut snapshot)?;
+        }
+        Ok(snapshot)
+    }
+
+    fn read_worktree_file(
+        &self,
+        index: &Index,
+        path: &str,
+        relative: String,
+        status: Status,
+        snapshot: &mut GitSnapshot,
+    ) -> Result<()> {
+        let on_disk = self.root.join(path.trim_end_matches('/'));
+        let meta = match std::fs::symlink_metadata(&on_disk) {
+            Ok(meta) => meta,
+            // Deleted in the working tree: not part of it.
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(err) => return Err(err).with_context(|| format!("{path}: cannot read")),
+        };
+        let skipped = |reason| SkippedPath {
+            path: path.trim_end_matches('/').to_string(),
+            reason,
+        };
+        if meta.file_type().is_symlink() {
+            snapshot.skipped.push(skipped(SkipReason::Symlink));
+        } else if meta.is_dir() {
+            // Status lists a nested repository as one untracked directory.
+            snapshot.skipped.push(skipped(SkipReason::Submodule));
+        } else {
+            let contents = match self.unchanged_index_blob(index, path, status)? {
+                Some(contents) => contents,
+                None => std::fs::read(&on_disk).with_context(|| format!("{path}: cannot read"))?,
+            };
+            snapshot.files.insert(relative, contents);
+        }
+        Ok(())
+    }
+
+    /// The index's content of a file the working tree has not changed (by git's filtered
+    /// comparison), or `None` when the disk must be read.
+    fn unchanged_index_blob(
+        &self,
+        index: &Index,
+        path: &str,
+        status: Status,
+    ) -> Result<Option<Vec<u8>>> {
+        let changed = Status::WT_NEW
+            | Status::WT_MODIFIED
+            | Status::WT_TYPECHANGE
+            | Status::WT_RENAMED
+            | Status::WT_UNREADABLE
+            | Status::CONFLICTED;
+        if status.intersects(changed) {
+            return Ok(None);
+        }
+        match index.get_path(Path::new(path), 0) {
+            Some(entry) => self.blob(entry.id).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The content of the file at `path` (relative to the root) at `commit`, or `None` when
+    /// there is no such file.
+    pub fn file_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>> {
+        let tree = self.tree_of(commit)?;
+        let entry = match tree.get_path(Path::new(path)) {
+            Ok(entry) => entry,
+            Err(err) if err.code() == ErrorCode::NotFound => return Ok(None),
+            Err(err) => return Err(err).with_context(|| format!("{path} at commit {commit}")),
+        };
+        match (entry.kind(), entry.filemode()) {
+            (Some(ObjectType::Blob), MODE_SYMLINK) => {
+                bail!("{path} at commit {commit} is a symbolic link; rollsafe reads only regular files")
+            }
+            (Some(ObjectType::Blob), _) => self.blob(entry.id()).map(Some),
+            _ => bail!("{path} at commit {commit} is not a file"),
+        }
+    }
+
+    /// The tags whose name matches `glob` (`*` any run of characters, `?` one character)
+    /// and that point at a commit, oldest commit first (ties by name).
+    pub fn tags_matching(&self, glob: &str) -> Result<Vec<Tag>> {
+        let names = self.repo.tag_names(None).context("cannot list tags")?;
+        let mut tags = Vec::new();
+        // Tag names that are not UTF-8 cannot match a UTF-8 pattern: left out.
+        for name in names.iter().filter_map(|name| name.ok().flatten()) {
+            if !glob_matches(glob, name) {
+                continue;
+            }
+            let reference = self
+                .repo
+                .find_reference(&format!("refs/tags/{name}"))
+                .with_context(|| format!("tag `{name}`"))?;
+            // A tag of a tree or a blob is no release: leave it out.
+            let Ok(commit) = reference.peel_to_commit() else {
+                continue;
+            };
+            tags.push(Tag {
+                name: name.to_string(),
+                commit: commit.id(),
+                time: commit.time().seconds(),
+            });
+        }
+        tags.sort_by(|a, b| (a.time, &a.name).cmp(&(b.time, &b.name)));
+        Ok(tags)
+    }
+
+    fn tree_of(&self, commit: Oid) -> Result<Tree<'_>> {
+        self.repo
+            .find_commit(commit)
+            .and_then(|commit| commit.tree())
+            .with_context(|| format!("cannot read commit {commit}"))
+    }
+
+    /// The tree at `dir` inside `tree`, `None` when there is nothing at `dir`.
+    fn subtree<'r>(&'r self, tree: &Tree<'r>, dir: &str, commit: Oid) -> Result<Option<Tree<'r>>> {
+        if dir.is_empty() {
+            return Ok(Some(tree.clone()));
+        }
+        let entry = match tree.get_path(Path::new(dir)) {
+            Ok(entry) => entry,
+            Err(err) if err.code() == ErrorCode::NotFound => return Ok(None),
+            Err(err) => return Err(err).with_context(|| format!("{dir} at commit {commit}")),
+        };
+        if entry.kind() != Some(ObjectType::Tree) {
+            bail!("{dir} at commit {commit} is not a directory");
+        }
+        let tree = self
+            .repo
+            .find_tree(entry.id())
+            .with_context(|| format!("{dir} at commit {commit}"))?;
+        Ok(Some(tree))
+    }
+
+    fn blob(&self, id: Oid) -> Result<Vec<u8>> {
+        let blob = self
+            .repo
+            .find_blob(id)
+            .with_context(|| format!("cannot read blob {id}"))?;
+        Ok(blob.content().to_vec())
+    }
+}
+
+/// `*` matches any run of characters (`/` included), `?` exactly one.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let text: Vec<char> = text.chars().collect();
+    let (mut p, mut t) = (0, 0);
+    // The last `*` seen and the text position it is currently matched up to.
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
+            p += 1;
+            t += 1;
+        } else if p < pattern.len() && pattern[p] == '*' {
+            star = Some((p, t));
+            p += 1;
+        } else if let Some((star_p, star_t)) = star {
+            // Let the `*` swallow one more character and retry.
+            p = star_p + 1;
+            t = star_t + 1;
+            star = Some((star_p, star_t + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == '*')
+}
+
+fn canonical(path: &Path) -> Result<PathBuf> {
+    path.canonicalize()
+        .with_context(|| format!("{}: cannot read", path.display()))
+}
+
+/// `path` relative to `dir` (both relative to the root), or `None` outside `dir`.
+fn strip_dir<'p>(dir: &str, path: &'p str) -> Option<&'p str> {
+    if dir.is_empty() {
+        return Some(path);
+    }
+    path.strip_prefix(dir)?
+        .strip_prefix('/')
+        .filter(|rest| !rest.is_empty())
+}
+
+fn join(dir: &str, relative: &str) -> String {
+    match dir {
+        "" => relative.to_string(),
+        _ => format!("{dir}/{relative}"),
+    }
+}
+
+/// The directories `source::read_dir` skips, so a directory gives the same keys whether it
+/// is read through git or not.
+fn is_skipped_dir_name(name: &str) -> bool {
+    name.starts_with('.') || name == "target" || name == "node_modules"
+}
+
+fn has_skipped_dir(relative: &str) -> bool {
+    let mut components: Vec<&str> = relative.split('/').collect();
+    components.pop();
+    components.into_iter().any(is_skipped_dir_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_matches_stars_and_question_marks() {
+        assert!(glob_matches("v*", "v1.2.0"));
+        assert!(glob_matches("v?.*", "v1.2"));
+        assert!(glob_matches("*", ""));
+        assert!(glob_matches("release/*-final", "release/1.0-rc-final"));
+        assert!(glob_matches("exact", "exact"));
+        assert!(!glob_matches("v?", "v10"));
+        assert!(!glob_matches("v*", "x1"));
+        assert!(!glob_matches("a*b", "a-b-c"));
+        assert!(!glob_matches("", "a"));
+    }
+
+    #[test]
+    fn paths_are_stripped_to_the_checked_dir() {
+        assert_eq!(strip_dir("db", "db/1.sql"), Some("1.sql"));
+        assert_eq!(strip_dir("db", "dbx/1.sql"), None);
+        assert_eq!(strip_dir("db", "db"), None);
+        assert_eq!(strip_dir("", "db/1.sql"), Some("db/1.sql"));
+    }
+
+    #[test]
+    fn hidden_and_build_dirs_are_skipped_like_read_dir() {
+        assert!(has_skipped_dir(".idea/x.sql"));
+        assert!(has_skipped_dir("a/node_modules/x.sql"));
+        assert!(!has_skipped_dir(".keep"));
+        assert!(!has_skipped_dir("a/b.sql"));
+    }
+}

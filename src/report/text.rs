@@ -1,0 +1,99 @@
+//! The terminal report: each finding as an ariadne diagnostic pointing at the statement,
+//! with the rule id, the message and the safe recipe as `help`; then the suppressions and
+//! a one-line verdict.
+
+use super::{FindingEntry, Report};
+use crate::rules::Severity;
+use ariadne::{Config, IndexType, Label, ReportKind, Source};
+use std::fmt::Write as _;
+
+pub fn render(report: &Report, color: bool) -> String {
+    let mut out = String::new();
+    for finding in &report.findings {
+        match report.sources.get(&finding.path) {
+            Some(text) => out.push_str(&diagnostic(finding, text, color)),
+            None => plain(&mut out, finding),
+        }
+    }
+    if !report.suppressed.is_empty() {
+        let _ = writeln!(out, "suppressed ({}):", report.suppressed.len());
+        for s in &report.suppressed {
+            let _ = writeln!(
+                out,
+                "  {}:{} {} [{}] — {}",
+                s.path,
+                s.line,
+                s.rule,
+                s.severity.name(),
+                s.reason
+            );
+        }
+        out.push('\n');
+    }
+    out.push_str(&summary(report));
+    out
+}
+
+fn kind(severity: Severity) -> ReportKind<'static> {
+    match severity {
+        Severity::Error => ReportKind::Error,
+        Severity::Warning => ReportKind::Warning,
+        Severity::Info => ReportKind::Advice,
+    }
+}
+
+fn diagnostic(finding: &FindingEntry, text: &str, color: bool) -> String {
+    let path = finding.path.as_str();
+    let span = finding.span.start.min(text.len())..finding.span.end.min(text.len());
+    let label = finding.object.as_deref().unwrap_or("here");
+    let config = Config::default()
+        .with_index_type(IndexType::Byte)
+        .with_color(color);
+    let mut buffer = Vec::new();
+    let written = ariadne::Report::build(kind(finding.severity), (path, span.clone()))
+        .with_config(config)
+        .with_code(&finding.rule)
+        .with_message(&finding.message)
+        .with_label(Label::new((path, span)).with_message(label))
+        .with_help(&finding.help)
+        .finish()
+        .write((path, Source::from(text)), &mut buffer);
+    match written {
+        Ok(()) => String::from_utf8_lossy(&buffer).into_owned(),
+        Err(_) => {
+            let mut out = String::new();
+            plain(&mut out, finding);
+            out
+        }
+    }
+}
+
+/// A finding with no source to quote (a deleted migration).
+fn plain(out: &mut String, finding: &FindingEntry) {
+    let _ = writeln!(
+        out,
+        "{}[{}]: {}\n   ╭─[ {}:{}:{} ]\n   = help: {}\n",
+        finding.severity.name(),
+        finding.rule,
+        finding.message,
+        finding.path,
+        finding.line,
+        finding.column,
+        finding.help
+    );
+}
+
+fn summary(report: &Report) -> String {
+    let c = report.counts;
+    format!(
+        "rollsafe: {} — {} error(s), {} warning(s), {} info, {} suppressed, in {} migration(s) ({} layout, {})\n",
+        report.verdict.name(),
+        c.errors,
+        c.warnings,
+        c.infos,
+        c.suppressed,
+        report.migrations.len(),
+        report.layout,
+        report.dialect
+    )
+}

@@ -1,0 +1,269 @@
+//! The binary, end to end: exit codes, the demo, the JSON contract, bad input.
+
+use serde_json::Value;
+use std::process::{Command, Output};
+
+fn rollsafe(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn demo_json() -> Value {
+    let output = rollsafe(&["check", "--all", "--format", "json", "fixtures/demo"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("valid JSON")
+}
+
+#[test]
+fn demo_names_the_premature_contract_step_with_file_line_and_recipe() {
+    let output = rollsafe(&["check", "--all", "fixtures/demo"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("[drop-column]"), "{text}");
+    assert!(text.contains("0009_drop_users_name.up.sql:4:1"), "{text}");
+    assert!(text.contains("public.users.name"), "{text}");
+    assert!(text.contains("Help:") || text.contains("help:"), "{text}");
+    assert!(text.contains("rollsafe: unsafe"), "{text}");
+}
+
+#[test]
+fn demo_json_follows_the_contract() {
+    let report = demo_json();
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["verdict"], "unsafe");
+    assert_eq!(report["head"]["rev"], "worktree");
+    assert!(report["head"]["commit"].is_null());
+
+    let migrations = report["migrations"].as_array().unwrap();
+    assert_eq!(migrations.len(), 10);
+    assert_eq!(migrations[0]["id"], "0001");
+    assert_eq!(migrations[0]["name"], "create_users");
+    assert_eq!(migrations[0]["path"], "0001_create_users.up.sql");
+    assert_eq!(migrations[0]["phases"], serde_json::json!(["expand"]));
+    assert_eq!(migrations[4]["phases"], serde_json::json!(["backfill"]));
+    assert_eq!(migrations[8]["phases"], serde_json::json!(["contract"]));
+
+    let findings = report["findings"].as_array().unwrap();
+    let drop = findings
+        .iter()
+        .find(|f| f["rule"] == "drop-column")
+        .expect("the premature drop is reported");
+    assert_eq!(drop["category"], "compat");
+    assert_eq!(drop["severity"], "error");
+    assert_eq!(drop["path"], "0009_drop_users_name.up.sql");
+    assert_eq!(drop["line"], 4);
+    assert_eq!(drop["column"], 1);
+    assert_eq!(drop["end_line"], 4);
+    assert_eq!(drop["end_column"], 35);
+    assert_eq!(drop["migration"], "0009");
+    assert_eq!(drop["object"], "public.users.name");
+    assert!(drop["help"].as_str().unwrap().contains("retire"));
+
+    // users.phone was retired in config: its drop is quiet.
+    assert!(!findings.iter().any(|f| f["object"] == "public.users.phone"));
+
+    let suppressed = report["suppressed"].as_array().unwrap();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(suppressed[0]["rule"], "create-index-not-concurrently");
+    assert_eq!(suppressed[0]["path"], "0010_orders_currency.up.sql");
+    assert_eq!(suppressed[0]["line"], 3);
+    assert!(suppressed[0]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("orders has a few hundred rows"));
+}
+
+#[test]
+fn fail_on_never_passes_and_output_goes_to_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.json");
+    let output = rollsafe(&[
+        "check",
+        "--all",
+        "--fail-on",
+        "never",
+        "--format",
+        "json",
+        "-o",
+        out.to_str().unwrap(),
+        "fixtures/demo",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty());
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(report["verdict"], "unsafe");
+}
+
+#[test]
+fn rules_and_explain() {
+    let output = rollsafe(&["rules"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(text.contains("drop-column"));
+    assert!(text.contains("compat"));
+
+    let output = rollsafe(&["explain", "drop-column"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(text.contains("Safe recipe"), "{text}");
+    assert!(text.contains("DROP COLUMN"), "{text}");
+
+    let output = rollsafe(&["explain", "drop-colum"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("did you mean drop-column"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_empty_directory_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = rollsafe(&["check", "--all", dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("empty"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_missing_directory_is_a_clear_error() {
+    let output = rollsafe(&["check", "--all", "no/such/dir"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("no/such/dir"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_binary_migration_file_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("001_init.sql"),
+        "CREATE TABLE a (id int);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("002_blob.sql"),
+        b"SELECT 1;\n\xff\xfe\x00binary",
+    )
+    .unwrap();
+    let output = rollsafe(&["check", "--all", dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("002_blob.sql:2"), "{err}");
+    assert!(err.contains("UTF-8"), "{err}");
+}
+
+#[test]
+fn a_config_with_an_unknown_rule_names_the_rule_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("001_init.sql"),
+        "CREATE TABLE a (id int);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rollsafe.toml"),
+        "dialect = \"postgres\"\n\n[rules]\ndrop-colum = \"off\"\n",
+    )
+    .unwrap();
+    let output = rollsafe(&["check", "--all", dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("rollsafe.toml:4"), "{err}");
+    assert!(err.contains("drop-colum"), "{err}");
+}
+
+#[test]
+fn a_config_that_does_not_parse_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("001_init.sql"),
+        "CREATE TABLE a (id int);\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("rollsafe.toml"), "dialect = \n").unwrap();
+    let output = rollsafe(&["check", "--all", dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("rollsafe.toml"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_statement_the_parser_chokes_on_does_not_stop_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("001_init.sql"),
+        "CREATE TABLE users (id int, name text);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("002_mixed.sql"),
+        "CREATE FROBNICATOR everything;\nALTER TABLE users DROP COLUMN name;\n",
+    )
+    .unwrap();
+    let output = rollsafe(&[
+        "check",
+        "--all",
+        "--format",
+        "json",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"unparsed-statement"), "{rules:?}");
+    assert!(rules.contains(&"drop-column"), "{rules:?}");
+}
+
+#[test]
+fn schema_prints_the_replayed_catalog() {
+    let output = rollsafe(&["schema", "--format", "json", "fixtures/demo"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let schema: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(schema["schema_version"], 1);
+    let users = schema["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "users")
+        .expect("users table");
+    let columns: Vec<&str> = users["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(columns, ["id", "email", "created_at", "display_name"]);
+    assert_eq!(users["columns"][0]["type"], "bigint");
+    assert_eq!(
+        users["columns"][0]["default"],
+        "nextval('users_id_seq'::regclass)"
+    );
+
+    let output = rollsafe(&["schema", "fixtures/demo"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).contains("CREATE TABLE"));
+}
