@@ -119,17 +119,19 @@ pub(crate) fn column_object(table: &QualifiedName, column: &str) -> String {
     format!("{table}.{column}")
 }
 
-/// A table rebuilt inside one migration: a new table is created, the rows are copied, the old
-/// table is dropped and the new one takes its name. Two spellings are recognised:
+/// A table rebuilt inside one migration: a new table is created, the rows are copied, and the
+/// new table takes the old one's name. Three spellings are recognised:
 /// - create `temp`, copy into `temp`, drop `table`, rename `temp` to `table` (SQLite's
 ///   documented recipe);
-/// - rename `table` to `temp`, create `table`, copy into `table`, drop `temp`.
+/// - rename `table` to `temp`, create `table`, copy into `table`, drop `temp`;
+/// - create `temp`, copy into `temp`, rename `table` aside and `temp` to `table` (the swap of
+///   MySQL's `RENAME TABLE a TO a_old, a_new TO a`), the old copy dropped or kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Rebuild {
     /// The name N-1 knows, which the table has again once the migration is done.
     pub table: QualifiedName,
-    /// The name the other copy has during the rebuild.
-    pub temp: QualifiedName,
+    /// The names the copies have during the rebuild.
+    pub temps: Vec<QualifiedName>,
     /// Index (in the migration's up statements) of the CREATE TABLE of the new copy.
     pub create_statement: usize,
     /// The columns of the new copy.
@@ -137,9 +139,9 @@ pub(crate) struct Rebuild {
 }
 
 impl Rebuild {
-    /// True when `name` is one of the two tables of the rebuild.
+    /// True when `name` is one of the tables of the rebuild.
     pub fn involves(&self, name: &QualifiedName) -> bool {
-        *name == self.table || *name == self.temp
+        *name == self.table || self.temps.contains(name)
     }
 }
 
@@ -158,12 +160,18 @@ pub(crate) fn rebuilds_in(migration: &DeployMigration) -> Vec<Rebuild> {
             continue;
         };
         let (earlier, later) = (&changes[..position], &changes[position + 1..]);
-        // create temp, copy into temp, drop table, rename temp to table
+        // create temp, copy into temp, drop table (or rename it aside), rename temp to table
         if let Some((create_statement, columns)) = created(earlier, from) {
-            if copied_into(earlier, from) && dropped(earlier, to) {
+            let mut temps = vec![from.clone()];
+            let old_copy_gone = dropped(earlier, to) || {
+                let aside = renamed_aside(earlier, to);
+                temps.extend(aside.cloned());
+                aside.is_some()
+            };
+            if copied_into(earlier, from) && old_copy_gone {
                 found.push(Rebuild {
                     table: to.clone(),
-                    temp: from.clone(),
+                    temps,
                     create_statement,
                     columns,
                 });
@@ -175,7 +183,7 @@ pub(crate) fn rebuilds_in(migration: &DeployMigration) -> Vec<Rebuild> {
             if copied_into(later, from) && dropped(later, to) {
                 found.push(Rebuild {
                     table: from.clone(),
-                    temp: to.clone(),
+                    temps: vec![to.clone()],
                     create_statement,
                     columns,
                 });
@@ -248,6 +256,17 @@ fn copied_into(changes: &[(usize, &Change)], name: &QualifiedName) -> bool {
     })
 }
 
+/// The name `table` was renamed to, if it was.
+fn renamed_aside<'c>(
+    changes: &[(usize, &'c Change)],
+    table: &QualifiedName,
+) -> Option<&'c QualifiedName> {
+    changes.iter().find_map(|(_, change)| match change {
+        Change::RenameTable { from, to } if from == table => Some(to),
+        _ => None,
+    })
+}
+
 fn dropped(changes: &[(usize, &Change)], name: &QualifiedName) -> bool {
     changes.iter().any(
         |(_, change)| matches!(change, Change::DropTable { tables, .. } if tables.contains(name)),
@@ -272,7 +291,7 @@ mod tests {
         let rebuilds = rebuilds_in(&deploy.migrations[0]);
         assert_eq!(rebuilds.len(), 1);
         assert_eq!(rebuilds[0].table, qn("users"));
-        assert_eq!(rebuilds[0].temp, qn("new_users"));
+        assert_eq!(rebuilds[0].temps, vec![qn("new_users")]);
         assert_eq!(rebuilds[0].create_statement, 0);
     }
 
@@ -290,6 +309,31 @@ mod tests {
         assert_eq!(rebuilds.len(), 1);
         assert_eq!(rebuilds[0].table, qn("users"));
         assert_eq!(rebuilds[0].create_statement, 1);
+    }
+
+    #[test]
+    fn recognises_a_swap_that_keeps_the_old_copy() {
+        let deploy = Deploy::new()
+            .table("users", &[col("id", "bigint")])
+            .migration(vec![
+                create_table("users_new", &[col("id", "bigint")]),
+                insert_select("users_new"),
+                stmt(vec![
+                    Change::RenameTable {
+                        from: qn("users"),
+                        to: qn("users_old"),
+                    },
+                    Change::RenameTable {
+                        from: qn("users_new"),
+                        to: qn("users"),
+                    },
+                ]),
+            ]);
+        let rebuilds = rebuilds_in(&deploy.migrations[0]);
+        assert_eq!(rebuilds.len(), 1);
+        assert_eq!(rebuilds[0].table, qn("users"));
+        assert!(rebuilds[0].involves(&qn("users_old")));
+        assert!(rebuilds[0].involves(&qn("users_new")));
     }
 
     #[test]

@@ -189,3 +189,20 @@ fn enforcing_in_a_later_migration_of_the_same_deploy_is_still_too_early() {
         "{found:?}"
     );
 }
+
+#[test]
+fn mysql_table_swap_is_a_rebuild() {
+    let setup = "CREATE TABLE users (id bigint PRIMARY KEY, email varchar(255));";
+    let swap = "
+        CREATE TABLE users_new (id bigint PRIMARY KEY, email varchar(255));
+        INSERT INTO users_new SELECT * FROM users;
+        RENAME TABLE users TO users_old, users_new TO users;";
+    let found = rules_fired(setup, swap, "dialect = \"mysql\"");
+    assert!(found.is_empty(), "{found:?}");
+    let plain = rules_fired(
+        setup,
+        "RENAME TABLE users TO accounts;",
+        "dialect = \"mysql\"",
+    );
+    assert_eq!(plain, ["rename-table"]);
+}
