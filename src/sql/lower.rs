@@ -332,9 +332,10 @@ impl Lowerer {
                 generation_expr_mode,
                 ..
             } => {
+                // Without `STORED`, MySQL and SQLite compute the column on read.
                 def.generated = match generation_expr_mode {
-                    Some(GeneratedExpressionMode::Virtual) => Generated::Virtual,
-                    _ => Generated::Stored,
+                    Some(GeneratedExpressionMode::Stored) => Generated::Stored,
+                    _ => Generated::Virtual,
                 }
             }
             ColumnOption::Generated { .. } | ColumnOption::Identity(_) => {
@@ -1125,6 +1126,14 @@ mod tests {
             panic!()
         };
         assert_eq!(columns[0].generated, Generated::Identity);
+        let Change::CreateTable { columns, .. } = &lower_sql(
+            "CREATE TABLE t (a INT, b INT AS (a + 1), c INT AS (a + 2) STORED)",
+            Dialect::Mysql,
+        )[0] else {
+            panic!()
+        };
+        assert_eq!(columns[1].generated, Generated::Virtual);
+        assert_eq!(columns[2].generated, Generated::Stored);
     }
 
     #[test]

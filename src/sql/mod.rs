@@ -14,6 +14,7 @@ mod volatility;
 
 use crate::dialect::Dialect;
 use crate::ir::{Change, QualifiedName};
+use std::cell::OnceCell;
 use std::ops::Range;
 
 /// How rollsafe understood a statement.
@@ -62,6 +63,7 @@ pub struct SqlFile {
 /// Splits, parses and lowers `text[range]` (the whole file's text is passed so every span is
 /// an offset into the file). Never fails: what cannot be parsed is kept as `Unparsed`.
 pub fn parse_sql(text: &str, range: Range<usize>, dialect: Dialect) -> SqlFile {
+    let range = char_boundary(text, range.start)..char_boundary(text, range.end);
     let split = split::split(text, range, dialect);
     let file_allows = split
         .comments
@@ -69,10 +71,12 @@ pub fn parse_sql(text: &str, range: Range<usize>, dialect: Dialect) -> SqlFile {
         .filter_map(|c| allow::parse_comment(text, c.clone()))
         .filter(|a| a.file_wide)
         .collect();
+    // Built on the first unparsed statement, for the positions in its message.
+    let lines = OnceCell::new();
     let statements = split
         .pieces
         .into_iter()
-        .map(|piece| statement(text, piece, dialect))
+        .map(|piece| statement(text, &lines, piece, dialect))
         .collect();
     SqlFile {
         statements,
@@ -80,7 +84,12 @@ pub fn parse_sql(text: &str, range: Range<usize>, dialect: Dialect) -> SqlFile {
     }
 }
 
-fn statement(text: &str, piece: split::Piece, dialect: Dialect) -> Statement {
+fn statement<'a>(
+    text: &'a str,
+    lines: &OnceCell<parse::Lines<'a>>,
+    piece: split::Piece,
+    dialect: Dialect,
+) -> Statement {
     let allows = piece
         .leading_comments
         .iter()
@@ -89,7 +98,8 @@ fn statement(text: &str, piece: split::Piece, dialect: Dialect) -> Statement {
         .collect();
     let sql = &text[piece.span.clone()];
     let (understanding, changes) = understand(sql, dialect).unwrap_or_else(|message| {
-        let message = parse::relocate(&message, text, piece.span.clone());
+        let lines = lines.get_or_init(|| parse::Lines::new(text));
+        let message = lines.relocate(&message, piece.span.clone());
         (Understanding::Unparsed { message }, vec![])
     });
     Statement {
@@ -119,6 +129,16 @@ fn understand(sql: &str, dialect: Dialect) -> Result<(Understanding, Vec<Change>
             None => Err(message),
         },
     }
+}
+
+/// `offset`, moved back to a character boundary (and into the text) so no span splits a
+/// character, whatever range a caller passes.
+fn char_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
 }
 
 /// An identifier as the database matches it. Postgres lower-cases unquoted names and keeps
@@ -202,6 +222,106 @@ mod tests {
         assert_eq!(allows[1].rules, ["drop-table"]);
         assert_eq!(allows[1].reason, None);
         assert!(file.statements[2].allows.is_empty());
+    }
+
+    /// Random soups of the splitter's and recogniser's trigger tokens must never panic.
+    #[test]
+    fn token_soup_does_not_panic() {
+        const PIECES: &[&str] = &[
+            "'",
+            "''",
+            "\"",
+            "`",
+            "$",
+            "$$",
+            "$a$",
+            "E'",
+            "\\",
+            "--",
+            "/*",
+            "*/",
+            "\n",
+            ";",
+            " ",
+            "(",
+            ")",
+            ",",
+            ".",
+            "=",
+            "BEGIN",
+            "END",
+            "CASE",
+            "IF",
+            "CREATE",
+            "TRIGGER",
+            "FUNCTION",
+            "DELIMITER",
+            "//",
+            "DROP",
+            "INDEX",
+            "CONCURRENTLY",
+            "ALTER",
+            "TABLE",
+            "t",
+            "ADD",
+            "COLUMN",
+            "SET",
+            "WITH",
+            "DATA",
+            "DO",
+            "VACUUM",
+            "é",
+            "-- +goose StatementEnd\n",
+            "-- rollsafe:allow",
+            "x-y,",
+            "LOCK",
+            "=",
+            "NONE",
+            "RENAME",
+            "TYPE",
+            "VALUE",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound as u64) as usize
+        };
+        for _ in 0..3000 {
+            let len = next(24);
+            let text: String = (0..len).map(|_| PIECES[next(PIECES.len())]).collect();
+            for dialect in [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite] {
+                let file = parse_sql(&text, 0..text.len(), dialect);
+                for statement in &file.statements {
+                    assert!(statement.span.start <= statement.span.end);
+                    assert!(text.get(statement.span.clone()).is_some());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ranges_off_character_boundaries_are_tolerated() {
+        let text = "é;SELECT 1";
+        for start in 0..4 {
+            let _ = parse_sql(text, start..text.len() + 5, Dialect::Postgres);
+            let _ = parse_sql(text, start..1, Dialect::Postgres);
+        }
+    }
+
+    /// Positions come from one line index per file, so many bad statements stay cheap.
+    #[test]
+    fn many_unparsed_statements_in_one_file() {
+        let text = "FROB x;\n".repeat(5000);
+        let started = std::time::Instant::now();
+        let file = parse(&text);
+        assert_eq!(file.statements.len(), 5000);
+        let Understanding::Unparsed { message } = &file.statements[4999].understanding else {
+            panic!()
+        };
+        assert!(message.contains("Line: 5000, Column: 1"), "{message}");
+        assert!(started.elapsed().as_secs() < 20);
     }
 
     #[test]

@@ -56,44 +56,58 @@ fn clean(error: &ParserError) -> String {
         .to_string()
 }
 
-/// Rewrites the `at Line: L, Column: C` of a message about the statement at `span` of `text`
-/// so that it gives the position in the file. A message without a position (sqlparser gives
-/// none for the end of input) gets the position where the statement ends.
-pub fn relocate(message: &str, text: &str, span: Range<usize>) -> String {
-    let offset = span.start;
-    static LOCATION: OnceLock<Regex> = OnceLock::new();
-    let location = LOCATION.get_or_init(|| {
-        Regex::new(r"at Line: (\d+), Column: (\d+)").expect("the location pattern is valid")
-    });
-    if !location.is_match(message) {
-        let (line, column) = line_column(text, span.end);
-        return format!("{message} at Line: {line}, Column: {column}");
-    }
-    let (start_line, start_column) = line_column(text, offset);
-    location
-        .replace_all(message, |caps: &regex::Captures| {
-            let line: usize = caps[1].parse().unwrap_or(1).max(1);
-            let column: usize = caps[2].parse().unwrap_or(1).max(1);
-            let (file_line, file_column) = if line == 1 {
-                (start_line, start_column + column - 1)
-            } else {
-                (start_line + line - 1, column)
-            };
-            format!("at Line: {file_line}, Column: {file_column}")
-        })
-        .into_owned()
+/// Line starts of a file, to turn byte offsets into the 1-based line and column (counted in
+/// characters, as sqlparser counts them) without rescanning the file for every message.
+pub struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
 }
 
-/// The 1-based line and column (in characters, as sqlparser counts) of byte `offset`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
+impl<'a> Lines<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let newlines = text.match_indices('\n').map(|(i, _)| i + 1);
+        Lines {
+            text,
+            starts: std::iter::once(0).chain(newlines).collect(),
+        }
     }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
-    (line, before[line_start..].chars().count() + 1)
+
+    fn line_column(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let line_start = self.starts[line - 1];
+        (line, self.text[line_start..offset].chars().count() + 1)
+    }
+
+    /// Rewrites the `at Line: L, Column: C` of a message about the statement at `span` so
+    /// that it gives the position in the file. A message without a position (sqlparser gives
+    /// none for the end of input) gets the position where the statement ends.
+    pub fn relocate(&self, message: &str, span: Range<usize>) -> String {
+        static LOCATION: OnceLock<Regex> = OnceLock::new();
+        let location = LOCATION.get_or_init(|| {
+            Regex::new(r"at Line: (\d+), Column: (\d+)").expect("the location pattern is valid")
+        });
+        if !location.is_match(message) {
+            let (line, column) = self.line_column(span.end);
+            return format!("{message} at Line: {line}, Column: {column}");
+        }
+        let (start_line, start_column) = self.line_column(span.start);
+        location
+            .replace_all(message, |caps: &regex::Captures| {
+                let line: usize = caps[1].parse().unwrap_or(1).max(1);
+                let column: usize = caps[2].parse().unwrap_or(1).max(1);
+                let (file_line, file_column) = if line == 1 {
+                    (start_line, start_column + column - 1)
+                } else {
+                    (start_line + line - 1, column)
+                };
+                format!("at Line: {file_line}, Column: {file_column}")
+            })
+            .into_owned()
+    }
 }
 
 #[cfg(test)]
@@ -128,15 +142,11 @@ mod tests {
         let text = "-- one\n-- two\n  ALTER TABLE x FROB;";
         let offset = text.find("ALTER").unwrap();
         assert_eq!(
-            relocate(
-                "found: FROB at Line: 1, Column: 15",
-                text,
-                offset..text.len()
-            ),
+            Lines::new(text).relocate("found: FROB at Line: 1, Column: 15", offset..text.len()),
             "found: FROB at Line: 3, Column: 17"
         );
         assert_eq!(
-            relocate("found: x at Line: 2, Column: 4", text, offset..text.len()),
+            Lines::new(text).relocate("found: x at Line: 2, Column: 4", offset..text.len()),
             "found: x at Line: 4, Column: 4"
         );
     }
@@ -145,7 +155,7 @@ mod tests {
     fn end_of_input_gets_the_statement_end() {
         let text = "SELECT 1;\nDROP TABLE";
         assert_eq!(
-            relocate("Expected: identifier, found: EOF", text, 10..text.len()),
+            Lines::new(text).relocate("Expected: identifier, found: EOF", 10..text.len()),
             "Expected: identifier, found: EOF at Line: 2, Column: 11"
         );
     }
@@ -153,6 +163,10 @@ mod tests {
     #[test]
     fn columns_count_characters() {
         let text = "-- é\nSELECT 'é', FROB";
-        assert_eq!(line_column(text, text.len()), (2, 17));
+        let lines = Lines::new(text);
+        assert_eq!(lines.line_column(text.len()), (2, 17));
+        assert_eq!(lines.line_column(0), (1, 1));
+        assert_eq!(lines.line_column(4), (1, 4));
+        assert_eq!(lines.line_column(6), (2, 1));
     }
 }

@@ -39,6 +39,7 @@ fn rewritten(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
         .or_else(|| create_table_like(sql, dialect))
         .or_else(|| create_index_on_only(sql, dialect))
         .or_else(|| mysql_index_online_ddl(sql, dialect))
+        .or_else(|| sqlite_constraints_without_commas(sql, dialect))
         .or_else(|| alter_table(sql, dialect))
 }
 
@@ -133,6 +134,23 @@ fn mysql_index_online_ddl(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
         changes.push(Change::OnlineDdl { table, options });
     }
     Some(changes)
+}
+
+/// SQLite accepts table constraints that follow the columns without a separating comma
+/// (`... ON DELETE CASCADE CONSTRAINT fk2 FOREIGN KEY (...)`); the comma changes nothing.
+fn sqlite_constraints_without_commas(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = regex(
+        &RE,
+        r"(?is)([^,(\s])((?:\s+|--[^\n]*)+CONSTRAINT\s+\S+\s+(?:FOREIGN\s+KEY|PRIMARY\s+KEY|UNIQUE|CHECK)\s*\()",
+    );
+    if dialect != Dialect::Sqlite
+        || !starts_with_words(sql, &["CREATE", "TABLE"])
+        || !re.is_match(sql)
+    {
+        return None;
+    }
+    parse_and_lower(&re.replace_all(sql, "$1,$2"), dialect)
 }
 
 /// An `ALTER TABLE` is lowered action by action, so one action sqlparser does not know (a
@@ -960,6 +978,19 @@ mod tests {
                 local: true,
             }])
         );
+    }
+
+    #[test]
+    fn sqlite_table_constraints_without_commas() {
+        let sql =
+            "CREATE TABLE a (id INT, b INT, CONSTRAINT fk1 FOREIGN KEY (b) REFERENCES b (id) \
+                   ON DELETE CASCADE -- the second key\n CONSTRAINT fk2 FOREIGN KEY (id) REFERENCES c (id))";
+        let changes = recognize(sql, Dialect::Sqlite).unwrap();
+        let Change::CreateTable { constraints, .. } = &changes[0] else {
+            panic!("{changes:?}")
+        };
+        assert_eq!(constraints.len(), 2);
+        assert_eq!(recognize(sql, Dialect::Postgres), None);
     }
 
     #[test]

@@ -121,7 +121,7 @@ impl Splitter<'_> {
         self.pos = self.line_end();
         let comment = &self.bytes[start..self.pos];
         self.out.comments.push(start..self.pos);
-        if is_goose_marker(comment, "statementend") {
+        if self.current.start.is_some() && is_goose_marker(comment, "statementend") {
             // goose sends the block as one query: whatever is open ends here.
             self.finish_statement();
         } else if self.current.start.is_none() {
@@ -249,12 +249,34 @@ impl Splitter<'_> {
         }
     }
 
+    /// `CREATE [OR REPLACE] [DEFINER = ...] {TRIGGER|FUNCTION|PROCEDURE|EVENT}`: the first
+    /// object keyword decides, so `CREATE TABLE event (begin int)` is not a routine.
     fn in_routine_definition(&self) -> bool {
         let words = &self.current.words;
-        words.first().is_some_and(|w| w == "CREATE")
-            && words
-                .iter()
-                .any(|w| matches!(w.as_str(), "TRIGGER" | "FUNCTION" | "PROCEDURE" | "EVENT"))
+        if words.first().map(String::as_str) != Some("CREATE") {
+            return false;
+        }
+        let object = words[1..].iter().find(|w| {
+            matches!(
+                w.as_str(),
+                "TABLE"
+                    | "INDEX"
+                    | "VIEW"
+                    | "TYPE"
+                    | "SCHEMA"
+                    | "SEQUENCE"
+                    | "POLICY"
+                    | "RULE"
+                    | "TRIGGER"
+                    | "FUNCTION"
+                    | "PROCEDURE"
+                    | "EVENT"
+            )
+        });
+        matches!(
+            object.map(String::as_str),
+            Some("TRIGGER" | "FUNCTION" | "PROCEDURE" | "EVENT")
+        )
     }
 
     /// `END IF`, `END LOOP`, ... close blocks we do not count.
@@ -411,6 +433,14 @@ mod tests {
     }
 
     #[test]
+    fn a_column_named_begin_is_not_a_body() {
+        assert_eq!(
+            pg("CREATE TABLE event (begin int, id int); SELECT 1"),
+            ["CREATE TABLE event (begin int, id int)", "SELECT 1"]
+        );
+    }
+
+    #[test]
     fn mysql_delimiter_blocks() {
         let sql =
             "DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT 1; END $$\nDELIMITER ;\nSELECT 2;";
@@ -436,6 +466,13 @@ mod tests {
                 "SELECT 2"
             ]
         );
+    }
+
+    #[test]
+    fn comments_before_a_goose_end_lead_the_next_statement() {
+        let sql = "-- +goose StatementBegin\nSELECT 1;\n-- note\n-- +goose StatementEnd\nSELECT 2";
+        let out = split(sql, 0..sql.len(), Dialect::Postgres);
+        assert_eq!(out.pieces[1].leading_comments.len(), 2);
     }
 
     #[test]
