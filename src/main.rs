@@ -103,6 +103,10 @@ struct SchemaArgs {
 enum Format {
     Text,
     Json,
+    Markdown,
+    Sarif,
+    Github,
+    Gitlab,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -195,6 +199,10 @@ fn run_check(args: CheckArgs) -> Result<ExitCode> {
     let rendered = match args.format {
         Format::Text => report::text::render(&report, color),
         Format::Json => report::json::render(&report),
+        Format::Markdown => report::markdown::render(&report),
+        Format::Sarif => report::sarif::render(&report),
+        Format::Github => report::github::render(&report),
+        Format::Gitlab => report::gitlab::render(&report),
     };
     write_output(args.output.as_ref(), &rendered)?;
     Ok(exit_code(&report, fail_on))

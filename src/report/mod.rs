@@ -1,7 +1,13 @@
 //! The report: one model of a run (verdict, migrations, findings, suppressions), built once,
 //! and renderers that only format it. Renderers decide nothing.
 
+mod fingerprint;
+pub mod github;
+pub mod gitlab;
 pub mod json;
+mod labels;
+pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 use crate::check::{Outcome, Project, Verdict};
