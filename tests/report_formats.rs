@@ -126,6 +126,47 @@ fn markdown_folds_findings_beyond_the_first_ten() {
 }
 
 #[test]
+fn markdown_folds_a_long_migrations_table() {
+    let mut report = demo_report();
+    let migration = report.migrations[0].clone();
+    report.migrations = vec![migration; 30];
+    let out = markdown::render(&report);
+    assert!(
+        out.contains("<details><summary>30 migrations</summary>"),
+        "{out}"
+    );
+}
+
+#[test]
+fn markdown_quotes_no_source_for_a_deleted_migration() {
+    let mut report = demo_report();
+    report.findings.truncate(1);
+    let finding = &mut report.findings[0];
+    finding.migration = "0042".into();
+    finding.path = "0042_gone.up.sql".into();
+    let out = markdown::render(&report);
+    assert!(out.contains("#### `0042`\n\n**"), "{out}");
+    assert!(!out.contains("```sql"), "{out}");
+}
+
+#[test]
+fn markdown_says_safe_when_nothing_is_found() {
+    let mut report = demo_report();
+    report.findings.clear();
+    report.suppressed.clear();
+    report.counts = Default::default();
+    report.verdict = check::Verdict::Safe;
+    let out = markdown::render(&report);
+    let first = out.lines().next().unwrap();
+    assert_eq!(
+        first,
+        "## [ok] rollsafe: safe — no findings in 10 migrations"
+    );
+    assert!(out.contains("### Findings\n\nNone."));
+    assert!(out.contains("### Suppressions (0)\n\nNone."));
+}
+
+#[test]
 fn markdown_window_and_down_tables_escape_pipes() {
     let out = markdown::render(&demo_with_rollback());
     assert!(out.contains("`v1.1.0\\|rc`"), "{out}");
