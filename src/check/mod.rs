@@ -111,6 +111,11 @@ impl Project {
         }
     }
 
+    /// True when any migration has a down script: the team writes them.
+    pub fn has_downs(&self) -> bool {
+        self.migrations.iter().any(|m| m.down.is_some())
+    }
+
     /// Every parsed SQL part, keyed by (path, range start, range end), with its file's text.
     fn parsed_parts(&self) -> HashMap<(&str, usize, usize), (&str, &SqlFile)> {
         let mut parts = HashMap::new();
@@ -323,5 +328,5 @@ pub fn has_schema_effect(file: &SqlFile) -> bool {
 mod example;
 mod run;
 
-pub use example::run_example;
+pub use example::{run_example, run_example_with_down};
 pub use run::{load_config, run, CheckOptions, Run};

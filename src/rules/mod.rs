@@ -9,6 +9,7 @@ mod context;
 mod history;
 mod lock;
 mod metadata;
+mod rollback;
 
 pub use context::{ChangeRef, Context, DeployMigration, MigrationStatus, StatementRef};
 pub use metadata::{Example, RuleMeta};
@@ -106,6 +107,10 @@ rule_registry! {
     "renamed-migration" => history::RenamedMigration,
     "out-of-order-migration" => history::OutOfOrderMigration,
     "duplicate-version" => history::DuplicateVersion,
+    "missing-down" => rollback::MissingDown,
+    "down-not-inverse" => rollback::DownNotInverse,
+    "irreversible-up" => rollback::IrreversibleUp,
+    "rollback-window" => rollback::RollbackWindow,
     "create-index-not-concurrently" => lock::CreateIndexNotConcurrently,
     "foreign-key-validates" => lock::ForeignKeyValidates,
     "check-constraint-validates" => lock::CheckConstraintValidates,
@@ -132,9 +137,16 @@ pub fn meta(id: &str) -> Option<&'static RuleMeta> {
 
 /// Runs every rule on the context.
 pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
+    run_category(ctx, None)
+}
+
+/// Runs the rules of one category (every rule with `None`).
+pub fn run_category(ctx: &Context<'_>, category: Option<Category>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for entry in RULES {
-        entry.rule.check(ctx, &mut findings);
+    for (entry, meta) in RULES.iter().zip(all_meta()) {
+        if category.is_none_or(|c| c == meta.category) {
+            entry.rule.check(ctx, &mut findings);
+        }
     }
     findings
 }
