@@ -119,6 +119,54 @@ pub(crate) fn column_object(table: &QualifiedName, column: &str) -> String {
     format!("{table}.{column}")
 }
 
+/// A column replaced inside one migration: a new column is added (and usually filled from
+/// the old one), the old column is dropped, and the new one is renamed to the old name. N-1
+/// keeps finding a column of that name, so it is an alteration of the column, not a drop.
+///
+/// Returns the new column's definition when the rename at `at` (of `from` to `to` on
+/// `table`) completes such a swap.
+pub(crate) fn swapped_in<'a>(
+    at: &StatementRef<'a>,
+    table: &QualifiedName,
+    from: &str,
+    to: &str,
+) -> Option<&'a ColumnDef> {
+    let earlier = at.migration.up.statements[..=at.index]
+        .iter()
+        .flat_map(|statement| &statement.changes);
+    let mut added = None;
+    let mut dropped = false;
+    for change in earlier {
+        match change {
+            Change::AddColumn {
+                table: t, column, ..
+            } if t == table && column.name == from => added = Some(column),
+            Change::DropColumn {
+                table: t, column, ..
+            } if t == table && column == to => dropped = true,
+            _ => {}
+        }
+    }
+    added.filter(|_| dropped)
+}
+
+/// True when the column dropped at `at` is swapped out: later in the migration a column
+/// added by it takes the dropped column's name.
+pub(crate) fn is_swapped_out(at: &StatementRef<'_>, table: &QualifiedName, column: &str) -> bool {
+    let statements = &at.migration.up.statements;
+    (at.index..statements.len()).any(|index| {
+        let later = StatementRef {
+            index,
+            statement: &statements[index],
+            ..*at
+        };
+        later.statement.changes.iter().any(|change| {
+            matches!(change, Change::RenameColumn { table: t, from, to }
+                if t == table && to == column && swapped_in(&later, table, from, to).is_some())
+        })
+    })
+}
+
 /// A table rebuilt inside one migration: a new table is created, the rows are copied, and the
 /// new table takes the old one's name. Three spellings are recognised:
 /// - create `temp`, copy into `temp`, drop `table`, rename `temp` to `table` (SQLite's
