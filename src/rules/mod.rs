@@ -5,9 +5,12 @@
 //! Each rule's metadata (category, default severity, summary, why, recipe, examples) lives in
 //! `rules/<id>.toml` at the top of the repository and is embedded here.
 
+mod compat;
 mod context;
+mod discipline;
 mod history;
 mod lock;
+mod meta;
 mod metadata;
 mod rollback;
 
@@ -107,6 +110,23 @@ rule_registry! {
     "renamed-migration" => history::RenamedMigration,
     "out-of-order-migration" => history::OutOfOrderMigration,
     "duplicate-version" => history::DuplicateVersion,
+    "drop-table" => compat::DropTable,
+    "drop-column" => compat::DropColumn,
+    "rename-table" => compat::RenameTable,
+    "rename-column" => compat::RenameColumn,
+    "add-required-column" => compat::AddRequiredColumn,
+    "change-column-type" => compat::ChangeColumnType,
+    "set-not-null" => compat::SetNotNull,
+    "drop-default" => compat::DropDefault,
+    "drop-not-null" => compat::DropNotNull,
+    "add-check-constraint" => compat::AddCheckConstraint,
+    "add-unique-constraint" => compat::AddUniqueConstraint,
+    "add-foreign-key" => compat::AddForeignKey,
+    "drop-view" => compat::DropView,
+    "change-enum" => compat::ChangeEnum,
+    "backfill-in-ddl-migration" => discipline::BackfillInDdlMigration,
+    "unbatched-backfill" => discipline::UnbatchedBackfill,
+    "enforce-before-backfill" => discipline::EnforceBeforeBackfill,
     "missing-down" => rollback::MissingDown,
     "down-not-inverse" => rollback::DownNotInverse,
     "irreversible-up" => rollback::IrreversibleUp,
@@ -123,6 +143,9 @@ rule_registry! {
     "missing-lock-timeout" => lock::MissingLockTimeout,
     "blocking-maintenance" => lock::BlockingMaintenance,
     "mysql-copy-algorithm" => lock::MysqlCopyAlgorithm,
+    "unparsed-statement" => meta::UnparsedStatement,
+    "opaque-statement" => meta::OpaqueStatement,
+    "allow-without-reason" => meta::AllowWithoutReason,
 }
 
 /// The metadata of every rule, parsed once.

@@ -1,0 +1,121 @@
+//! `drop-default`: dropping the default of a column N-1 relies on. N-1's INSERTs that omit
+//! the column fail when it is NOT NULL (an error), or silently store NULL instead of the
+//! default when it is nullable (a warning).
+
+use super::{column_object, n1_uses_column};
+use crate::ir::{Change, QualifiedName};
+use crate::rules::{Context, Finding, Rule, Severity};
+
+pub struct DropDefault;
+
+impl Rule for DropDefault {
+    fn id(&self) -> &'static str {
+        "drop-default"
+    }
+
+    fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+        for change in ctx.changes() {
+            let Change::DropDefault { table, column } = change.change else {
+                continue;
+            };
+            let Some(old) = ctx.before.column(table, column) else {
+                continue;
+            };
+            let Some(default) = &old.default else {
+                continue;
+            };
+            if !n1_uses_column(ctx, table, column) {
+                continue;
+            }
+            let object = column_object(table, column);
+            let mut finding = if ends_not_null(ctx, table, column, old.nullable) {
+                change.at.finding(
+                    self.id(),
+                    format!(
+                        "drops the default ({}) of NOT NULL column {object}; N-1's INSERTs \
+                         that omit {column} fail with a not-null violation",
+                        default.sql
+                    ),
+                )
+            } else {
+                let mut finding = change.at.finding(
+                    self.id(),
+                    format!(
+                        "drops the default ({}) of {object}; N-1's INSERTs that omit {column} \
+                         now store NULL instead",
+                        default.sql
+                    ),
+                );
+                finding.severity = Some(Severity::Warning);
+                finding
+            };
+            finding.object = Some(object);
+            findings.push(finding);
+        }
+    }
+}
+
+/// NOT NULL before the deploy, or made so by it.
+fn ends_not_null(
+    ctx: &Context<'_>,
+    table: &QualifiedName,
+    column: &str,
+    nullable_before: bool,
+) -> bool {
+    !nullable_before || ctx.after.column(table, column).is_some_and(|c| !c.nullable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    fn drop_default(table: &str, column: &str) -> crate::sql::Statement {
+        stmt(vec![Change::DropDefault {
+            table: qn(table),
+            column: column.to_string(),
+        }])
+    }
+
+    fn base() -> Deploy {
+        Deploy::new().table(
+            "users",
+            &[
+                col("id", "bigint"),
+                with_default(not_null(col("active", "boolean")), "true"),
+                with_default(col("locale", "text"), "'en'"),
+                col("bio", "text"),
+            ],
+        )
+    }
+
+    #[test]
+    fn an_error_on_a_not_null_column() {
+        let findings = base()
+            .migration(vec![drop_default("users", "active")])
+            .findings(&DropDefault);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].severity, None, "the rule's default: error");
+        assert!(findings[0].message.contains("not-null violation"));
+    }
+
+    #[test]
+    fn a_warning_on_a_nullable_column() {
+        let findings = base()
+            .migration(vec![drop_default("users", "locale")])
+            .findings(&DropDefault);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].severity, Some(Severity::Warning));
+    }
+
+    #[test]
+    fn quiet_without_a_default_on_a_new_column_or_when_retired() {
+        let deploy = base().retired("users.locale").migration(vec![
+            drop_default("users", "bio"),
+            add_column("users", with_default(col("tz", "text"), "'UTC'")),
+            drop_default("users", "tz"),
+            drop_default("users", "locale"),
+        ]);
+        assert!(deploy.findings(&DropDefault).is_empty());
+    }
+}

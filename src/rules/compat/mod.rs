@@ -1,0 +1,398 @@
+//! Compat rules: changes that break N-1, the previous release still running during the
+//! rollout (and again after an image-only rollback, which keeps the new schema).
+//!
+//! Every compat rule fires only for objects N-1 knows (they exist in `ctx.before`) and that
+//! no shipped `[[retire]]` covers. The helpers here hold that shared judgement, and the
+//! recognition of a table rebuild (SQLite's create-copy-drop-rename), which is an alteration
+//! of the table and not a drop and a rename. The discipline rules use it too: a rebuild's
+//! copy step is not a backfill.
+
+pub mod add_check_constraint;
+pub mod add_foreign_key;
+pub mod add_required_column;
+pub mod add_unique_constraint;
+pub mod change_column_type;
+pub mod change_enum;
+pub mod drop_column;
+pub mod drop_default;
+pub mod drop_not_null;
+pub mod drop_table;
+pub mod drop_view;
+pub mod rename_column;
+pub mod rename_table;
+pub mod set_not_null;
+
+pub use add_check_constraint::AddCheckConstraint;
+pub use add_foreign_key::AddForeignKey;
+pub use add_required_column::AddRequiredColumn;
+pub use add_unique_constraint::AddUniqueConstraint;
+pub use change_column_type::ChangeColumnType;
+pub use change_enum::ChangeEnum;
+pub use drop_column::DropColumn;
+pub use drop_default::DropDefault;
+pub use drop_not_null::DropNotNull;
+pub use drop_table::DropTable;
+pub use drop_view::DropView;
+pub use rename_column::RenameColumn;
+pub use rename_table::RenameTable;
+pub use set_not_null::SetNotNull;
+
+#[cfg(test)]
+mod pipeline_tests;
+#[cfg(test)]
+pub(crate) mod testing;
+
+use super::Context;
+use crate::ir::{BackfillKind, Change, ColumnDef, QualifiedName};
+use crate::rules::{DeployMigration, StatementRef};
+use std::collections::BTreeSet;
+
+/// True when N-1 still uses the table: it existed before the deploy and no shipped
+/// `[[retire]]` covers it.
+pub(crate) fn n1_uses_table(ctx: &Context<'_>, table: &QualifiedName) -> bool {
+    ctx.known_to_n1(table) && !ctx.is_retired(table, None)
+}
+
+/// True when N-1 still uses the column: it existed before the deploy and no shipped
+/// `[[retire]]` covers it (or its table).
+pub(crate) fn n1_uses_column(ctx: &Context<'_>, table: &QualifiedName, column: &str) -> bool {
+    ctx.column_known_to_n1(table, column) && !ctx.is_retired(table, Some(column))
+}
+
+/// The sentence added to a message when the object is retired only at the head: the
+/// retirement must ship in a release before the drop can.
+pub(crate) fn retire_hint(
+    ctx: &Context<'_>,
+    table: &QualifiedName,
+    column: Option<&str>,
+) -> &'static str {
+    if ctx.is_retired_only_at_head(table, column) {
+        "; its [[retire]] entry is new in this change: ship the retirement in a release \
+         first, then drop it in a later deploy"
+    } else {
+        ""
+    }
+}
+
+/// Columns the deploy adds to tables N-1 knows: N-1 never writes them.
+pub(crate) type AddedColumns = BTreeSet<(QualifiedName, String)>;
+
+pub(crate) fn added_columns(ctx: &Context<'_>) -> AddedColumns {
+    ctx.changes()
+        .filter_map(|change| match change.change {
+            Change::AddColumn { table, column, .. }
+                if ctx.known_to_n1(table) && !ctx.column_known_to_n1(table, &column.name) =>
+            {
+                Some((table.clone(), column.name.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// True when a new constraint or unique index on `columns` of `table` restricts what N-1
+/// writes: the table is N-1's and none of the columns is one the deploy adds (N-1 leaves a
+/// new column NULL, which passes checks, foreign keys and unique indexes).
+pub(crate) fn restricts_n1_writes(
+    ctx: &Context<'_>,
+    added: &AddedColumns,
+    table: &QualifiedName,
+    columns: &[String],
+) -> bool {
+    n1_uses_table(ctx, table)
+        && !columns
+            .iter()
+            .any(|column| added.contains(&(table.clone(), column.clone())))
+}
+
+/// The object a constraint finding names: `public.users.users_email_key`, or the table when
+/// the constraint has no name yet.
+pub(crate) fn constraint_object(table: &QualifiedName, name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("{table}.{name}"),
+        None => table.to_string(),
+    }
+}
+
+/// `public.users.email`.
+pub(crate) fn column_object(table: &QualifiedName, column: &str) -> String {
+    format!("{table}.{column}")
+}
+
+/// A column replaced inside one migration: a new column is added (and usually filled from
+/// the old one), the old column is dropped, and the new one is renamed to the old name. N-1
+/// keeps finding a column of that name, so it is an alteration of the column, not a drop.
+///
+/// Returns the new column's definition when the rename at `at` (of `from` to `to` on
+/// `table`) completes such a swap.
+pub(crate) fn swapped_in<'a>(
+    at: &StatementRef<'a>,
+    table: &QualifiedName,
+    from: &str,
+    to: &str,
+) -> Option<&'a ColumnDef> {
+    let earlier = at.migration.up.statements[..=at.index]
+        .iter()
+        .flat_map(|statement| &statement.changes);
+    let mut added = None;
+    let mut dropped = false;
+    for change in earlier {
+        match change {
+            Change::AddColumn {
+                table: t, column, ..
+            } if t == table && column.name == from => added = Some(column),
+            Change::DropColumn {
+                table: t, column, ..
+            } if t == table && column == to => dropped = true,
+            _ => {}
+        }
+    }
+    added.filter(|_| dropped)
+}
+
+/// True when the column dropped at `at` is swapped out: later in the migration a column
+/// added by it takes the dropped column's name.
+pub(crate) fn is_swapped_out(at: &StatementRef<'_>, table: &QualifiedName, column: &str) -> bool {
+    let statements = &at.migration.up.statements;
+    (at.index..statements.len()).any(|index| {
+        let later = StatementRef {
+            index,
+            statement: &statements[index],
+            ..*at
+        };
+        later.statement.changes.iter().any(|change| {
+            matches!(change, Change::RenameColumn { table: t, from, to }
+                if t == table && to == column && swapped_in(&later, table, from, to).is_some())
+        })
+    })
+}
+
+/// A table rebuilt inside one migration: a new table is created, the rows are copied, and the
+/// new table takes the old one's name. Three spellings are recognised:
+/// - create `temp`, copy into `temp`, drop `table`, rename `temp` to `table` (SQLite's
+///   documented recipe);
+/// - rename `table` to `temp`, create `table`, copy into `table`, drop `temp`;
+/// - create `temp`, copy into `temp`, rename `table` aside and `temp` to `table` (the swap of
+///   MySQL's `RENAME TABLE a TO a_old, a_new TO a`), the old copy dropped or kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rebuild {
+    /// The name N-1 knows, which the table has again once the migration is done.
+    pub table: QualifiedName,
+    /// The names the copies have during the rebuild.
+    pub temps: Vec<QualifiedName>,
+    /// Index (in the migration's up statements) of the CREATE TABLE of the new copy.
+    pub create_statement: usize,
+    /// The columns of the new copy.
+    pub columns: Vec<ColumnDef>,
+}
+
+impl Rebuild {
+    /// True when `name` is one of the tables of the rebuild.
+    pub fn involves(&self, name: &QualifiedName) -> bool {
+        *name == self.table || self.temps.contains(name)
+    }
+}
+
+/// Every table rebuild in the migration's up statements.
+pub(crate) fn rebuilds_in(migration: &DeployMigration) -> Vec<Rebuild> {
+    let changes: Vec<(usize, &Change)> = migration
+        .up
+        .statements
+        .iter()
+        .enumerate()
+        .flat_map(|(index, statement)| statement.changes.iter().map(move |c| (index, c)))
+        .collect();
+    let mut found = Vec::new();
+    for (position, (_, change)) in changes.iter().enumerate() {
+        let Change::RenameTable { from, to } = change else {
+            continue;
+        };
+        let (earlier, later) = (&changes[..position], &changes[position + 1..]);
+        // create temp, copy into temp, drop table (or rename it aside), rename temp to table
+        if let Some((create_statement, columns)) = created(earlier, from) {
+            let mut temps = vec![from.clone()];
+            let old_copy_gone = dropped(earlier, to) || {
+                let aside = renamed_aside(earlier, to);
+                temps.extend(aside.cloned());
+                aside.is_some()
+            };
+            if copied_into(earlier, from) && old_copy_gone {
+                found.push(Rebuild {
+                    table: to.clone(),
+                    temps,
+                    create_statement,
+                    columns,
+                });
+                continue;
+            }
+        }
+        // rename table to temp, create table, copy into table, drop temp
+        if let Some((create_statement, columns)) = created(later, from) {
+            if copied_into(later, from) && dropped(later, to) {
+                found.push(Rebuild {
+                    table: from.clone(),
+                    temps: vec![to.clone()],
+                    create_statement,
+                    columns,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// The table rebuilds of every migration of the deploy, found once per rule run.
+pub(crate) struct Rebuilds<'a> {
+    found: Vec<(&'a DeployMigration, Vec<Rebuild>)>,
+}
+
+impl<'a> Rebuilds<'a> {
+    pub fn of(ctx: &Context<'a>) -> Self {
+        let found = ctx
+            .deploy
+            .iter()
+            .map(|migration| (migration, rebuilds_in(migration)))
+            .filter(|(_, rebuilds)| !rebuilds.is_empty())
+            .collect();
+        Rebuilds { found }
+    }
+
+    /// The rebuilds of this migration (compared by identity: ids may repeat).
+    pub fn in_migration(&self, migration: &DeployMigration) -> &[Rebuild] {
+        self.found
+            .iter()
+            .find(|(m, _)| std::ptr::eq(*m, migration))
+            .map_or(&[], |(_, rebuilds)| rebuilds.as_slice())
+    }
+
+    /// Each rebuild with the CREATE TABLE statement of its new copy, where findings about
+    /// what the rebuild changes (a column lost, retyped, made required) point.
+    pub fn sites(&self, ctx: &Context<'a>) -> Vec<(StatementRef<'a>, &Rebuild)> {
+        if self.found.is_empty() {
+            return Vec::new();
+        }
+        ctx.statements()
+            .flat_map(|at| {
+                self.in_migration(at.migration)
+                    .iter()
+                    .filter(move |rebuild| rebuild.create_statement == at.index)
+                    .map(move |rebuild| (at, rebuild))
+            })
+            .collect()
+    }
+
+    /// True when the migration rebuilds a table and `table` is one of its two names.
+    pub fn is_rebuilt(&self, migration: &DeployMigration, table: &QualifiedName) -> bool {
+        self.in_migration(migration)
+            .iter()
+            .any(|r| r.involves(table))
+    }
+}
+
+fn created(changes: &[(usize, &Change)], name: &QualifiedName) -> Option<(usize, Vec<ColumnDef>)> {
+    changes.iter().find_map(|(index, change)| match change {
+        Change::CreateTable { table, columns, .. } if table == name => {
+            Some((*index, columns.clone()))
+        }
+        _ => None,
+    })
+}
+
+fn copied_into(changes: &[(usize, &Change)], name: &QualifiedName) -> bool {
+    changes.iter().any(|(_, change)| {
+        matches!(change, Change::Backfill { table, kind: BackfillKind::Insert, .. } if table == name)
+    })
+}
+
+/// The name `table` was renamed to, if it was.
+fn renamed_aside<'c>(
+    changes: &[(usize, &'c Change)],
+    table: &QualifiedName,
+) -> Option<&'c QualifiedName> {
+    changes.iter().find_map(|(_, change)| match change {
+        Change::RenameTable { from, to } if from == table => Some(to),
+        _ => None,
+    })
+}
+
+fn dropped(changes: &[(usize, &Change)], name: &QualifiedName) -> bool {
+    changes.iter().any(
+        |(_, change)| matches!(change, Change::DropTable { tables, .. } if tables.contains(name)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
+    #[test]
+    fn recognises_create_copy_drop_rename() {
+        let deploy = Deploy::new()
+            .table("users", &[col("id", "bigint")])
+            .migration(vec![
+                create_table("new_users", &[col("id", "bigint")]),
+                insert_select("new_users"),
+                drop_table("users"),
+                rename_table("new_users", "users"),
+            ]);
+        let rebuilds = rebuilds_in(&deploy.migrations[0]);
+        assert_eq!(rebuilds.len(), 1);
+        assert_eq!(rebuilds[0].table, qn("users"));
+        assert_eq!(rebuilds[0].temps, vec![qn("new_users")]);
+        assert_eq!(rebuilds[0].create_statement, 0);
+    }
+
+    #[test]
+    fn recognises_rename_create_copy_drop() {
+        let deploy = Deploy::new()
+            .table("users", &[col("id", "bigint")])
+            .migration(vec![
+                rename_table("users", "users_old"),
+                create_table("users", &[col("id", "bigint")]),
+                insert_select("users"),
+                drop_table("users_old"),
+            ]);
+        let rebuilds = rebuilds_in(&deploy.migrations[0]);
+        assert_eq!(rebuilds.len(), 1);
+        assert_eq!(rebuilds[0].table, qn("users"));
+        assert_eq!(rebuilds[0].create_statement, 1);
+    }
+
+    #[test]
+    fn recognises_a_swap_that_keeps_the_old_copy() {
+        let deploy = Deploy::new()
+            .table("users", &[col("id", "bigint")])
+            .migration(vec![
+                create_table("users_new", &[col("id", "bigint")]),
+                insert_select("users_new"),
+                stmt(vec![
+                    Change::RenameTable {
+                        from: qn("users"),
+                        to: qn("users_old"),
+                    },
+                    Change::RenameTable {
+                        from: qn("users_new"),
+                        to: qn("users"),
+                    },
+                ]),
+            ]);
+        let rebuilds = rebuilds_in(&deploy.migrations[0]);
+        assert_eq!(rebuilds.len(), 1);
+        assert_eq!(rebuilds[0].table, qn("users"));
+        assert!(rebuilds[0].involves(&qn("users_old")));
+        assert!(rebuilds[0].involves(&qn("users_new")));
+    }
+
+    #[test]
+    fn a_swap_without_copying_the_rows_is_not_a_rebuild() {
+        let deploy = Deploy::new()
+            .table("users", &[col("id", "bigint")])
+            .migration(vec![
+                create_table("new_users", &[col("id", "bigint")]),
+                drop_table("users"),
+                rename_table("new_users", "users"),
+            ]);
+        assert!(rebuilds_in(&deploy.migrations[0]).is_empty());
+    }
+}

@@ -1,0 +1,141 @@
+//! `rename-table`: renaming a table (or view) N-1 still queries by its old name.
+//!
+//! Quiet when the deploy leaves a view under the old name (Postgres and MySQL make a simple
+//! view updatable, so N-1 keeps reading and writing through it), and for a table rebuild.
+
+use super::{n1_uses_table, Rebuilds};
+use crate::dialect::Dialect;
+use crate::ir::{Change, QualifiedName};
+use crate::rules::{ChangeRef, Context, Finding, Rule};
+use std::collections::BTreeSet;
+
+pub struct RenameTable;
+
+impl Rule for RenameTable {
+    fn id(&self) -> &'static str {
+        "rename-table"
+    }
+
+    fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+        let rebuilds = Rebuilds::of(ctx);
+        let shims = view_names(ctx);
+        for change in ctx.changes() {
+            let (from, to, kind) = match change.change {
+                Change::RenameTable { from, to } => (from, to, "table"),
+                Change::RenameView { from, to } => (from, to, "view"),
+                _ => continue,
+            };
+            if n1_uses_table(ctx, from)
+                && !is_rebuild_step(&rebuilds, &change, from, to)
+                && !(ctx.dialect != Dialect::Sqlite && shims.contains(from))
+            {
+                findings.push(self.finding(&change, from, to, kind));
+            }
+        }
+    }
+}
+
+impl RenameTable {
+    fn finding(
+        &self,
+        change: &ChangeRef<'_>,
+        from: &QualifiedName,
+        to: &QualifiedName,
+        kind: &str,
+    ) -> Finding {
+        let message = format!(
+            "renames {kind} {from} to {to}; N-1 still queries {from} and fails with \
+             \"relation does not exist\""
+        );
+        let mut finding = change.at.finding("rename-table", message);
+        finding.object = Some(from.to_string());
+        finding
+    }
+}
+
+/// The plain views the deploy creates. One under a renamed table's old name keeps N-1's
+/// queries working (but not in SQLite, whose views are read-only).
+fn view_names<'a>(ctx: &Context<'a>) -> BTreeSet<&'a QualifiedName> {
+    ctx.changes()
+        .filter_map(|change| match change.change {
+            Change::CreateView {
+                name,
+                materialized: false,
+                ..
+            } => Some(name),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Renaming the old copy aside while the table is rebuilt is part of an alteration.
+fn is_rebuild_step(
+    rebuilds: &Rebuilds<'_>,
+    change: &ChangeRef<'_>,
+    from: &QualifiedName,
+    to: &QualifiedName,
+) -> bool {
+    let migration = change.at.migration;
+    rebuilds.is_rebuilt(migration, from) && rebuilds.is_rebuilt(migration, to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    fn base() -> Deploy {
+        Deploy::new().table("users", &[col("id", "bigint")])
+    }
+
+    #[test]
+    fn fires_on_a_table_n1_knows() {
+        let findings = base()
+            .migration(vec![rename_table("users", "accounts")])
+            .findings(&RenameTable);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].object.as_deref(), Some("public.users"));
+        assert!(findings[0]
+            .message
+            .contains("public.users to public.accounts"));
+    }
+
+    #[test]
+    fn quiet_on_a_table_created_in_the_deploy() {
+        let deploy = base().migration(vec![
+            create_table("draft", &[col("id", "bigint")]),
+            rename_table("draft", "accounts"),
+        ]);
+        assert!(deploy.findings(&RenameTable).is_empty());
+    }
+
+    #[test]
+    fn quiet_when_a_view_keeps_the_old_name_answering() {
+        let view = stmt(vec![Change::CreateView {
+            name: qn("users"),
+            materialized: false,
+            or_replace: false,
+        }]);
+        let deploy = base().migration(vec![rename_table("users", "accounts"), view]);
+        assert!(deploy.findings(&RenameTable).is_empty());
+    }
+
+    #[test]
+    fn quiet_when_retired() {
+        let deploy = base()
+            .retired("users")
+            .migration(vec![rename_table("users", "users_archive")]);
+        assert!(deploy.findings(&RenameTable).is_empty());
+    }
+
+    #[test]
+    fn quiet_on_a_rebuild_that_renames_the_old_copy_aside() {
+        let deploy = base().migration(vec![
+            rename_table("users", "users_old"),
+            create_table("users", &[col("id", "bigint")]),
+            insert_select("users"),
+            drop_table("users_old"),
+        ]);
+        assert!(deploy.findings(&RenameTable).is_empty());
+    }
+}

@@ -1,0 +1,10 @@
+//! Meta rules: about rollsafe's own view of the migrations (what it could not read or see
+//! into) and about suppression comments.
+
+pub mod allow_without_reason;
+pub mod opaque_statement;
+pub mod unparsed_statement;
+
+pub use allow_without_reason::AllowWithoutReason;
+pub use opaque_statement::OpaqueStatement;
+pub use unparsed_statement::UnparsedStatement;
