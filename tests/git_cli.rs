@@ -121,14 +121,14 @@ fn the_deploy_is_what_the_head_adds_and_compat_is_judged_against_the_base() {
     let repo = released_repo();
     repo.write(
         "db/migrations/0002_drop_legacy.up.sql",
-        "ALTER TABLE users DROP COLUMN legacy_email;\n",
+        "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN legacy_email;\n",
     );
     let (code, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
     assert_eq!(code, 1);
     assert_eq!(rules_fired(&report), ["drop-column"]);
     let finding = &report["findings"][0];
     assert_eq!(finding["path"], "db/migrations/0002_drop_legacy.up.sql");
-    assert_eq!(finding["line"], 1);
+    assert_eq!(finding["line"], 2);
     assert_eq!(finding["object"], "public.users.legacy_email");
     assert_eq!(report["base"]["rev"], "v1");
     assert_eq!(report["base"]["commit"].as_str().unwrap().len(), 40);
@@ -316,7 +316,7 @@ fn head_can_be_a_revision() {
     let repo = released_repo();
     repo.write(
         "db/migrations/0002_drop_legacy.up.sql",
-        "ALTER TABLE users DROP COLUMN legacy_email;\n",
+        "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN legacy_email;\n",
     );
     let head = repo.commit("drop legacy");
     // The working tree moves on; --head reads the commit.
