@@ -41,9 +41,7 @@ pub fn analyze_downs(before: &Catalog, deploy: &[DeployMigration]) -> Vec<DownAn
         crate::check::replay(&mut current, migration);
         let losses = losses(&before_up, migration);
         let (verdict, differences) = match &migration.down {
-            None if crate::check::has_schema_effect(&migration.up) => {
-                (DownVerdict::Missing, Vec::new())
-            }
+            None if needs_down(migration) => (DownVerdict::Missing, Vec::new()),
             None => (DownVerdict::NoneNeeded, Vec::new()),
             Some(down) => {
                 let mut reverted = current.clone();
@@ -76,6 +74,19 @@ pub fn analyze_downs(before: &Catalog, deploy: &[DeployMigration]) -> Vec<DownAn
         });
     }
     analyses
+}
+
+/// True when the up changes the schema in a way a down could undo. Validating a
+/// constraint has no inverse in SQL, so it needs none.
+fn needs_down(migration: &DeployMigration) -> bool {
+    migration
+        .up
+        .statements
+        .iter()
+        .flat_map(|s| &s.changes)
+        .any(|change| {
+            change.is_schema_change() && !matches!(change, Change::ValidateConstraint { .. })
+        })
 }
 
 /// The data an up migration destroys: columns and tables that existed before it, dropped;
