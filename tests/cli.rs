@@ -90,7 +90,11 @@ fn demo_json_follows_the_contract() {
         [
             ("add-check-constraint", "0006_orders_status_check.up.sql", 3),
             ("irreversible-up", "0008_drop_users_phone.up.sql", 3),
-            ("create-index-not-concurrently", "0010_orders_currency.up.sql", 3),
+            (
+                "create-index-not-concurrently",
+                "0010_orders_currency.up.sql",
+                3
+            ),
         ]
     );
     assert!(suppressed[2]["reason"]

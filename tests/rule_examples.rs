@@ -15,16 +15,17 @@ fn every_rule_fires_on_its_bad_example_and_not_on_its_good_one() {
             continue;
         }
         let example = &meta.example;
-        let run = |sql: &str, down: &Option<String>| {
+        let run = |sql: &str, down: &Option<String>, config: &str| {
             run_example_with_down(
                 &example.setup,
                 sql,
                 down.as_deref(),
-                &example.config,
+                config,
                 example.transaction,
             )
         };
-        match run(&example.bad, &example.bad_down) {
+        let good_config = example.good_config.as_ref().unwrap_or(&example.config);
+        match run(&example.bad, &example.bad_down, &example.config) {
             Ok(findings) if findings.iter().any(|f| f.finding.rule == meta.id) => {}
             Ok(findings) => failures.push(format!(
                 "{}: bad example did not fire it (fired: {:?})",
@@ -33,7 +34,7 @@ fn every_rule_fires_on_its_bad_example_and_not_on_its_good_one() {
             )),
             Err(err) => failures.push(format!("{}: bad example failed: {err:#}", meta.id)),
         }
-        match run(&example.good, &example.good_down) {
+        match run(&example.good, &example.good_down, good_config) {
             Ok(findings) if findings.iter().all(|f| f.finding.rule != meta.id) => {}
             Ok(findings) => failures.push(format!(
                 "{}: good example fired it: {:?}",

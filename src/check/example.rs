@@ -1,6 +1,6 @@
 //! Runs a rule's examples (`rules/<id>.toml`) through the whole pipeline.
 
-use super::{audit_history, resolve, Project, Resolved};
+use super::{audit_history, resolve_with_unused, Project, Resolved};
 use crate::config::Config;
 use crate::layout::{self, LayoutKind, Migration, TransactionMode};
 use crate::rules::{DeployMigration, MigrationStatus};
@@ -76,11 +76,15 @@ pub fn run_example_with_down(
         ignored: Vec::new(),
         sources,
     };
-    let raw = audit_history(&project, &config.settings(), &config.retire);
-    let outcome = resolve(raw, &project, &config);
+    let raw = audit_history(
+        &project,
+        &config.settings_for(project.has_downs()),
+        &config.retire,
+    );
+    let outcome = resolve_with_unused(raw, &project, &config, &project.migrations[1..]);
     Ok(outcome
         .findings
         .into_iter()
-        .filter(|f| f.finding.migration == "002")
+        .filter(|f| matches!(f.finding.migration.as_str(), "002" | ""))
         .collect())
 }

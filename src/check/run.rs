@@ -5,7 +5,9 @@
 //! - Otherwise the deploy is what the head (the working tree, or `--head REV`) adds over N-1's
 //!   revision: the merge base of `--base` (default: `base` in config, else `HEAD`) and the head.
 
-use super::{audit_history, final_schema, load_project, replay, resolve, Project};
+use super::{
+    audit_history, final_schema, load_project, replay, resolve, resolve_with_unused, Project,
+};
 use crate::config::{Config, RollbackConfig, Settings};
 use crate::dialect::Dialect;
 use crate::git::GitRepo;
@@ -102,7 +104,7 @@ fn audit(options: &CheckOptions, config: Config, layout: LayoutChoice) -> Result
     let project = load_project(&snapshot, options.dialect, layout, &config, None)?;
     let settings = config.settings_for(project.has_downs());
     let raw = audit_history(&project, &settings, &config.retire);
-    let outcome = resolve(raw, &project, &config);
+    let outcome = resolve_with_unused(raw, &project, &config, &project.migrations);
     let report = Report::build(ReportInput {
         project: &project,
         migrations: &project.migrations,
@@ -288,7 +290,7 @@ fn check_revisions(
         history: Some(&diff),
     };
     let raw = rules::run_all(&ctx);
-    let outcome = resolve(raw, &head_project, &config);
+    let outcome = resolve_with_unused(raw, &head_project, &config, &deploy);
 
     let listed = listed_migrations(&head_project, &base_project, &diff);
     let mut sources = head_project.sources.clone();

@@ -21,6 +21,9 @@ pub struct Example {
     /// Extra `rollsafe.toml` content the example runs with (e.g. `pg_version = 10`).
     #[serde(default)]
     pub config: String,
+    /// The config of the good example, when the recipe is a config change.
+    #[serde(default)]
+    pub good_config: Option<String>,
     /// Whether the example migration runs inside a transaction (default: yes).
     #[serde(default = "default_true")]
     pub transaction: bool,

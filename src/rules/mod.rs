@@ -10,7 +10,7 @@ mod context;
 mod discipline;
 mod history;
 mod lock;
-mod meta;
+pub mod meta;
 mod metadata;
 mod rollback;
 
@@ -127,6 +127,7 @@ rule_registry! {
     "backfill-in-ddl-migration" => discipline::BackfillInDdlMigration,
     "unbatched-backfill" => discipline::UnbatchedBackfill,
     "enforce-before-backfill" => discipline::EnforceBeforeBackfill,
+    "retire-unknown-object" => discipline::RetireUnknownObject,
     "missing-down" => rollback::MissingDown,
     "down-not-inverse" => rollback::DownNotInverse,
     "irreversible-up" => rollback::IrreversibleUp,
@@ -146,6 +147,7 @@ rule_registry! {
     "unparsed-statement" => meta::UnparsedStatement,
     "opaque-statement" => meta::OpaqueStatement,
     "allow-without-reason" => meta::AllowWithoutReason,
+    "unused-allow" => meta::UnusedAllow,
 }
 
 /// The metadata of every rule, parsed once.
@@ -165,9 +167,14 @@ pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
 
 /// Runs the rules of one category (every rule with `None`).
 pub fn run_category(ctx: &Context<'_>, category: Option<Category>) -> Vec<Finding> {
+    run_where(ctx, |meta| category.is_none_or(|c| c == meta.category))
+}
+
+/// Runs the rules whose metadata `select` accepts.
+pub fn run_where(ctx: &Context<'_>, select: impl Fn(&RuleMeta) -> bool) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (entry, meta) in RULES.iter().zip(all_meta()) {
-        if category.is_none_or(|c| c == meta.category) {
+        if select(meta) {
             entry.rule.check(ctx, &mut findings);
         }
     }
