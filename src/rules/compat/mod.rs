@@ -43,6 +43,7 @@ mod pipeline_tests;
 pub(crate) mod testing;
 
 use super::Context;
+use crate::dialect::Dialect;
 use crate::ir::{BackfillKind, Change, ColumnDef, QualifiedName};
 use crate::rules::{DeployMigration, StatementRef};
 use std::collections::BTreeSet;
@@ -71,6 +72,24 @@ pub(crate) fn retire_hint(
          first, then drop it in a later deploy"
     } else {
         ""
+    }
+}
+
+/// The error N-1 gets for a column that is gone, as the database words it.
+pub(crate) fn no_such_column(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "column does not exist",
+        Dialect::Mysql => "Unknown column",
+        Dialect::Sqlite => "no such column",
+    }
+}
+
+/// The error N-1 gets for a table or view that is gone, as the database words it.
+pub(crate) fn no_such_relation(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "relation does not exist",
+        Dialect::Mysql => "Table doesn't exist",
+        Dialect::Sqlite => "no such table",
     }
 }
 
@@ -171,7 +190,8 @@ pub(crate) fn is_swapped_out(at: &StatementRef<'_>, table: &QualifiedName, colum
 /// new table takes the old one's name. Three spellings are recognised:
 /// - create `temp`, copy into `temp`, drop `table`, rename `temp` to `table` (SQLite's
 ///   documented recipe);
-/// - rename `table` to `temp`, create `table`, copy into `table`, drop `temp`;
+/// - rename `table` to `temp`, create `table`, copy into `table`, the old copy dropped or
+///   kept;
 /// - create `temp`, copy into `temp`, rename `table` aside and `temp` to `table` (the swap of
 ///   MySQL's `RENAME TABLE a TO a_old, a_new TO a`), the old copy dropped or kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,9 +246,9 @@ pub(crate) fn rebuilds_in(migration: &DeployMigration) -> Vec<Rebuild> {
                 continue;
             }
         }
-        // rename table to temp, create table, copy into table, drop temp
+        // rename table to temp, create table, copy into table (drop temp, or keep it)
         if let Some((create_statement, columns)) = created(later, from) {
-            if copied_into(later, from) && dropped(later, to) {
+            if copied_into(later, from) {
                 found.push(Rebuild {
                     table: from.clone(),
                     temps: vec![to.clone()],
@@ -382,6 +402,18 @@ mod tests {
         assert_eq!(rebuilds[0].table, qn("users"));
         assert!(rebuilds[0].involves(&qn("users_old")));
         assert!(rebuilds[0].involves(&qn("users_new")));
+    }
+
+    #[test]
+    fn recognises_rename_create_copy_keeping_the_old_copy() {
+        let deploy = Deploy::new()
+            .table("users", &[col("id", "bigint")])
+            .migration(vec![
+                rename_table("users", "users_v1"),
+                create_table("users", &[col("id", "bigint")]),
+                insert_select("users"),
+            ]);
+        assert_eq!(rebuilds_in(&deploy.migrations[0]).len(), 1);
     }
 
     #[test]
