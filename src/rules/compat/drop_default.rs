@@ -1,7 +1,6 @@
 //! `drop-default`: dropping the default of a column N-1 relies on. N-1's INSERTs that omit
 //! the column fail when it is NOT NULL as the deploy leaves it (an error), or silently store
-//! NULL instead of the
-//! default when it is nullable (a warning).
+//! NULL instead of the default when it is nullable (a warning).
 
 use super::{column_object, n1_uses_column};
 use crate::ir::{Change, QualifiedName};
