@@ -169,21 +169,21 @@ pub(crate) fn swapped_in<'a>(
     added.filter(|_| dropped)
 }
 
-/// True when the column dropped at `at` is swapped out: later in the migration a column
-/// added by it takes the dropped column's name.
-pub(crate) fn is_swapped_out(at: &StatementRef<'_>, table: &QualifiedName, column: &str) -> bool {
-    let statements = &at.migration.up.statements;
-    (at.index..statements.len()).any(|index| {
-        let later = StatementRef {
-            index,
-            statement: &statements[index],
-            ..*at
-        };
-        later.statement.changes.iter().any(|change| {
-            matches!(change, Change::RenameColumn { table: t, from, to }
-                if t == table && to == column && swapped_in(&later, table, from, to).is_some())
+/// The columns swapped out in the deploy (each with its migration): later in the same
+/// migration, a column it adds takes the dropped column's name.
+pub(crate) fn swapped_out_columns<'a>(
+    ctx: &Context<'a>,
+) -> Vec<(&'a DeployMigration, &'a QualifiedName, &'a str)> {
+    ctx.changes()
+        .filter_map(|change| match change.change {
+            Change::RenameColumn { table, from, to }
+                if swapped_in(&change.at, table, from, to).is_some() =>
+            {
+                Some((change.at.migration, table, to.as_str()))
+            }
+            _ => None,
         })
-    })
+        .collect()
 }
 
 /// A table rebuilt inside one migration: a new table is created, the rows are copied, and the
@@ -222,11 +222,22 @@ pub(crate) fn rebuilds_in(migration: &DeployMigration) -> Vec<Rebuild> {
         .enumerate()
         .flat_map(|(index, statement)| statement.changes.iter().map(move |c| (index, c)))
         .collect();
+    // Every rebuild creates a table: most migrations create none, or none that is renamed.
+    let created_names: BTreeSet<&QualifiedName> = changes
+        .iter()
+        .filter_map(|(_, change)| match change {
+            Change::CreateTable { table, .. } => Some(table),
+            _ => None,
+        })
+        .collect();
     let mut found = Vec::new();
     for (position, (_, change)) in changes.iter().enumerate() {
         let Change::RenameTable { from, to } = change else {
             continue;
         };
+        if !created_names.contains(from) {
+            continue;
+        }
         let (earlier, later) = (&changes[..position], &changes[position + 1..]);
         // create temp, copy into temp, drop table (or rename it aside), rename temp to table
         if let Some((create_statement, columns)) = created(earlier, from) {
