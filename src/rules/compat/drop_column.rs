@@ -1,7 +1,10 @@
 //! `drop-column`: dropping a column N-1 still selects or inserts, directly or by rebuilding
 //! the table without it.
 
-use super::{column_object, is_swapped_out, n1_uses_column, retire_hint, Rebuild, Rebuilds};
+use super::{
+    column_object, n1_uses_column, no_such_column, retire_hint, swapped_out_columns, Rebuild,
+    Rebuilds,
+};
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
 
@@ -13,14 +16,18 @@ impl Rule for DropColumn {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+        let swapped_out = swapped_out_columns(ctx);
         for change in ctx.changes() {
             if let Change::DropColumn { table, column, .. } = change.change {
-                if n1_uses_column(ctx, table, column) && !is_swapped_out(&change.at, table, column)
-                {
+                let swapped = swapped_out.iter().any(|&(migration, t, c)| {
+                    std::ptr::eq(migration, change.at.migration) && t == table && c == column
+                });
+                if n1_uses_column(ctx, table, column) && !swapped {
                     let message = format!(
                         "drops column {}, which N-1 still selects and inserts: its queries fail \
-                         with \"column does not exist\"{}",
+                         with \"{}\"{}",
                         column_object(table, column),
+                        no_such_column(ctx.dialect),
                         retire_hint(ctx, table, Some(column))
                     );
                     findings.push(self.finding(&change.at, table, column, message));
@@ -57,8 +64,9 @@ impl DropColumn {
             }
             let message = format!(
                 "rebuilds table {table} without column {}, which N-1 still selects and inserts: \
-                 its queries fail with \"no such column\"{}",
+                 its queries fail with \"{}\"{}",
                 column.name,
+                no_such_column(ctx.dialect),
                 retire_hint(ctx, table, Some(&column.name))
             );
             findings.push(self.finding(at, table, &column.name, message));

@@ -20,13 +20,13 @@ impl Rule for SetNotNull {
         for change in ctx.changes() {
             match change.change {
                 Change::SetNotNull { table, column } => {
-                    self.judge(ctx, &change.at, table, column, findings);
+                    self.judge(ctx, &change.at, table, column, How::Alter, findings);
                 }
                 // A column swapped for a NOT NULL one under its name is set NOT NULL.
                 Change::RenameColumn { table, from, to } => {
                     let swapped = swapped_in(&change.at, table, from, to);
                     if swapped.is_some_and(|new| !new.nullable) {
-                        self.judge(ctx, &change.at, table, to, findings);
+                        self.judge(ctx, &change.at, table, to, How::Swap, findings);
                     }
                 }
                 _ => {}
@@ -36,7 +36,7 @@ impl Rule for SetNotNull {
         let rebuilds = Rebuilds::of(ctx);
         for (at, rebuild) in rebuilds.sites(ctx) {
             for new in rebuild.columns.iter().filter(|c| !c.nullable) {
-                self.judge(ctx, &at, &rebuild.table, &new.name, findings);
+                self.judge(ctx, &at, &rebuild.table, &new.name, How::Rebuild, findings);
             }
         }
     }
@@ -49,6 +49,7 @@ impl SetNotNull {
         at: &StatementRef<'_>,
         table: &QualifiedName,
         column: &str,
+        how: How,
         findings: &mut Vec<Finding>,
     ) {
         if !n1_uses_column(ctx, table, column) || discipline_done(ctx, table, column) {
@@ -56,12 +57,31 @@ impl SetNotNull {
         }
         let object = column_object(table, column);
         let message = format!(
-            "sets {object} NOT NULL while N-1 may still insert rows without it: those INSERTs \
-             fail, and NULLs written since the last backfill make this statement fail"
+            "{} while N-1 may still insert rows without it: those INSERTs fail, and NULLs \
+             already in the column make this migration fail",
+            how.describe(&object)
         );
         let mut finding = at.finding(self.id(), message);
         finding.object = Some(object);
         findings.push(finding);
+    }
+}
+
+/// How the statement makes the column NOT NULL.
+#[derive(Clone, Copy)]
+enum How {
+    Alter,
+    Swap,
+    Rebuild,
+}
+
+impl How {
+    fn describe(self, object: &str) -> String {
+        match self {
+            How::Alter => format!("sets {object} NOT NULL"),
+            How::Swap => format!("replaces {object} with a NOT NULL column of the same name"),
+            How::Rebuild => format!("rebuilds the table with {object} NOT NULL"),
+        }
     }
 }
 
