@@ -55,7 +55,12 @@ fn in_catalog(ctx: &Context<'_>, catalog: &Catalog, retire: &Retire) -> bool {
 /// An object the deploy creates (and may drop again) counts as known.
 fn created_in_deploy(ctx: &Context<'_>, retire: &Retire) -> bool {
     ctx.changes().any(|at| match at.change {
-        Change::CreateTable { table, .. } => retire.covers(ctx.dialect, table, None),
+        Change::CreateTable { table, columns, .. } => {
+            retire.covers(ctx.dialect, table, None)
+                || columns
+                    .iter()
+                    .any(|c| retire.covers(ctx.dialect, table, Some(&c.name)))
+        }
         Change::CreateView { name, .. } => retire.covers(ctx.dialect, name, None),
         Change::RenameTable { to, .. } | Change::RenameView { to, .. } => {
             retire.covers(ctx.dialect, to, None)
