@@ -30,6 +30,9 @@ pub struct Config {
     pub pg_version: Option<u32>,
     /// The migration runner sets `lock_timeout` itself, so `missing-lock-timeout` is off.
     pub lock_timeout_set_by_runner: Option<bool>,
+    /// Every migration with a schema effect needs a down (default: when any migration of the
+    /// project has one).
+    pub require_down: Option<bool>,
     /// Per-rule severity: `error`, `warning`, `info` or `off`.
     #[serde(default)]
     pub rules: BTreeMap<String, RuleLevel>,
@@ -44,6 +47,10 @@ pub struct Settings {
     /// What rewrites a table and what can skip a scan depends on the Postgres version.
     pub pg_version: u32,
     pub lock_timeout_set_by_runner: bool,
+    /// `missing-down` applies: the team writes down migrations.
+    pub require_down: bool,
+    /// `[rollback] min_window`: how many releases an image-only rollback must reach.
+    pub min_window: usize,
 }
 
 impl Default for Settings {
@@ -51,6 +58,8 @@ impl Default for Settings {
         Settings {
             pg_version: 15,
             lock_timeout_set_by_runner: false,
+            require_down: false,
+            min_window: 0,
         }
     }
 }
@@ -173,6 +182,14 @@ impl Config {
         }
     }
 
+    /// The settings rules read. `require_down` defaults to whether `project_has_downs`.
+    pub fn settings_for(&self, project_has_downs: bool) -> Settings {
+        Settings {
+            require_down: self.require_down.unwrap_or(project_has_downs),
+            ..self.settings()
+        }
+    }
+
     pub fn settings(&self) -> Settings {
         let defaults = Settings::default();
         Settings {
@@ -180,6 +197,8 @@ impl Config {
             lock_timeout_set_by_runner: self
                 .lock_timeout_set_by_runner
                 .unwrap_or(defaults.lock_timeout_set_by_runner),
+            require_down: self.require_down.unwrap_or(defaults.require_down),
+            min_window: self.rollback.as_ref().map_or(0, |r| r.min_window),
         }
     }
 

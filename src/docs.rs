@@ -79,10 +79,20 @@ fn rule_section(out: &mut String, meta: &RuleMeta) {
             example.setup.trim()
         );
     }
-    let _ = write!(
-        out,
-        "Unsafe:\n\n```sql\n{}\n```\n\nSafe:\n\n```sql\n{}\n```\n",
-        example.bad.trim(),
-        example.good.trim()
-    );
+    if !example.config.trim().is_empty() {
+        let _ = write!(
+            out,
+            "With `rollsafe.toml`:\n\n```toml\n{}\n```\n\n",
+            example.config.trim()
+        );
+    }
+    let _ = write!(out, "Unsafe:\n\n```sql\n{}\n```\n\n", example.bad.trim());
+    if let Some(config) = &example.good_config {
+        let _ = write!(
+            out,
+            "Safe, with `rollsafe.toml`:\n\n```toml\n{}\n```\n\n",
+            config.trim()
+        );
+    }
+    let _ = write!(out, "Safe:\n\n```sql\n{}\n```\n", example.good.trim());
 }

@@ -41,6 +41,19 @@ pub struct HistoryDiff {
     pub newest_at_base: Option<Migration>,
     /// Every migration at head, in apply order, for `duplicate-version`.
     pub head: Vec<Migration>,
+    /// The releases of the rollback window, newest first, with what breaks each one's binary
+    /// on the head's schema (for `rollback-window`).
+    pub releases: Vec<ReleaseRollback>,
+}
+
+/// An image-only rollback from the head to one release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseRollback {
+    pub release: String,
+    pub commit: String,
+    /// The compat findings of every migration added since the release, judged against the
+    /// release's schema and its own retire declarations. Empty: the rollback is safe.
+    pub breaks: Vec<crate::rules::Finding>,
 }
 
 /// One side of the comparison: its migrations and the files they were read from.

@@ -14,6 +14,7 @@ pub mod history;
 pub mod ir;
 pub mod layout;
 pub mod report;
+pub mod rollback;
 pub mod rules;
 pub mod schema;
 pub mod source;

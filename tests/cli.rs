@@ -75,11 +75,29 @@ fn demo_json_follows_the_contract() {
     assert!(!findings.iter().any(|f| f["object"] == "public.users.phone"));
 
     let suppressed = report["suppressed"].as_array().unwrap();
-    assert_eq!(suppressed.len(), 1);
-    assert_eq!(suppressed[0]["rule"], "create-index-not-concurrently");
-    assert_eq!(suppressed[0]["path"], "0010_orders_currency.up.sql");
-    assert_eq!(suppressed[0]["line"], 3);
-    assert!(suppressed[0]["reason"]
+    let audit: Vec<(&str, &str, u64)> = suppressed
+        .iter()
+        .map(|s| {
+            (
+                s["rule"].as_str().unwrap(),
+                s["path"].as_str().unwrap(),
+                s["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            ("add-check-constraint", "0006_orders_status_check.up.sql", 3),
+            ("irreversible-up", "0008_drop_users_phone.up.sql", 3),
+            (
+                "create-index-not-concurrently",
+                "0010_orders_currency.up.sql",
+                3
+            ),
+        ]
+    );
+    assert!(suppressed[2]["reason"]
         .as_str()
         .unwrap()
         .starts_with("orders has a few hundred rows"));

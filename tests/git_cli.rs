@@ -111,7 +111,6 @@ const USERS: &str =
 fn released_repo() -> Repo {
     let repo = Repo::new();
     repo.write("db/migrations/0001_users.up.sql", USERS);
-    repo.write("db/migrations/0001_users.down.sql", "DROP TABLE users;\n");
     repo.commit("release 1");
     repo.tag("v1");
     repo
@@ -122,14 +121,14 @@ fn the_deploy_is_what_the_head_adds_and_compat_is_judged_against_the_base() {
     let repo = released_repo();
     repo.write(
         "db/migrations/0002_drop_legacy.up.sql",
-        "ALTER TABLE users DROP COLUMN legacy_email;\n",
+        "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN legacy_email;\n",
     );
     let (code, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
     assert_eq!(code, 1);
     assert_eq!(rules_fired(&report), ["drop-column"]);
     let finding = &report["findings"][0];
     assert_eq!(finding["path"], "db/migrations/0002_drop_legacy.up.sql");
-    assert_eq!(finding["line"], 1);
+    assert_eq!(finding["line"], 2);
     assert_eq!(finding["object"], "public.users.legacy_email");
     assert_eq!(report["base"]["rev"], "v1");
     assert_eq!(report["base"]["commit"].as_str().unwrap().len(), 40);
@@ -317,7 +316,7 @@ fn head_can_be_a_revision() {
     let repo = released_repo();
     repo.write(
         "db/migrations/0002_drop_legacy.up.sql",
-        "ALTER TABLE users DROP COLUMN legacy_email;\n",
+        "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN legacy_email;\n",
     );
     let head = repo.commit("drop legacy");
     // The working tree moves on; --head reads the commit.
@@ -383,4 +382,89 @@ fn tree_digest(root: &Path) -> Vec<(String, Vec<u8>, std::time::SystemTime)> {
         .collect();
     files.sort();
     files
+}
+
+/// v1.0 creates users.legacy_email; v1.1 retires it; v1.2 adds an unrelated column; the head
+/// drops it. Rolling back to v1.1 or v1.2 is safe; v1.0 still uses the column.
+fn repo_with_releases(min_window: usize) -> Repo {
+    let repo = released_repo();
+    repo.tag("v1.0");
+    repo.write(
+        "rollsafe.toml",
+        &format!(
+            "[rollback]\nreleases = \"v1.*\"\nwindow = 5\nmin_window = {min_window}\n\n\
+             [[retire]]\nobject = \"users.legacy_email\"\nreason = \"replaced by email (#12)\"\n"
+        ),
+    );
+    repo.commit("release 1.1: stop using legacy_email");
+    repo.tag("v1.1");
+    repo.write(
+        "db/migrations/0002_nickname.up.sql",
+        "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN nickname text;\n",
+    );
+    repo.write(
+        "db/migrations/0002_nickname.down.sql",
+        "ALTER TABLE users DROP COLUMN nickname;\n",
+    );
+    repo.commit("release 1.2");
+    repo.tag("v1.2");
+    repo.write(
+        "db/migrations/0003_drop_legacy.up.sql",
+        "SET lock_timeout = '5s';\n-- rollsafe:allow irreversible-up legacy_email was copied to users_archive (#13)\nALTER TABLE users DROP COLUMN legacy_email;\n",
+    );
+    repo.write(
+        "db/migrations/0003_drop_legacy.down.sql",
+        "ALTER TABLE users ADD COLUMN legacy_email text;\n",
+    );
+    repo
+}
+
+#[test]
+fn the_rollback_window_ends_at_the_release_that_still_used_the_dropped_column() {
+    let repo = repo_with_releases(2);
+    let (code, report) = repo.check_json(&["--base", "v1.2", "db/migrations"]);
+    assert_eq!(code, 0, "{report}");
+    let rollback = &report["rollback"];
+    assert_eq!(rollback["image_only_safe"], true);
+    let window = rollback["window"].as_array().unwrap();
+    let releases: Vec<(&str, bool)> = window
+        .iter()
+        .map(|w| (w["release"].as_str().unwrap(), w["safe"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(releases, [("v1.2", true), ("v1.1", true), ("v1.0", false)]);
+    let reason = window[2]["reasons"][0].as_str().unwrap();
+    assert!(reason.contains("drop-column"), "{reason}");
+    assert!(reason.contains("public.users.legacy_email"), "{reason}");
+    assert!(reason.contains("0003"), "{reason}");
+    let down = rollback["down"].as_array().unwrap();
+    assert_eq!(down.len(), 1);
+    assert_eq!(down[0]["migration"], "0003");
+    assert_eq!(down[0]["verdict"], "lossy");
+}
+
+#[test]
+fn a_window_shorter_than_min_window_is_an_error() {
+    let repo = repo_with_releases(3);
+    let (code, report) = repo.check_json(&["--base", "v1.2", "db/migrations"]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(rules_fired(&report), ["rollback-window"]);
+    let message = report["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("reaches 2 release(s) back"), "{message}");
+    assert!(message.contains("v1.0"), "{message}");
+}
+
+#[test]
+fn a_down_that_does_not_undo_its_up_is_reported() {
+    let repo = released_repo();
+    repo.write(
+        "db/migrations/0002_nickname.up.sql",
+        "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN nickname text;\n",
+    );
+    repo.write("db/migrations/0002_nickname.down.sql", "SELECT 1;\n");
+    let (_, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
+    assert_eq!(rules_fired(&report), ["down-not-inverse"], "{report}");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["path"], "db/migrations/0002_nickname.down.sql");
+    assert!(finding["message"].as_str().unwrap().contains("nickname"));
+    assert_eq!(report["rollback"]["down"][0]["verdict"], "not-inverse");
 }

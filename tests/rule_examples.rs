@@ -1,22 +1,31 @@
 //! Every rule's examples in `rules/<id>.toml`: the bad one fires the rule, the good one
 //! (the safe recipe) does not.
 
-use rollsafe::check::run_example;
+use rollsafe::check::run_example_with_down;
 use rollsafe::rules::{self, Category};
 
 #[test]
 fn every_rule_fires_on_its_bad_example_and_not_on_its_good_one() {
     let mut failures = Vec::new();
     for meta in rules::all_meta() {
-        // History rules compare two revisions; a single-snapshot example cannot show them.
-        // tests/git_source.rs runs them on real repositories instead.
-        if meta.category == Category::History {
+        // History rules and the rollback window compare revisions; a single-snapshot example
+        // cannot show them. tests/git_source.rs and tests/git_cli.rs run them on real
+        // repositories instead.
+        if meta.category == Category::History || meta.id == "rollback-window" {
             continue;
         }
         let example = &meta.example;
-        let run =
-            |sql: &str| run_example(&example.setup, sql, &example.config, example.transaction);
-        match run(&example.bad) {
+        let run = |sql: &str, down: &Option<String>, config: &str| {
+            run_example_with_down(
+                &example.setup,
+                sql,
+                down.as_deref(),
+                config,
+                example.transaction,
+            )
+        };
+        let good_config = example.good_config.as_ref().unwrap_or(&example.config);
+        match run(&example.bad, &example.bad_down, &example.config) {
             Ok(findings) if findings.iter().any(|f| f.finding.rule == meta.id) => {}
             Ok(findings) => failures.push(format!(
                 "{}: bad example did not fire it (fired: {:?})",
@@ -25,7 +34,7 @@ fn every_rule_fires_on_its_bad_example_and_not_on_its_good_one() {
             )),
             Err(err) => failures.push(format!("{}: bad example failed: {err:#}", meta.id)),
         }
-        match run(&example.good) {
+        match run(&example.good, &example.good_down, good_config) {
             Ok(findings) if findings.iter().all(|f| f.finding.rule != meta.id) => {}
             Ok(findings) => failures.push(format!(
                 "{}: good example fired it: {:?}",

@@ -1,10 +1,9 @@
 //! Runs a rule's examples (`rules/<id>.toml`) through the whole pipeline.
 
-use super::{audit_history, resolve, Project, Resolved};
+use super::{audit_history, resolve_with_unused, Project, Resolved};
 use crate::config::Config;
 use crate::layout::{self, LayoutKind, Migration, TransactionMode};
 use crate::rules::{DeployMigration, MigrationStatus};
-use crate::source::Snapshot;
 use crate::sql;
 use anyhow::{Context as _, Result};
 use std::collections::BTreeMap;
@@ -17,6 +16,17 @@ pub fn run_example(
     config_toml: &str,
     transaction: bool,
 ) -> Result<Vec<Resolved>> {
+    run_example_with_down(setup, sql, None, config_toml, transaction)
+}
+
+/// `run_example` where the deploy migration has a down script.
+pub fn run_example_with_down(
+    setup: &str,
+    sql: &str,
+    down: Option<&str>,
+    config_toml: &str,
+    transaction: bool,
+) -> Result<Vec<Resolved>> {
     let config = Config::parse(config_toml, std::path::Path::new("rollsafe.toml"))
         .context("example config")?;
     let dialect = config.dialect().unwrap_or_default();
@@ -25,32 +35,36 @@ pub fn run_example(
     } else {
         TransactionMode::None
     };
-    let mut snapshot = Snapshot::new();
-    snapshot.insert("001_setup.sql", setup);
-    snapshot.insert("002_deploy.sql", sql);
     let mut sources = BTreeMap::new();
     let mut migrations = Vec::new();
-    for (id, path, text) in [
-        ("001", "001_setup.sql", setup),
-        ("002", "002_deploy.sql", sql),
-    ] {
-        let part = layout::SqlPart {
+    let steps = [
+        ("001", "001_setup.up.sql", setup, None),
+        ("002", "002_deploy.up.sql", sql, down),
+    ];
+    for (id, path, text, down) in steps {
+        let part = |path: &str, text: &str| layout::SqlPart {
             path: path.to_string(),
             range: 0..text.len(),
         };
+        let down_path = path.replace(".up.", ".down.");
+        let mut paths = vec![path.to_string()];
+        if let Some(down) = down {
+            sources.insert(down_path.clone(), down.to_string());
+            paths.push(down_path.clone());
+        }
         migrations.push(DeployMigration {
             migration: Migration {
                 id: id.to_string(),
                 version: layout::Version::parse(id),
-                name: path.trim_end_matches(".sql").to_string(),
+                name: path.trim_end_matches(".up.sql").to_string(),
                 kind: layout::MigrationKind::Versioned,
-                up: Some(part),
-                down: None,
-                paths: vec![path.to_string()],
+                up: Some(part(path, text)),
+                down: down.map(|down| part(&down_path, down)),
+                paths,
                 transaction: mode,
             },
             up: sql::parse_sql(text, 0..text.len(), dialect),
-            down: None,
+            down: down.map(|down| sql::parse_sql(down, 0..down.len(), dialect)),
             status: MigrationStatus::Unchanged,
         });
         sources.insert(path.to_string(), text.to_string());
@@ -62,11 +76,15 @@ pub fn run_example(
         ignored: Vec::new(),
         sources,
     };
-    let raw = audit_history(&project, &config.settings(), &config.retire);
-    let outcome = resolve(raw, &project, &config);
+    let raw = audit_history(
+        &project,
+        &config.settings_for(project.has_downs()),
+        &config.retire,
+    );
+    let outcome = resolve_with_unused(raw, &project, &config, &project.migrations[1..]);
     Ok(outcome
         .findings
         .into_iter()
-        .filter(|f| f.finding.migration == "002")
+        .filter(|f| matches!(f.finding.migration.as_str(), "002" | ""))
         .collect())
 }

@@ -15,7 +15,7 @@ use crate::schema::Catalog;
 use crate::source::Snapshot;
 use crate::sql::{self, Allow, SqlFile, Statement};
 use anyhow::Result;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The migrations of one snapshot, parsed.
 #[derive(Debug, Clone)]
@@ -111,6 +111,11 @@ impl Project {
         }
     }
 
+    /// True when any migration has a down script: the team writes them.
+    pub fn has_downs(&self) -> bool {
+        self.migrations.iter().any(|m| m.down.is_some())
+    }
+
     /// Every parsed SQL part, keyed by (path, range start, range end), with its file's text.
     fn parsed_parts(&self) -> HashMap<(&str, usize, usize), (&str, &SqlFile)> {
         let mut parts = HashMap::new();
@@ -152,24 +157,42 @@ pub fn audit_history(project: &Project, settings: &Settings, retired: &[Retire])
     let mut findings = Vec::new();
     // No base to compare with: the history is the project itself (for `duplicate-version`).
     let history = HistoryDiff::single_snapshot(&project.migrations);
+    let base = Context {
+        dialect: project.dialect,
+        settings,
+        deploy: &[],
+        before: &catalog.clone(),
+        after: &catalog.clone(),
+        retired,
+        retire_declared: retired,
+        history: Some(&history),
+    };
     for index in 0..project.migrations.len() {
         let deploy = &project.migrations[index..=index];
         let before = catalog.clone();
         replay(&mut catalog, &deploy[0]);
         let ctx = Context {
-            dialect: project.dialect,
-            settings,
             deploy,
             before: &before,
             after: &catalog,
-            retired,
-            retire_declared: retired,
-            history: Some(&history),
+            ..base
         };
-        findings.extend(rules::run_all(&ctx));
+        findings.extend(rules::run_where(&ctx, |meta| meta.id != WHOLE_HISTORY_RULE));
     }
+    // A retire entry is judged once, against every object the history ever had.
+    let whole = Context {
+        deploy: &project.migrations,
+        after: &catalog,
+        ..base
+    };
+    findings.extend(rules::run_where(&whole, |meta| {
+        meta.id == WHOLE_HISTORY_RULE
+    }));
     findings
 }
+
+/// The rule `--all` runs once over the whole history rather than per migration.
+const WHOLE_HISTORY_RULE: &str = "retire-unknown-object";
 
 /// The schema all of a project's migrations build.
 pub fn final_schema(project: &Project) -> Catalog {
@@ -202,6 +225,33 @@ pub struct Suppressed {
 pub struct Outcome {
     pub findings: Vec<Resolved>,
     pub suppressed: Vec<Suppressed>,
+}
+
+/// Gives findings their severity and applies suppressions (`resolve`), then reports the
+/// allow comments of `scope` (the migrations the run reports on) that suppressed nothing.
+pub fn resolve_with_unused(
+    raw: Vec<Finding>,
+    project: &Project,
+    config: &Config,
+    scope: &[DeployMigration],
+) -> Outcome {
+    let mut outcome = resolve(raw, project, config);
+    let used: HashSet<(String, usize)> = outcome
+        .suppressed
+        .iter()
+        .map(|s| (s.allow_path.clone(), s.allow_offset))
+        .collect();
+    let unused = rules::meta::unused_allow::unused(scope, &used);
+    let extra = resolve(unused, project, config);
+    outcome.findings.extend(extra.findings);
+    outcome.findings.sort_by(|a, b| {
+        (&a.finding.path, a.finding.span.start, a.finding.rule).cmp(&(
+            &b.finding.path,
+            b.finding.span.start,
+            b.finding.rule,
+        ))
+    });
+    outcome
 }
 
 /// Gives each finding its severity (the rule's, or config's; `off` drops it) and moves the
@@ -323,5 +373,5 @@ pub fn has_schema_effect(file: &SqlFile) -> bool {
 mod example;
 mod run;
 
-pub use example::run_example;
+pub use example::{run_example, run_example_with_down};
 pub use run::{load_config, run, CheckOptions, Run};

@@ -5,17 +5,21 @@
 //! - Otherwise the deploy is what the head (the working tree, or `--head REV`) adds over N-1's
 //!   revision: the merge base of `--base` (default: `base` in config, else `HEAD`) and the head.
 
-use super::{audit_history, final_schema, load_project, replay, resolve, Project};
-use crate::config::Config;
+use super::{
+    audit_history, final_schema, load_project, replay, resolve, resolve_with_unused, Project,
+};
+use crate::config::{Config, RollbackConfig, Settings};
 use crate::dialect::Dialect;
 use crate::git::GitRepo;
-use crate::history::{self, HistoryDiff, Revision};
+use crate::history::{self, HistoryDiff, ReleaseRollback, Revision};
 use crate::layout::{LayoutChoice, LayoutKind};
-use crate::report::{Report, ReportInput, RevInfo, Rollback};
-use crate::rules::{self, Context, DeployMigration, MigrationStatus};
+use crate::report::{DownEntry, Report, ReportInput, RevInfo, Rollback, WindowEntry};
+use crate::rollback::analyze_downs;
+use crate::rules::{self, Category, Context, DeployMigration, MigrationStatus};
+use crate::schema::Catalog;
 use crate::source::Snapshot;
 use anyhow::{bail, Context as _, Result};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// What `rollsafe check` was asked to do.
@@ -98,8 +102,9 @@ fn audit(options: &CheckOptions, config: Config, layout: LayoutChoice) -> Result
         );
     }
     let project = load_project(&snapshot, options.dialect, layout, &config, None)?;
-    let raw = audit_history(&project, &config.settings(), &config.retire);
-    let outcome = resolve(raw, &project, &config);
+    let settings = config.settings_for(project.has_downs());
+    let raw = audit_history(&project, &settings, &config.retire);
+    let outcome = resolve_with_unused(raw, &project, &config, &project.migrations);
     let report = Report::build(ReportInput {
         project: &project,
         migrations: &project.migrations,
@@ -107,7 +112,10 @@ fn audit(options: &CheckOptions, config: Config, layout: LayoutChoice) -> Result
         path_prefix: "",
         base: None,
         head: worktree(),
-        rollback: Rollback::default(),
+        rollback: Rollback {
+            down: down_entries(&Catalog::new(project.dialect), &project.migrations),
+            ..Rollback::default()
+        },
     });
     Ok(Run {
         report,
@@ -231,7 +239,7 @@ fn check_revisions(
             Some(&head_project),
         )?
     };
-    let (diff, statuses) = history::compare(
+    let (mut diff, statuses) = history::compare(
         Revision {
             migrations: &base_project.migrations,
             files: &base.snapshot,
@@ -259,7 +267,18 @@ fn check_revisions(
     for migration in &deploy {
         replay(&mut after, migration);
     }
-    let settings = config.settings();
+    let settings = config.settings_for(head_project.has_downs());
+    if let Some(rollback) = &config.rollback {
+        let window = WindowInput {
+            repo,
+            dir: &dir,
+            config_path,
+            head: &head_project,
+            config: &config,
+            settings: &settings,
+        };
+        diff.releases = release_window(&window, rollback)?;
+    }
     let ctx = Context {
         dialect: head_project.dialect,
         settings: &settings,
@@ -271,7 +290,7 @@ fn check_revisions(
         history: Some(&diff),
     };
     let raw = rules::run_all(&ctx);
-    let outcome = resolve(raw, &head_project, &config);
+    let outcome = resolve_with_unused(raw, &head_project, &config, &deploy);
 
     let listed = listed_migrations(&head_project, &base_project, &diff);
     let mut sources = head_project.sources.clone();
@@ -298,13 +317,115 @@ fn check_revisions(
         path_prefix: &prefix,
         base: Some(base.info),
         head: head.info,
-        rollback: Rollback::default(),
+        rollback: Rollback {
+            window: diff.releases.iter().map(window_entry).collect(),
+            down: down_entries(&before, &deploy),
+            ..Rollback::default()
+        },
     });
     Ok(Run {
         report,
         config,
         notices,
     })
+}
+
+/// The down verdict of each migration of `deploy`, replayed on `before`.
+fn down_entries(before: &Catalog, deploy: &[DeployMigration]) -> Vec<DownEntry> {
+    analyze_downs(before, deploy)
+        .into_iter()
+        .map(|analysis| DownEntry {
+            migration: deploy[analysis.index].migration.id.clone(),
+            verdict: analysis.verdict,
+            notes: analysis.notes(),
+        })
+        .collect()
+}
+
+struct WindowInput<'a> {
+    repo: &'a GitRepo,
+    dir: &'a str,
+    config_path: Option<&'a Path>,
+    head: &'a Project,
+    config: &'a Config,
+    settings: &'a Settings,
+}
+
+/// For each of the last `window` releases (tags matching `releases`), newest first: the
+/// compat findings of every head migration the release has not run, judged against the
+/// release's schema and its own retire declarations. Suppressions and severities from the
+/// head's config apply, as for the deploy.
+fn release_window(
+    input: &WindowInput<'_>,
+    rollback: &RollbackConfig,
+) -> Result<Vec<ReleaseRollback>> {
+    let head = input.head;
+    let head_schema = final_schema(head);
+    let tags = input.repo.tags_matching(&rollback.releases)?;
+    let mut releases = Vec::new();
+    for tag in tags.iter().rev().take(rollback.window) {
+        let snapshot = input.repo.snapshot_at(tag.commit, input.dir)?.files;
+        let release = if snapshot.is_empty() {
+            Project::empty(head.dialect, head.layout)
+        } else {
+            load_project(
+                &snapshot,
+                Some(head.dialect),
+                LayoutChoice::Fixed(head.layout),
+                &Config::default(),
+                Some(head),
+            )
+            .with_context(|| format!("reading the migrations of release {}", tag.name))?
+        };
+        let release_config = config_at(input.repo, tag.commit, input.config_path)?;
+        let shipped: HashSet<(&str, &str)> = release
+            .migrations
+            .iter()
+            .map(|m| (m.migration.id.as_str(), m.migration.display_path()))
+            .collect();
+        let since: Vec<DeployMigration> = head
+            .migrations
+            .iter()
+            .filter(|m| !shipped.contains(&(m.migration.id.as_str(), m.migration.display_path())))
+            .cloned()
+            .collect();
+        let before = final_schema(&release);
+        let ctx = Context {
+            dialect: head.dialect,
+            settings: input.settings,
+            deploy: &since,
+            before: &before,
+            after: &head_schema,
+            retired: &release_config.retire,
+            retire_declared: &input.config.retire,
+            history: None,
+        };
+        let raw = rules::run_category(&ctx, Some(Category::Compat));
+        let breaks = resolve(raw, head, input.config)
+            .findings
+            .into_iter()
+            .map(|resolved| resolved.finding)
+            .collect();
+        releases.push(ReleaseRollback {
+            release: tag.name.clone(),
+            commit: tag.commit.to_string(),
+            breaks,
+        });
+    }
+    Ok(releases)
+}
+
+fn window_entry(release: &ReleaseRollback) -> WindowEntry {
+    WindowEntry {
+        release: release.release.clone(),
+        commit: release.commit.clone(),
+        safe: release.breaks.is_empty(),
+        reasons: release
+            .breaks
+            .iter()
+            .map(|f| format!("{} in {}: {}", f.rule, f.migration, f.message))
+            .collect(),
+    }
 }
 
 /// The config N-1 shipped with: the same file at the base revision (absent there: defaults).

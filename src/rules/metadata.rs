@@ -4,9 +4,8 @@ use super::{Category, Severity, RULES};
 use serde::Deserialize;
 use std::sync::OnceLock;
 
-/// A rule's example: `setup` migrations build the schema N-1 runs on (one migration per
-/// `-- migration` block... or one migration when there is no such line), then `bad` must
-/// fire the rule and `good` must not.
+/// A rule's example: `setup` is a migration that builds the schema N-1 runs on, then `bad`
+/// (one migration, the deploy) must fire the rule and `good` must not.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Example {
@@ -14,9 +13,17 @@ pub struct Example {
     pub setup: String,
     pub bad: String,
     pub good: String,
+    /// Down scripts for the bad and good deploys (rollback rules).
+    #[serde(default)]
+    pub bad_down: Option<String>,
+    #[serde(default)]
+    pub good_down: Option<String>,
     /// Extra `rollsafe.toml` content the example runs with (e.g. `pg_version = 10`).
     #[serde(default)]
     pub config: String,
+    /// The config of the good example, when the recipe is a config change.
+    #[serde(default)]
+    pub good_config: Option<String>,
     /// Whether the example migration runs inside a transaction (default: yes).
     #[serde(default = "default_true")]
     pub transaction: bool,

@@ -10,8 +10,9 @@ mod context;
 mod discipline;
 mod history;
 mod lock;
-mod meta;
+pub mod meta;
 mod metadata;
+mod rollback;
 
 pub use context::{ChangeRef, Context, DeployMigration, MigrationStatus, StatementRef};
 pub use metadata::{Example, RuleMeta};
@@ -126,6 +127,11 @@ rule_registry! {
     "backfill-in-ddl-migration" => discipline::BackfillInDdlMigration,
     "unbatched-backfill" => discipline::UnbatchedBackfill,
     "enforce-before-backfill" => discipline::EnforceBeforeBackfill,
+    "retire-unknown-object" => discipline::RetireUnknownObject,
+    "missing-down" => rollback::MissingDown,
+    "down-not-inverse" => rollback::DownNotInverse,
+    "irreversible-up" => rollback::IrreversibleUp,
+    "rollback-window" => rollback::RollbackWindow,
     "create-index-not-concurrently" => lock::CreateIndexNotConcurrently,
     "foreign-key-validates" => lock::ForeignKeyValidates,
     "check-constraint-validates" => lock::CheckConstraintValidates,
@@ -141,6 +147,7 @@ rule_registry! {
     "unparsed-statement" => meta::UnparsedStatement,
     "opaque-statement" => meta::OpaqueStatement,
     "allow-without-reason" => meta::AllowWithoutReason,
+    "unused-allow" => meta::UnusedAllow,
 }
 
 /// The metadata of every rule, parsed once.
@@ -155,9 +162,21 @@ pub fn meta(id: &str) -> Option<&'static RuleMeta> {
 
 /// Runs every rule on the context.
 pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
+    run_category(ctx, None)
+}
+
+/// Runs the rules of one category (every rule with `None`).
+pub fn run_category(ctx: &Context<'_>, category: Option<Category>) -> Vec<Finding> {
+    run_where(ctx, |meta| category.is_none_or(|c| c == meta.category))
+}
+
+/// Runs the rules whose metadata `select` accepts.
+pub fn run_where(ctx: &Context<'_>, select: impl Fn(&RuleMeta) -> bool) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for entry in RULES {
-        entry.rule.check(ctx, &mut findings);
+    for (entry, meta) in RULES.iter().zip(all_meta()) {
+        if select(meta) {
+            entry.rule.check(ctx, &mut findings);
+        }
     }
     findings
 }

@@ -3,7 +3,7 @@
 //! `bigint`) that every N-1 value and query still fits.
 
 use super::change_enum::{new_enum_values, old_enum_values};
-use super::{column_object, n1_uses_column, Rebuilds};
+use super::{column_object, n1_uses_column, swapped_in, Rebuilds};
 use crate::ir::types::is_compatible_widening;
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
@@ -17,14 +17,20 @@ impl Rule for ChangeColumnType {
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         for change in ctx.changes() {
-            if let Change::AlterColumnType {
-                table,
-                column,
-                data_type,
-                ..
-            } = change.change
-            {
-                self.judge(ctx, &change.at, table, column, data_type, findings);
+            match change.change {
+                Change::AlterColumnType {
+                    table,
+                    column,
+                    data_type,
+                    ..
+                } => self.judge(ctx, &change.at, table, column, data_type, findings),
+                // A column swapped for one of another type under its name changes type.
+                Change::RenameColumn { table, from, to } => {
+                    if let Some(new) = swapped_in(&change.at, table, from, to) {
+                        self.judge(ctx, &change.at, table, to, &new.data_type, findings);
+                    }
+                }
+                _ => {}
             }
         }
         // A rebuild whose new copy declares a column with another type changes it too.

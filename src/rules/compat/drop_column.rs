@@ -1,7 +1,10 @@
 //! `drop-column`: dropping a column N-1 still selects or inserts, directly or by rebuilding
 //! the table without it.
 
-use super::{column_object, n1_uses_column, retire_hint, Rebuild, Rebuilds};
+use super::{
+    column_object, n1_uses_column, no_such_column, retire_hint, swapped_out_columns, Rebuild,
+    Rebuilds,
+};
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
 
@@ -13,13 +16,18 @@ impl Rule for DropColumn {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+        let swapped_out = swapped_out_columns(ctx);
         for change in ctx.changes() {
             if let Change::DropColumn { table, column, .. } = change.change {
-                if n1_uses_column(ctx, table, column) {
+                let swapped = swapped_out.iter().any(|&(migration, t, c)| {
+                    std::ptr::eq(migration, change.at.migration) && t == table && c == column
+                });
+                if n1_uses_column(ctx, table, column) && !swapped {
                     let message = format!(
                         "drops column {}, which N-1 still selects and inserts: its queries fail \
-                         with \"column does not exist\"{}",
+                         with \"{}\"{}",
                         column_object(table, column),
+                        no_such_column(ctx.dialect),
                         retire_hint(ctx, table, Some(column))
                     );
                     findings.push(self.finding(&change.at, table, column, message));
@@ -48,13 +56,17 @@ impl DropColumn {
         let table = &rebuild.table;
         for column in &old.columns {
             let kept = rebuild.columns.iter().any(|c| c.name == column.name);
-            if kept || !n1_uses_column(ctx, table, &column.name) {
+            if kept
+                || !n1_uses_column(ctx, table, &column.name)
+                || renamed_or_dropped(ctx, table, &column.name)
+            {
                 continue;
             }
             let message = format!(
                 "rebuilds table {table} without column {}, which N-1 still selects and inserts: \
-                 its queries fail with \"no such column\"{}",
+                 its queries fail with \"{}\"{}",
                 column.name,
+                no_such_column(ctx.dialect),
                 retire_hint(ctx, table, Some(&column.name))
             );
             findings.push(self.finding(at, table, &column.name, message));
@@ -72,6 +84,20 @@ impl DropColumn {
         finding.object = Some(column_object(table, column));
         finding
     }
+}
+
+/// True when the deploy renames or drops the column by itself (reported there), so a rebuild
+/// that lacks it does not drop it again.
+fn renamed_or_dropped(ctx: &Context<'_>, table: &QualifiedName, column: &str) -> bool {
+    ctx.changes().any(|change| match change.change {
+        Change::RenameColumn { table: t, from, .. } => t == table && from == column,
+        Change::DropColumn {
+            table: t,
+            column: c,
+            ..
+        } => t == table && c == column,
+        _ => false,
+    })
 }
 
 #[cfg(test)]
@@ -150,6 +176,49 @@ mod tests {
             Some("public.users.legacy_email")
         );
         assert!(findings[0].message.contains("rebuilds table public.users"));
+    }
+
+    #[test]
+    fn a_column_swapped_for_a_new_one_under_its_name_is_not_dropped() {
+        let rename = stmt(vec![Change::RenameColumn {
+            table: qn("users"),
+            from: "email_new".to_string(),
+            to: "email".to_string(),
+        }]);
+        let deploy = base().migration(vec![
+            add_column(
+                "users",
+                not_null(with_default(col("email_new", "text"), "''")),
+            ),
+            update("users", &["email_new"], true),
+            drop_column("users", "email"),
+            rename,
+        ]);
+        assert!(deploy.findings(&DropColumn).is_empty());
+    }
+
+    #[test]
+    fn a_rebuild_after_renaming_the_column_does_not_drop_it_again() {
+        let rename = stmt(vec![Change::RenameColumn {
+            table: qn("users"),
+            from: "legacy_email".to_string(),
+            to: "old_email".to_string(),
+        }]);
+        let deploy = base().migration(vec![
+            rename,
+            create_table(
+                "new_users",
+                &[
+                    col("id", "bigint"),
+                    col("email", "text"),
+                    col("old_email", "text"),
+                ],
+            ),
+            insert_select("new_users"),
+            drop_table("users"),
+            rename_table("new_users", "users"),
+        ]);
+        assert!(deploy.findings(&DropColumn).is_empty());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `drop-default`: dropping the default of a column N-1 relies on. N-1's INSERTs that omit
-//! the column fail when it is NOT NULL (an error), or silently store NULL instead of the
-//! default when it is nullable (a warning).
+//! the column fail when it is NOT NULL as the deploy leaves it (an error), or silently store
+//! NULL instead of the default when it is nullable (a warning).
 
 use super::{column_object, n1_uses_column};
 use crate::ir::{Change, QualifiedName};
@@ -55,14 +55,18 @@ impl Rule for DropDefault {
     }
 }
 
-/// NOT NULL before the deploy, or made so by it.
+/// NOT NULL as the deploy leaves it (what N-1 inserts into); when the replay lost the
+/// column, as it was before.
 fn ends_not_null(
     ctx: &Context<'_>,
     table: &QualifiedName,
     column: &str,
     nullable_before: bool,
 ) -> bool {
-    !nullable_before || ctx.after.column(table, column).is_some_and(|c| !c.nullable)
+    match ctx.after.column(table, column) {
+        Some(after) => !after.nullable,
+        None => !nullable_before,
+    }
 }
 
 #[cfg(test)]
@@ -105,6 +109,18 @@ mod tests {
             .migration(vec![drop_default("users", "locale")])
             .findings(&DropDefault);
         assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].severity, Some(Severity::Warning));
+    }
+
+    #[test]
+    fn a_warning_when_the_deploy_also_drops_not_null() {
+        let deploy = base()
+            .migration(vec![drop_default("users", "active")])
+            .edit_after(|after| {
+                let users = after.tables.get_mut(&qn("users")).unwrap();
+                users.columns[1].nullable = true;
+            });
+        let findings = deploy.findings(&DropDefault);
         assert_eq!(findings[0].severity, Some(Severity::Warning));
     }
 

@@ -1,6 +1,6 @@
 //! `drop-table`: dropping a table N-1 still queries.
 
-use super::{n1_uses_table, retire_hint, Rebuilds};
+use super::{n1_uses_table, no_such_relation, retire_hint, Rebuilds};
 use crate::ir::Change;
 use crate::rules::{Context, Finding, Rule};
 
@@ -24,7 +24,8 @@ impl Rule for DropTable {
                 }
                 let message = format!(
                     "drops table {table}, which N-1 still reads and writes: its queries fail \
-                     with \"relation does not exist\"{}",
+                     with \"{}\"{}",
+                    no_such_relation(ctx.dialect),
                     retire_hint(ctx, table, None)
                 );
                 let mut finding = change.at.finding(self.id(), message);

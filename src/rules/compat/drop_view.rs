@@ -35,7 +35,8 @@ impl Rule for DropView {
                 }
                 let message = format!(
                     "drops {kind} {name}, which N-1 still queries: its queries fail with \
-                     \"relation does not exist\"{}",
+                     \"{}\"{}",
+                    super::no_such_relation(ctx.dialect),
                     super::retire_hint(ctx, name, None)
                 );
                 let mut finding = change.at.finding(self.id(), message);

@@ -43,6 +43,7 @@ mod pipeline_tests;
 pub(crate) mod testing;
 
 use super::Context;
+use crate::dialect::Dialect;
 use crate::ir::{BackfillKind, Change, ColumnDef, QualifiedName};
 use crate::rules::{DeployMigration, StatementRef};
 use std::collections::BTreeSet;
@@ -71,6 +72,24 @@ pub(crate) fn retire_hint(
          first, then drop it in a later deploy"
     } else {
         ""
+    }
+}
+
+/// The error N-1 gets for a column that is gone, as the database words it.
+pub(crate) fn no_such_column(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "column does not exist",
+        Dialect::Mysql => "Unknown column",
+        Dialect::Sqlite => "no such column",
+    }
+}
+
+/// The error N-1 gets for a table or view that is gone, as the database words it.
+pub(crate) fn no_such_relation(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "relation does not exist",
+        Dialect::Mysql => "Table doesn't exist",
+        Dialect::Sqlite => "no such table",
     }
 }
 
@@ -119,11 +138,60 @@ pub(crate) fn column_object(table: &QualifiedName, column: &str) -> String {
     format!("{table}.{column}")
 }
 
+/// A column replaced inside one migration: a new column is added (and usually filled from
+/// the old one), the old column is dropped, and the new one is renamed to the old name. N-1
+/// keeps finding a column of that name, so it is an alteration of the column, not a drop.
+///
+/// Returns the new column's definition when the rename at `at` (of `from` to `to` on
+/// `table`) completes such a swap.
+pub(crate) fn swapped_in<'a>(
+    at: &StatementRef<'a>,
+    table: &QualifiedName,
+    from: &str,
+    to: &str,
+) -> Option<&'a ColumnDef> {
+    let earlier = at.migration.up.statements[..=at.index]
+        .iter()
+        .flat_map(|statement| &statement.changes);
+    let mut added = None;
+    let mut dropped = false;
+    for change in earlier {
+        match change {
+            Change::AddColumn {
+                table: t, column, ..
+            } if t == table && column.name == from => added = Some(column),
+            Change::DropColumn {
+                table: t, column, ..
+            } if t == table && column == to => dropped = true,
+            _ => {}
+        }
+    }
+    added.filter(|_| dropped)
+}
+
+/// The columns swapped out in the deploy (each with its migration): later in the same
+/// migration, a column it adds takes the dropped column's name.
+pub(crate) fn swapped_out_columns<'a>(
+    ctx: &Context<'a>,
+) -> Vec<(&'a DeployMigration, &'a QualifiedName, &'a str)> {
+    ctx.changes()
+        .filter_map(|change| match change.change {
+            Change::RenameColumn { table, from, to }
+                if swapped_in(&change.at, table, from, to).is_some() =>
+            {
+                Some((change.at.migration, table, to.as_str()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// A table rebuilt inside one migration: a new table is created, the rows are copied, and the
 /// new table takes the old one's name. Three spellings are recognised:
 /// - create `temp`, copy into `temp`, drop `table`, rename `temp` to `table` (SQLite's
 ///   documented recipe);
-/// - rename `table` to `temp`, create `table`, copy into `table`, drop `temp`;
+/// - rename `table` to `temp`, create `table`, copy into `table`, the old copy dropped or
+///   kept;
 /// - create `temp`, copy into `temp`, rename `table` aside and `temp` to `table` (the swap of
 ///   MySQL's `RENAME TABLE a TO a_old, a_new TO a`), the old copy dropped or kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,11 +222,22 @@ pub(crate) fn rebuilds_in(migration: &DeployMigration) -> Vec<Rebuild> {
         .enumerate()
         .flat_map(|(index, statement)| statement.changes.iter().map(move |c| (index, c)))
         .collect();
+    // Every rebuild creates a table: most migrations create none, or none that is renamed.
+    let created_names: BTreeSet<&QualifiedName> = changes
+        .iter()
+        .filter_map(|(_, change)| match change {
+            Change::CreateTable { table, .. } => Some(table),
+            _ => None,
+        })
+        .collect();
     let mut found = Vec::new();
     for (position, (_, change)) in changes.iter().enumerate() {
         let Change::RenameTable { from, to } = change else {
             continue;
         };
+        if !created_names.contains(from) {
+            continue;
+        }
         let (earlier, later) = (&changes[..position], &changes[position + 1..]);
         // create temp, copy into temp, drop table (or rename it aside), rename temp to table
         if let Some((create_statement, columns)) = created(earlier, from) {
@@ -178,9 +257,9 @@ pub(crate) fn rebuilds_in(migration: &DeployMigration) -> Vec<Rebuild> {
                 continue;
             }
         }
-        // rename table to temp, create table, copy into table, drop temp
+        // rename table to temp, create table, copy into table (drop temp, or keep it)
         if let Some((create_statement, columns)) = created(later, from) {
-            if copied_into(later, from) && dropped(later, to) {
+            if copied_into(later, from) {
                 found.push(Rebuild {
                     table: from.clone(),
                     temps: vec![to.clone()],
@@ -334,6 +413,18 @@ mod tests {
         assert_eq!(rebuilds[0].table, qn("users"));
         assert!(rebuilds[0].involves(&qn("users_old")));
         assert!(rebuilds[0].involves(&qn("users_new")));
+    }
+
+    #[test]
+    fn recognises_rename_create_copy_keeping_the_old_copy() {
+        let deploy = Deploy::new()
+            .table("users", &[col("id", "bigint")])
+            .migration(vec![
+                rename_table("users", "users_v1"),
+                create_table("users", &[col("id", "bigint")]),
+                insert_select("users"),
+            ]);
+        assert_eq!(rebuilds_in(&deploy.migrations[0]).len(), 1);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Quiet when the deploy leaves a view under the old name (Postgres and MySQL make a simple
 //! view updatable, so N-1 keeps reading and writing through it), and for a table rebuild.
 
-use super::{n1_uses_table, Rebuilds};
+use super::{n1_uses_table, no_such_relation, Rebuilds};
 use crate::dialect::Dialect;
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{ChangeRef, Context, Finding, Rule};
@@ -18,7 +18,7 @@ impl Rule for RenameTable {
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         let rebuilds = Rebuilds::of(ctx);
-        let shims = view_names(ctx);
+        let shims = view_shims(ctx);
         for change in ctx.changes() {
             let (from, to, kind) = match change.change {
                 Change::RenameTable { from, to } => (from, to, "table"),
@@ -27,9 +27,9 @@ impl Rule for RenameTable {
             };
             if n1_uses_table(ctx, from)
                 && !is_rebuild_step(&rebuilds, &change, from, to)
-                && !(ctx.dialect != Dialect::Sqlite && shims.contains(from))
+                && !shims.contains(from)
             {
-                findings.push(self.finding(&change, from, to, kind));
+                findings.push(self.finding(&change, from, to, kind, ctx.dialect));
             }
         }
     }
@@ -42,20 +42,25 @@ impl RenameTable {
         from: &QualifiedName,
         to: &QualifiedName,
         kind: &str,
+        dialect: Dialect,
     ) -> Finding {
         let message = format!(
             "renames {kind} {from} to {to}; N-1 still queries {from} and fails with \
-             \"relation does not exist\""
+             \"{}\"",
+            no_such_relation(dialect)
         );
-        let mut finding = change.at.finding("rename-table", message);
+        let mut finding = change.at.finding(self.id(), message);
         finding.object = Some(from.to_string());
         finding
     }
 }
 
-/// The plain views the deploy creates. One under a renamed table's old name keeps N-1's
-/// queries working (but not in SQLite, whose views are read-only).
-fn view_names<'a>(ctx: &Context<'a>) -> BTreeSet<&'a QualifiedName> {
+/// The plain views the deploy creates: one under a renamed table's old name keeps N-1's
+/// queries working. Not in SQLite, whose views are read-only.
+fn view_shims<'a>(ctx: &Context<'a>) -> BTreeSet<&'a QualifiedName> {
+    if ctx.dialect == Dialect::Sqlite {
+        return BTreeSet::new();
+    }
     ctx.changes()
         .filter_map(|change| match change.change {
             Change::CreateView {

@@ -4,7 +4,7 @@
 //! Quiet when the base schema shows the discipline already done: a backfill of the column
 //! shipped in an earlier deploy, or a validated `CHECK (col IS NOT NULL)` exists.
 
-use super::{column_object, n1_uses_column, Rebuilds};
+use super::{column_object, n1_uses_column, swapped_in, Rebuilds};
 use crate::ir::{Change, ConstraintKind, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
 use crate::schema::Table;
@@ -18,15 +18,25 @@ impl Rule for SetNotNull {
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         for change in ctx.changes() {
-            if let Change::SetNotNull { table, column } = change.change {
-                self.judge(ctx, &change.at, table, column, findings);
+            match change.change {
+                Change::SetNotNull { table, column } => {
+                    self.judge(ctx, &change.at, table, column, How::Alter, findings);
+                }
+                // A column swapped for a NOT NULL one under its name is set NOT NULL.
+                Change::RenameColumn { table, from, to } => {
+                    let swapped = swapped_in(&change.at, table, from, to);
+                    if swapped.is_some_and(|new| !new.nullable) {
+                        self.judge(ctx, &change.at, table, to, How::Swap, findings);
+                    }
+                }
+                _ => {}
             }
         }
         // A rebuild whose new copy declares a nullable column NOT NULL sets it too.
         let rebuilds = Rebuilds::of(ctx);
         for (at, rebuild) in rebuilds.sites(ctx) {
             for new in rebuild.columns.iter().filter(|c| !c.nullable) {
-                self.judge(ctx, &at, &rebuild.table, &new.name, findings);
+                self.judge(ctx, &at, &rebuild.table, &new.name, How::Rebuild, findings);
             }
         }
     }
@@ -39,6 +49,7 @@ impl SetNotNull {
         at: &StatementRef<'_>,
         table: &QualifiedName,
         column: &str,
+        how: How,
         findings: &mut Vec<Finding>,
     ) {
         if !n1_uses_column(ctx, table, column) || discipline_done(ctx, table, column) {
@@ -46,12 +57,31 @@ impl SetNotNull {
         }
         let object = column_object(table, column);
         let message = format!(
-            "sets {object} NOT NULL while N-1 may still insert rows without it: those INSERTs \
-             fail, and NULLs written since the last backfill make this statement fail"
+            "{} while N-1 may still insert rows without it: those INSERTs fail, and NULLs \
+             already in the column make this migration fail",
+            how.describe(&object)
         );
         let mut finding = at.finding(self.id(), message);
         finding.object = Some(object);
         findings.push(finding);
+    }
+}
+
+/// How the statement makes the column NOT NULL.
+#[derive(Clone, Copy)]
+enum How {
+    Alter,
+    Swap,
+    Rebuild,
+}
+
+impl How {
+    fn describe(self, object: &str) -> String {
+        match self {
+            How::Alter => format!("sets {object} NOT NULL"),
+            How::Swap => format!("replaces {object} with a NOT NULL column of the same name"),
+            How::Rebuild => format!("rebuilds the table with {object} NOT NULL"),
+        }
     }
 }
 
@@ -150,6 +180,30 @@ mod tests {
             rename_table("new_users", "users"),
         ]);
         assert_eq!(deploy.findings(&SetNotNull).len(), 1);
+    }
+
+    #[test]
+    fn a_column_swapped_for_a_not_null_one_is_set_not_null() {
+        let deploy = base().migration(vec![
+            add_column(
+                "users",
+                not_null(with_default(col("email_nn", "text"), "''")),
+            ),
+            update("users", &["email_nn"], true),
+            drop_column("users", "email"),
+            stmt(vec![Change::RenameColumn {
+                table: qn("users"),
+                from: "email_nn".to_string(),
+                to: "email".to_string(),
+            }]),
+        ]);
+        let findings = deploy.findings(&SetNotNull);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].span,
+            330..360,
+            "points at the rename that completes the swap"
+        );
     }
 
     #[test]

@@ -16,13 +16,17 @@ impl Rule for BackfillInDdlMigration {
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         let rebuilds = Rebuilds::of(ctx);
+        let with_ddl: Vec<&DeployMigration> = ctx.deploy.iter().filter(|m| has_ddl(m)).collect();
         let mut last_statement = None;
         for change in ctx.changes() {
             let Some(found) = as_backfill(ctx, &rebuilds, &change) else {
                 continue;
             };
             let here = (change.at.migration.migration.id.as_str(), change.at.index);
-            if !has_ddl(change.at.migration) || last_statement == Some(here) {
+            let mixes_ddl = with_ddl
+                .iter()
+                .any(|m| std::ptr::eq(*m, change.at.migration));
+            if !mixes_ddl || last_statement == Some(here) {
                 continue;
             }
             last_statement = Some(here);

@@ -12,8 +12,25 @@ use std::collections::BTreeMap;
 
 pub struct EnforceBeforeBackfill;
 
-/// Columns of N-1's tables that the deploy adds or backfills, with what it does to them.
-type Fresh = BTreeMap<(QualifiedName, String), &'static str>;
+/// Columns of N-1's tables that the deploy adds or backfills.
+type Fresh = BTreeMap<(QualifiedName, String), Touched>;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Touched {
+    added: bool,
+    backfilled: bool,
+}
+
+/// A statement that makes the database enforce a rule on existing rows.
+struct Enforcement<'c> {
+    table: &'c QualifiedName,
+    /// "sets NOT NULL", "validates constraint users_email_nn", ...
+    what: String,
+    columns: Vec<String>,
+    /// A validating CHECK or foreign key checks the rows as they are: on a column the deploy
+    /// only adds, they all hold NULL (or one default) and pass. It matters once backfilled.
+    backfilled_only: bool,
+}
 
 impl Rule for EnforceBeforeBackfill {
     fn id(&self) -> &'static str {
@@ -26,16 +43,21 @@ impl Rule for EnforceBeforeBackfill {
             return;
         }
         for change in ctx.changes() {
-            let Some((table, enforcement, columns)) = enforcement(ctx, change.change) else {
+            let Some(enforcement) = enforcement(ctx, change.change) else {
                 continue;
             };
-            let hit = columns.iter().find_map(|c| {
-                fresh
-                    .get(&(table.clone(), c.clone()))
-                    .map(|what| (c, *what))
+            let table = enforcement.table;
+            let hit = enforcement.columns.iter().find_map(|column| {
+                let touched = fresh.get(&(table.clone(), column.clone()))?;
+                match (touched.added, touched.backfilled) {
+                    (_, true) if enforcement.backfilled_only => Some((column, "backfills")),
+                    _ if enforcement.backfilled_only => None,
+                    (true, _) => Some((column, "adds")),
+                    (false, _) => Some((column, "backfills")),
+                }
             });
             if let Some((column, what)) = hit {
-                findings.push(self.finding(&change, table, column, what, &enforcement));
+                findings.push(self.finding(&change, table, column, what, &enforcement.what));
             }
         }
     }
@@ -51,10 +73,15 @@ impl EnforceBeforeBackfill {
         enforcement: &str,
     ) -> Finding {
         let object = format!("{table}.{column}");
+        let consequence = if what == "adds" {
+            "N-1 does not write the column yet, so the rows it writes during the rollout may \
+             break the rule"
+        } else {
+            "N-1 may still write rows the backfill does not cover"
+        };
         let message = format!(
-            "{enforcement} on {object}, which this same deploy {what}: N-1 does not write it \
-             the new way, so its writes fail, and rows the backfill missed fail the deploy; \
-             enforce it in a later deploy"
+            "{enforcement} on {object}, which this same deploy {what}: {consequence}, and any \
+             row the backfill missed fails this statement; enforce it in a later deploy"
         );
         let mut finding = change.at.finding(self.id(), message);
         finding.object = Some(object);
@@ -66,13 +93,21 @@ fn fresh_columns(ctx: &Context<'_>) -> Fresh {
     let rebuilds = Rebuilds::of(ctx);
     let mut fresh: Fresh = added_columns(ctx)
         .into_iter()
-        .map(|column| (column, "adds"))
+        .map(|column| {
+            (
+                column,
+                Touched {
+                    added: true,
+                    backfilled: false,
+                },
+            )
+        })
         .collect();
     for change in ctx.changes() {
         if let Some(backfill) = as_backfill(ctx, &rebuilds, &change) {
             for column in backfill.columns {
                 let key = (backfill.table.clone(), column.clone());
-                fresh.entry(key).or_insert("backfills");
+                fresh.entry(key).or_default().backfilled = true;
             }
         }
     }
@@ -80,35 +115,48 @@ fn fresh_columns(ctx: &Context<'_>) -> Fresh {
 }
 
 /// What the change enforces, on which table and columns.
-fn enforcement<'c>(
-    ctx: &Context<'_>,
-    change: &'c Change,
-) -> Option<(&'c QualifiedName, String, Vec<String>)> {
-    match change {
-        Change::SetNotNull { table, column } => {
-            Some((table, "sets NOT NULL".to_string(), vec![column.clone()]))
-        }
+fn enforcement<'c>(ctx: &Context<'_>, change: &'c Change) -> Option<Enforcement<'c>> {
+    let (table, what, columns, backfilled_only) = match change {
+        Change::SetNotNull { table, column } => (
+            table,
+            "sets NOT NULL".to_string(),
+            vec![column.clone()],
+            false,
+        ),
         Change::ValidateConstraint { table, name } => {
             let columns = constraint_columns(ctx, table, name);
-            Some((table, format!("validates constraint {name}"), columns))
+            (
+                table,
+                format!("validates constraint {name}"),
+                columns,
+                false,
+            )
         }
         Change::AddConstraint { table, constraint }
             if !constraint.not_valid && constraint.using_index.is_none() =>
         {
+            let builds_unique_index = matches!(
+                constraint.kind,
+                ConstraintKind::Unique | ConstraintKind::PrimaryKey
+            );
+            let what = format!("adds a validated {}", kind_name(&constraint.kind));
             let columns = def_columns(ctx, table, constraint);
-            Some((
-                table,
-                format!("adds a validated {}", kind_name(&constraint.kind)),
-                columns,
-            ))
+            (table, what, columns, !builds_unique_index)
         }
-        Change::CreateIndex(index) if index.unique => Some((
+        Change::CreateIndex(index) if index.unique => (
             &index.table,
             "builds a unique index".to_string(),
             index.columns.clone(),
-        )),
-        _ => None,
-    }
+            false,
+        ),
+        _ => return None,
+    };
+    Some(Enforcement {
+        table,
+        what,
+        columns,
+        backfilled_only,
+    })
 }
 
 fn kind_name(kind: &ConstraintKind) -> &'static str {
@@ -220,6 +268,32 @@ mod tests {
             .message
             .starts_with("validates constraint users_email_nn"));
         assert!(findings[1]
+            .message
+            .contains("which this same deploy backfills"));
+    }
+
+    #[test]
+    fn a_validating_foreign_key_on_a_column_only_added_is_quiet() {
+        let to_teams = ConstraintKind::ForeignKey {
+            references: qn("teams"),
+            ref_columns: vec!["id".to_string()],
+        };
+        let added_only = base().migration(vec![
+            add_column("users", col("team_id", "bigint")),
+            add_constraint(
+                "users",
+                constraint_def(to_teams.clone(), &["team_id"], false),
+            ),
+        ]);
+        assert!(added_only.findings(&EnforceBeforeBackfill).is_empty());
+        let backfilled = base().migration(vec![
+            add_column("users", col("team_id", "bigint")),
+            update("users", &["team_id"], true),
+            add_constraint("users", constraint_def(to_teams, &["team_id"], false)),
+        ]);
+        let findings = backfilled.findings(&EnforceBeforeBackfill);
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0]
             .message
             .contains("which this same deploy backfills"));
     }

@@ -3,10 +3,12 @@
 
 pub mod backfill_in_ddl_migration;
 pub mod enforce_before_backfill;
+pub mod retire_unknown_object;
 pub mod unbatched_backfill;
 
 pub use backfill_in_ddl_migration::BackfillInDdlMigration;
 pub use enforce_before_backfill::EnforceBeforeBackfill;
+pub use retire_unknown_object::RetireUnknownObject;
 pub use unbatched_backfill::UnbatchedBackfill;
 
 use super::compat::Rebuilds;

@@ -54,7 +54,8 @@ impl AllowWithoutReason {
 }
 
 /// Every allow comment of a SQL part: per statement and file-wide.
-fn allows(file: &SqlFile) -> impl Iterator<Item = &Allow> {
+/// Every allow comment of a SQL part: per statement and file-wide.
+pub(crate) fn allows(file: &SqlFile) -> impl Iterator<Item = &Allow> {
     file.statements
         .iter()
         .flat_map(|statement| &statement.allows)

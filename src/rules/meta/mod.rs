@@ -4,7 +4,9 @@
 pub mod allow_without_reason;
 pub mod opaque_statement;
 pub mod unparsed_statement;
+pub mod unused_allow;
 
 pub use allow_without_reason::AllowWithoutReason;
 pub use opaque_statement::OpaqueStatement;
 pub use unparsed_statement::UnparsedStatement;
+pub use unused_allow::UnusedAllow;

@@ -1,0 +1,38 @@
+//! `irreversible-up`: the up destroys data (drops a column or table N-1's data lives in,
+//! narrows a type, deletes rows), so a down can only rebuild an empty structure. Applies
+//! where the team writes down migrations (`require_down`).
+
+use crate::rollback::analyze_downs;
+use crate::rules::{Context, Finding, Rule};
+
+pub struct IrreversibleUp;
+
+impl Rule for IrreversibleUp {
+    fn id(&self) -> &'static str {
+        "irreversible-up"
+    }
+
+    fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+        // Only a team that relies on down migrations needs to hear that one cannot work.
+        if !ctx.settings.require_down {
+            return;
+        }
+        for analysis in analyze_downs(ctx.before, ctx.deploy) {
+            let migration = &ctx.deploy[analysis.index];
+            let Some(part) = &migration.migration.up else {
+                continue;
+            };
+            for (index, loss) in &analysis.losses {
+                findings.push(Finding {
+                    rule: self.id(),
+                    severity: None,
+                    message: format!("{loss}: no down migration can bring them back"),
+                    path: part.path.clone(),
+                    span: migration.up.statements[*index].span.clone(),
+                    migration: migration.migration.id.clone(),
+                    object: None,
+                });
+            }
+        }
+    }
+}
