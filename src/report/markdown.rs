@@ -4,7 +4,7 @@
 //! too, and long lists fold into `<details>`.
 
 use super::labels::{self, down_name, phase_name, plural, short_commit, status_name};
-use super::{DownEntry, FindingEntry, MigrationEntry, Report, WindowEntry};
+use super::{DownEntry, DownVerdict, FindingEntry, MigrationEntry, Report, WindowEntry};
 use crate::check::Verdict;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -117,7 +117,7 @@ fn findings(report: &Report) -> String {
         out.push_str("None.\n");
         return out;
     }
-    let mut recipes_shown = BTreeSet::new();
+    let mut already = AlreadyShown::default();
     let mut shown = 0;
     for (migration, group) in by_migration(report) {
         let mut heading_written = false;
@@ -135,7 +135,7 @@ fn findings(report: &Report) -> String {
                 out.push_str(&migration_heading(report, migration));
                 heading_written = true;
             }
-            out.push_str(&finding_block(report, finding, &mut recipes_shown));
+            out.push_str(&finding_block(report, finding, &mut already));
             shown += 1;
         }
     }
@@ -174,11 +174,16 @@ fn migration_heading(report: &Report, id: &str) -> String {
     }
 }
 
-fn finding_block(
-    report: &Report,
-    finding: &FindingEntry,
-    recipes_shown: &mut BTreeSet<String>,
-) -> String {
+/// What earlier findings showed, so that later ones point back instead of repeating it.
+#[derive(Default)]
+struct AlreadyShown {
+    /// Rules whose recipe was printed.
+    recipes: BTreeSet<String>,
+    /// The file and lines of the statement quoted last.
+    excerpt: Option<(String, usize, usize)>,
+}
+
+fn finding_block(report: &Report, finding: &FindingEntry, already: &mut AlreadyShown) -> String {
     let mut out = format!(
         "**{}** {} at {}\n\n{}\n\n",
         finding.severity.name(),
@@ -186,10 +191,14 @@ fn finding_block(
         code(&line_reference(finding)),
         text(&finding.message)
     );
-    if let Some(source) = report.sources.get(&finding.path) {
-        out.push_str(&excerpt(source, finding));
+    let quoted = Some((finding.path.clone(), finding.line, last_line(finding)));
+    if already.excerpt != quoted {
+        if let Some(source) = report.sources.get(&finding.path) {
+            out.push_str(&excerpt(source, finding));
+        }
+        already.excerpt = quoted;
     }
-    out.push_str(&recipe(finding, recipes_shown));
+    out.push_str(&recipe(finding, &mut already.recipes));
     out
 }
 
@@ -310,11 +319,19 @@ fn window(window: &[WindowEntry]) -> String {
     )
 }
 
+/// The down verdicts that need a reader's attention in a table; the clean ones (inverse or
+/// none needed, without notes) are counted, since the migrations table lists them too.
 fn down(down: &[DownEntry]) -> String {
     if down.is_empty() {
         return "**Down migrations:** no verdicts in this report.\n".to_string();
     }
-    let rows: Vec<Vec<String>> = down
+    let (clean, flagged): (Vec<&DownEntry>, Vec<&DownEntry>) =
+        down.iter().partition(|entry| is_clean(entry));
+    if flagged.is_empty() {
+        return "**Down migrations:** each one undoes its up (inverse, or none needed).\n"
+            .to_string();
+    }
+    let rows: Vec<Vec<String>> = flagged
         .iter()
         .map(|entry| {
             vec![
@@ -325,14 +342,30 @@ fn down(down: &[DownEntry]) -> String {
         })
         .collect();
     let table = table(&["migration", "down", "notes"], &rows);
-    format!(
+    let mut out = format!(
         "**Down migrations:**\n\n{}",
         fold_if_long(
             &table,
             rows.len(),
             &plural(rows.len(), "down verdict", "down verdicts")
         )
-    )
+    );
+    if !clean.is_empty() {
+        let _ = write!(
+            out,
+            "\n{}: inverse, or none needed.\n",
+            plural(clean.len(), "other", "others")
+        );
+    }
+    out
+}
+
+fn is_clean(entry: &DownEntry) -> bool {
+    let clean_verdict = matches!(
+        entry.verdict,
+        DownVerdict::Inverse | DownVerdict::NoneNeeded
+    );
+    clean_verdict && entry.notes.is_empty()
 }
 
 fn suppressions(report: &Report) -> String {
