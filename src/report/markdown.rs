@@ -43,7 +43,7 @@ fn heading(report: &Report) -> String {
             "An unsuppressed error: N-1, a rollback or the database's availability breaks if this deploys as is.",
         ),
         Verdict::Review => ("[!]", "Warnings only: read them before deploying."),
-        Verdict::Safe => ("[ok]", "Nothing needs attention."),
+        Verdict::Safe => ("[ok]", "No errors or warnings."),
     };
     format!(
         "## {marker} {}\n\n{meaning}\n\n{}\n",
