@@ -138,6 +138,16 @@ fn markdown_quotes_no_source_for_a_deleted_migration() {
 }
 
 #[test]
+fn markdown_groups_config_findings_apart() {
+    let mut report = demo_report();
+    report.findings.truncate(1);
+    report.findings[0].migration = String::new();
+    report.findings[0].path = "rollsafe.toml".into();
+    let out = markdown::render(&report);
+    assert!(out.contains("#### Not in a migration\n\n**"), "{out}");
+}
+
+#[test]
 fn markdown_says_safe_when_nothing_is_found() {
     let mut report = demo_report();
     report.findings.clear();

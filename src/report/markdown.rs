@@ -168,6 +168,10 @@ fn by_migration(report: &Report) -> Vec<(&str, Vec<&FindingEntry>)> {
 }
 
 fn migration_heading(report: &Report, id: &str) -> String {
+    if id.is_empty() {
+        // A finding about the config (a `[[retire]]` entry), not about a migration.
+        return "#### Not in a migration\n\n".to_string();
+    }
     match report.migrations.iter().find(|m| m.id == id) {
         Some(m) => format!("#### {} {}\n\n", code(&m.id), text(&m.name)),
         None => format!("#### {}\n\n", code(id)),
