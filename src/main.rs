@@ -86,6 +86,9 @@ struct CheckArgs {
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
+    /// Print how long each stage took to standard error.
+    #[arg(long)]
+    timings: bool,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
@@ -181,9 +184,18 @@ fn run_check(args: CheckArgs) -> Result<ExitCode> {
         report,
         config,
         notices,
+        timings,
     } = check::run(&options)?;
     for notice in notices {
         eprintln!("rollsafe: note: {notice}");
+    }
+    if args.timings {
+        for (stage, duration) in &timings.stages {
+            eprintln!(
+                "rollsafe: timing: {stage:<20} {:>8.1} ms",
+                duration.as_secs_f64() * 1000.0
+            );
+        }
     }
     let fail_on = match args.fail_on {
         Some(level) => level,

@@ -374,4 +374,4 @@ mod example;
 mod run;
 
 pub use example::{run_example, run_example_with_down};
-pub use run::{load_config, run, CheckOptions, Run};
+pub use run::{load_config, run, CheckOptions, Run, Timings};

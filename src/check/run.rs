@@ -21,6 +21,7 @@ use crate::source::Snapshot;
 use anyhow::{bail, Context as _, Result};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// What `rollsafe check` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -37,12 +38,38 @@ pub struct CheckOptions {
     pub config: Option<PathBuf>,
 }
 
-/// The outcome of one run: the report, the config it ran with, and notices to print on
-/// standard error (a repository mid-rebase, files left out of a snapshot).
+/// The outcome of one run: the report, the config it ran with, notices to print on
+/// standard error (a repository mid-rebase, files left out of a snapshot), and how long
+/// each stage took (`--timings`).
 pub struct Run {
     pub report: Report,
     pub config: Config,
     pub notices: Vec<String>,
+    pub timings: Timings,
+}
+
+/// Wall time per pipeline stage, in order.
+#[derive(Debug, Default)]
+pub struct Timings {
+    pub stages: Vec<(&'static str, Duration)>,
+    last: Option<Instant>,
+}
+
+impl Timings {
+    fn start() -> Timings {
+        Timings {
+            stages: Vec::new(),
+            last: Some(Instant::now()),
+        }
+    }
+
+    /// Records the time since the previous lap under `stage`.
+    fn lap(&mut self, stage: &'static str) {
+        let now = Instant::now();
+        let since = self.last.map_or(Duration::ZERO, |last| now - last);
+        self.stages.push((stage, since));
+        self.last = Some(now);
+    }
 }
 
 /// The config for a run: the explicit file, or the nearest `rollsafe.toml` at or above
@@ -94,7 +121,9 @@ fn layout_choice(options: &CheckOptions, config: &Config) -> Result<LayoutChoice
 
 /// `--all`: the working tree's history, each migration its own deploy.
 fn audit(options: &CheckOptions, config: Config, layout: LayoutChoice) -> Result<Run> {
+    let mut timings = Timings::start();
     let snapshot = crate::source::read_dir(&options.dir)?;
+    timings.lap("read files");
     if snapshot.is_empty() {
         bail!(
             "{}: the directory is empty: no migrations to check",
@@ -102,9 +131,11 @@ fn audit(options: &CheckOptions, config: Config, layout: LayoutChoice) -> Result
         );
     }
     let project = load_project(&snapshot, options.dialect, layout, &config, None)?;
+    timings.lap("discover and parse");
     let settings = config.settings_for(project.has_downs());
     let raw = audit_history(&project, &settings, &config.retire);
     let outcome = resolve_with_unused(raw, &project, &config, &project.migrations);
+    timings.lap("replay and rules");
     let report = Report::build(ReportInput {
         project: &project,
         migrations: &project.migrations,
@@ -117,10 +148,12 @@ fn audit(options: &CheckOptions, config: Config, layout: LayoutChoice) -> Result
             ..Rollback::default()
         },
     });
+    timings.lap("report");
     Ok(Run {
         report,
         config,
         notices: Vec::new(),
+        timings,
     })
 }
 
@@ -144,6 +177,7 @@ fn check_revisions(
     config_path: Option<&Path>,
     layout: LayoutChoice,
 ) -> Result<Run> {
+    let mut timings = Timings::start();
     let dir = repo.checked_dir().to_string();
     let mut notices: Vec<String> = repo.state_notice().into_iter().collect();
 
@@ -180,6 +214,7 @@ fn check_revisions(
             )
         }
     };
+    timings.lap("read head");
     if head.snapshot.is_empty() {
         bail!(
             "{}: the directory holds no files at {}: no migrations to check",
@@ -225,6 +260,7 @@ fn check_revisions(
         ),
     };
 
+    timings.lap("read base");
     let head_project = load_project(&head.snapshot, options.dialect, layout, &config, None)?;
     let base_project = if base.snapshot.is_empty() {
         Project::empty(head_project.dialect, head_project.layout)
@@ -239,6 +275,7 @@ fn check_revisions(
             Some(&head_project),
         )?
     };
+    timings.lap("discover and parse");
     let (mut diff, statuses) = history::compare(
         Revision {
             migrations: &base_project.migrations,
@@ -262,11 +299,13 @@ fn check_revisions(
         .filter(|m| m.status == MigrationStatus::New)
         .cloned()
         .collect();
+    timings.lap("compare history");
     let before = final_schema(&base_project);
     let mut after = before.clone();
     for migration in &deploy {
         replay(&mut after, migration);
     }
+    timings.lap("replay");
     let settings = config.settings_for(head_project.has_downs());
     if let Some(rollback) = &config.rollback {
         let window = WindowInput {
@@ -278,6 +317,7 @@ fn check_revisions(
             settings: &settings,
         };
         diff.releases = release_window(&window, rollback)?;
+        timings.lap("rollback window");
     }
     let ctx = Context {
         dialect: head_project.dialect,
@@ -291,6 +331,7 @@ fn check_revisions(
     };
     let raw = rules::run_all(&ctx);
     let outcome = resolve_with_unused(raw, &head_project, &config, &deploy);
+    timings.lap("rules");
 
     let listed = listed_migrations(&head_project, &base_project, &diff);
     let mut sources = head_project.sources.clone();
@@ -323,10 +364,12 @@ fn check_revisions(
             ..Rollback::default()
         },
     });
+    timings.lap("report");
     Ok(Run {
         report,
         config,
         notices,
+        timings,
     })
 }
 
