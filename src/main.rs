@@ -104,11 +104,17 @@ struct SchemaArgs {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    /// Each finding at its statement, with the safe recipe.
     Text,
+    /// The report model (schema_version 1).
     Json,
+    /// The reviewers' report, for a pull-request comment or a job summary.
     Markdown,
+    /// SARIF 2.1.0, for code scanning.
     Sarif,
+    /// GitHub and Forgejo workflow annotations.
     Github,
+    /// GitLab code quality report.
     Gitlab,
 }
 
