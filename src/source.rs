@@ -99,3 +99,50 @@ pub fn relative_path(root: &Path, path: &Path) -> String {
         .collect::<Vec<_>>()
         .join("/")
 }
+
+/// Line starts of a file, to turn byte offsets into the 1-based line and column (counted in
+/// characters) without rescanning the file for every position.
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let newlines = text.match_indices('\n').map(|(i, _)| i + 1);
+        LineIndex {
+            text,
+            starts: std::iter::once(0).chain(newlines).collect(),
+        }
+    }
+
+    /// The 1-based line and column of byte `offset` (clamped to the text, and moved back to
+    /// a character boundary).
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let line_start = self.starts[line - 1];
+        (line, self.text[line_start..offset].chars().count() + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineIndex;
+
+    #[test]
+    fn positions_are_one_based_and_count_characters() {
+        let text = "ab\nçd;\n";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_column(0), (1, 1));
+        assert_eq!(index.line_column(3), (2, 1));
+        // `ç` is two bytes but one column; an offset inside it moves back to its start.
+        assert_eq!(index.line_column(5), (2, 2));
+        assert_eq!(index.line_column(4), (2, 1));
+        assert_eq!(index.line_column(text.len()), (3, 1));
+        assert_eq!(index.line_column(text.len() + 10), (3, 1));
+    }
+}

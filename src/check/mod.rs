@@ -328,10 +328,11 @@ fn find_allow<'p>(project: &'p Project, finding: &Finding) -> Option<(&'p str, &
     None
 }
 
+/// The statement whose span holds `offset` (statements are in file order).
 fn statement_at(statements: &[Statement], offset: usize) -> Option<&Statement> {
-    statements
-        .iter()
-        .find(|s| s.span.start <= offset && offset < s.span.end.max(s.span.start + 1))
+    let after = statements.partition_point(|s| s.span.start <= offset);
+    let statement = statements[..after].last()?;
+    (offset < statement.span.end.max(statement.span.start + 1)).then_some(statement)
 }
 
 /// The verdict of a set of findings: `unsafe` with an error, `review` with a warning.

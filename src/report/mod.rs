@@ -13,6 +13,7 @@ pub mod text;
 use crate::check::{Outcome, Project, Verdict};
 use crate::ir::{BackfillKind, Change, QualifiedName};
 use crate::rules::{self, DeployMigration, MigrationStatus, Severity};
+use crate::source::LineIndex;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -174,6 +175,17 @@ impl Report {
         let display = |path: &str| format!("{path_prefix}{path}");
         let mut sources = BTreeMap::new();
         let mut findings = Vec::new();
+        // One line index per file: a large deploy has many findings per file.
+        let mut indexes: BTreeMap<&str, LineIndex<'_>> = BTreeMap::new();
+        let mut locate = |path: &str, offset: usize| -> (usize, usize) {
+            match project.sources.get_key_value(path) {
+                Some((path, text)) => indexes
+                    .entry(path.as_str())
+                    .or_insert_with(|| LineIndex::new(text))
+                    .line_column(offset),
+                None => (1, 1),
+            }
+        };
         for resolved in &outcome.findings {
             let finding = &resolved.finding;
             let meta = rules::meta(finding.rule);
@@ -182,8 +194,8 @@ impl Report {
                 .get(&finding.path)
                 .map(String::as_str)
                 .unwrap_or("");
-            let start = position(text, finding.span.start);
-            let end = position(text, finding.span.end);
+            let start = locate(&finding.path, finding.span.start);
+            let end = locate(&finding.path, finding.span.end);
             let path = display(&finding.path);
             if !text.is_empty() {
                 sources
@@ -212,18 +224,14 @@ impl Report {
             .suppressed
             .iter()
             .map(|s| {
-                let text = project
-                    .sources
-                    .get(&s.allow_path)
-                    .map(String::as_str)
-                    .unwrap_or("");
+                let (line, _) = locate(&s.allow_path, s.allow_offset);
                 SuppressedEntry {
                     rule: s.finding.rule.to_string(),
                     severity: s.severity,
                     message: s.finding.message.clone(),
                     reason: s.reason.clone(),
                     path: display(&s.allow_path),
-                    line: position(text, s.allow_offset).0,
+                    line,
                     migration: s.finding.migration.clone(),
                 }
             })
@@ -327,37 +335,5 @@ fn phase_of(change: &Change, created: &BTreeSet<&QualifiedName>) -> Option<Phase
         | Change::RenameEnumValue { .. }
         | Change::DropType { .. } => Some(Phase::Contract),
         _ => None,
-    }
-}
-
-/// 1-based line and column (in characters) of byte `offset` in `text`.
-pub fn position(text: &str, offset: usize) -> (usize, usize) {
-    let offset = floor_char_boundary(text, offset.min(text.len()));
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
-}
-
-fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
-}
-
-#[cfg(test)]
-mod tests {
-    use super::position;
-
-    #[test]
-    fn positions_are_one_based_and_count_characters() {
-        let text = "ab\nçd;\n";
-        assert_eq!(position(text, 0), (1, 1));
-        assert_eq!(position(text, 3), (2, 1));
-        // `ç` is two bytes but one column.
-        assert_eq!(position(text, 5), (2, 2));
-        assert_eq!(position(text, text.len()), (3, 1));
     }
 }

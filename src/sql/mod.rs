@@ -14,6 +14,7 @@ mod volatility;
 
 use crate::dialect::Dialect;
 use crate::ir::{Change, QualifiedName};
+use crate::source::LineIndex;
 use std::cell::OnceCell;
 use std::ops::Range;
 
@@ -86,7 +87,7 @@ pub fn parse_sql(text: &str, range: Range<usize>, dialect: Dialect) -> SqlFile {
 
 fn statement<'a>(
     text: &'a str,
-    lines: &OnceCell<parse::Lines<'a>>,
+    lines: &OnceCell<LineIndex<'a>>,
     piece: split::Piece,
     dialect: Dialect,
 ) -> Statement {
@@ -98,7 +99,7 @@ fn statement<'a>(
         .collect();
     let sql = &text[piece.span.clone()];
     let (understanding, changes) = understand(sql, dialect).unwrap_or_else(|message| {
-        let lines = lines.get_or_init(|| parse::Lines::new(text));
+        let lines = lines.get_or_init(|| LineIndex::new(text));
         let message = lines.relocate(&message, piece.span.clone());
         (Understanding::Unparsed { message }, vec![])
     });

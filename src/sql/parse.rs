@@ -2,6 +2,7 @@
 //! into the file.
 
 use crate::dialect::Dialect;
+use crate::source::LineIndex;
 use regex::Regex;
 use sqlparser::ast::Statement as Ast;
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect, SQLiteDialect};
@@ -56,32 +57,7 @@ fn clean(error: &ParserError) -> String {
         .to_string()
 }
 
-/// Line starts of a file, to turn byte offsets into the 1-based line and column (counted in
-/// characters, as sqlparser counts them) without rescanning the file for every message.
-pub struct Lines<'a> {
-    text: &'a str,
-    starts: Vec<usize>,
-}
-
-impl<'a> Lines<'a> {
-    pub fn new(text: &'a str) -> Self {
-        let newlines = text.match_indices('\n').map(|(i, _)| i + 1);
-        Lines {
-            text,
-            starts: std::iter::once(0).chain(newlines).collect(),
-        }
-    }
-
-    fn line_column(&self, offset: usize) -> (usize, usize) {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let line = self.starts.partition_point(|&start| start <= offset);
-        let line_start = self.starts[line - 1];
-        (line, self.text[line_start..offset].chars().count() + 1)
-    }
-
+impl LineIndex<'_> {
     /// Rewrites the `at Line: L, Column: C` of a message about the statement at `span` so
     /// that it gives the position in the file. A message without a position (sqlparser gives
     /// none for the end of input) gets the position where the statement ends.
@@ -142,11 +118,11 @@ mod tests {
         let text = "-- one\n-- two\n  ALTER TABLE x FROB;";
         let offset = text.find("ALTER").unwrap();
         assert_eq!(
-            Lines::new(text).relocate("found: FROB at Line: 1, Column: 15", offset..text.len()),
+            LineIndex::new(text).relocate("found: FROB at Line: 1, Column: 15", offset..text.len()),
             "found: FROB at Line: 3, Column: 17"
         );
         assert_eq!(
-            Lines::new(text).relocate("found: x at Line: 2, Column: 4", offset..text.len()),
+            LineIndex::new(text).relocate("found: x at Line: 2, Column: 4", offset..text.len()),
             "found: x at Line: 4, Column: 4"
         );
     }
@@ -155,7 +131,7 @@ mod tests {
     fn end_of_input_gets_the_statement_end() {
         let text = "SELECT 1;\nDROP TABLE";
         assert_eq!(
-            Lines::new(text).relocate("Expected: identifier, found: EOF", 10..text.len()),
+            LineIndex::new(text).relocate("Expected: identifier, found: EOF", 10..text.len()),
             "Expected: identifier, found: EOF at Line: 2, Column: 11"
         );
     }
@@ -163,7 +139,7 @@ mod tests {
     #[test]
     fn columns_count_characters() {
         let text = "-- é\nSELECT 'é', FROB";
-        let lines = Lines::new(text);
+        let lines = LineIndex::new(text);
         assert_eq!(lines.line_column(text.len()), (2, 17));
         assert_eq!(lines.line_column(0), (1, 1));
         assert_eq!(lines.line_column(4), (1, 4));
