@@ -166,25 +166,17 @@ pub fn audit_history(project: &Project, settings: &Settings, retired: &[Retire])
         retired,
         retire_declared: retired,
         history: Some(&history),
+        downs: Default::default(),
     };
     for index in 0..project.migrations.len() {
         let deploy = &project.migrations[index..=index];
         let before = catalog.clone();
         replay(&mut catalog, &deploy[0]);
-        let ctx = Context {
-            deploy,
-            before: &before,
-            after: &catalog,
-            ..base
-        };
+        let ctx = base.with_deploy(deploy, &before, &catalog);
         findings.extend(rules::run_where(&ctx, |meta| meta.id != WHOLE_HISTORY_RULE));
     }
     // A retire entry is judged once, against every object the history ever had.
-    let whole = Context {
-        deploy: &project.migrations,
-        after: &catalog,
-        ..base
-    };
+    let whole = base.with_deploy(&project.migrations, base.before, &catalog);
     findings.extend(rules::run_where(&whole, |meta| {
         meta.id == WHOLE_HISTORY_RULE
     }));

@@ -328,6 +328,7 @@ fn check_revisions(
         retired: &base_config.retire,
         retire_declared: &config.retire,
         history: Some(&diff),
+        downs: Default::default(),
     };
     let raw = rules::run_all(&ctx);
     let outcome = resolve_with_unused(raw, &head_project, &config, &deploy);
@@ -442,6 +443,7 @@ fn release_window(
             retired: &release_config.retire,
             retire_declared: &input.config.retire,
             history: None,
+                downs: Default::default(),
         };
         let raw = rules::run_category(&ctx, Some(Category::Compat));
         let breaks = resolve(raw, head, input.config)

@@ -4,6 +4,8 @@ use super::Finding;
 use crate::config::{Retire, Settings};
 use crate::dialect::Dialect;
 use crate::history::HistoryDiff;
+use crate::rollback::{analyze_downs, DownAnalysis};
+use std::cell::OnceCell;
 use crate::ir::{Change, QualifiedName, TransactionControl};
 use crate::layout::Migration;
 use crate::schema::Catalog;
@@ -46,6 +48,9 @@ pub struct Context<'a> {
     pub retire_declared: &'a [Retire],
     /// How the head's migrations relate to the base's; `None` without a base (`--all`).
     pub history: Option<&'a HistoryDiff>,
+    /// The down analysis of the deploy, computed by the first rule that asks (`downs()`).
+    /// Build with `Default::default()`.
+    pub downs: OnceCell<Vec<DownAnalysis>>,
 }
 
 /// A statement of the deploy, with where it sits and whether it runs in a transaction.
@@ -94,6 +99,28 @@ impl<'a> StatementRef<'a> {
 }
 
 impl<'a> Context<'a> {
+    /// The same context for another deploy and the schemas around it.
+    pub fn with_deploy(
+        &self,
+        deploy: &'a [DeployMigration],
+        before: &'a Catalog,
+        after: &'a Catalog,
+    ) -> Context<'a> {
+        Context {
+            deploy,
+            before,
+            after,
+            downs: OnceCell::new(),
+            ..*self
+        }
+    }
+
+    /// What each deploy migration's down does (`rollback::analyze_downs`), computed once.
+    pub fn downs(&self) -> &[DownAnalysis] {
+        self.downs
+            .get_or_init(|| analyze_downs(self.before, self.deploy))
+    }
+
     /// Every up statement of the deploy, in order.
     pub fn statements(&self) -> impl Iterator<Item = StatementRef<'a>> + 'a {
         self.deploy.iter().flat_map(up_statements)

@@ -6,6 +6,7 @@
 use super::{Catalog, Column, Constraint, Index, Table};
 use crate::ir::{ConstraintKind, QualifiedName};
 use std::fmt;
+use std::sync::Arc;
 
 /// One way two catalogs differ, read as "from `self` to `other`" of `Catalog::diff`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +104,13 @@ impl Catalog {
 }
 
 fn diff_tables(old: &Catalog, new: &Catalog, out: &mut Vec<SchemaDifference>) {
-    for (name, old_table) in &old.tables {
+    if old.tables.is_same(&new.tables) {
+        return;
+    }
+    for (name, old_table) in old.tables.iter() {
+        if old.tables.shares(&new.tables, name) {
+            continue; // the same table, untouched since the catalogs were copied
+        }
         match new.tables.get(name) {
             None => out.push(SchemaDifference::TableRemoved(name.clone())),
             Some(new_table) => diff_table(old_table, new_table, out),
@@ -235,7 +242,10 @@ fn diff_indexes(old: &Table, new: &Table, out: &mut Vec<SchemaDifference>) {
 }
 
 fn diff_views(old: &Catalog, new: &Catalog, out: &mut Vec<SchemaDifference>) {
-    for (name, old_view) in &old.views {
+    if Arc::ptr_eq(&old.views, &new.views) {
+        return;
+    }
+    for (name, old_view) in old.views.iter() {
         match new.views.get(name) {
             None => out.push(SchemaDifference::ViewRemoved(name.clone())),
             Some(new_view) if new_view.materialized != old_view.materialized => {
@@ -253,7 +263,10 @@ fn diff_views(old: &Catalog, new: &Catalog, out: &mut Vec<SchemaDifference>) {
 }
 
 fn diff_enums(old: &Catalog, new: &Catalog, out: &mut Vec<SchemaDifference>) {
-    for (name, old_enum) in &old.enums {
+    if Arc::ptr_eq(&old.enums, &new.enums) {
+        return;
+    }
+    for (name, old_enum) in old.enums.iter() {
         match new.enums.get(name) {
             None => out.push(SchemaDifference::EnumRemoved(name.clone())),
             Some(new_enum) if new_enum.values != old_enum.values => {

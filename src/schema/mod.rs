@@ -14,6 +14,7 @@ pub use diff::SchemaDifference;
 use crate::dialect::Dialect;
 use crate::ir::{ConstraintKind, DefaultExpr, Generated, QualifiedName};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
@@ -85,22 +86,106 @@ pub struct EnumType {
     pub created_by: String,
 }
 
+/// Tables by name, shared between catalog copies until one of them changes a table
+/// (copy on write). Rules compare the catalog before and after every deploy, and `--all`
+/// keeps one per migration: cloning a catalog copies pointers, not columns, and `diff` skips
+/// the tables two catalogs still share.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableMap {
+    tables: Arc<BTreeMap<QualifiedName, Arc<Table>>>,
+}
+
+impl TableMap {
+    pub fn get(&self, name: &QualifiedName) -> Option<&Table> {
+        self.tables.get(name).map(Arc::as_ref)
+    }
+
+    /// The table, made this catalog's own first if another copy shares it.
+    pub fn get_mut(&mut self, name: &QualifiedName) -> Option<&mut Table> {
+        Arc::make_mut(&mut self.tables)
+            .get_mut(name)
+            .map(Arc::make_mut)
+    }
+
+    pub fn insert(&mut self, name: QualifiedName, table: Table) {
+        Arc::make_mut(&mut self.tables).insert(name, Arc::new(table));
+    }
+
+    pub fn remove(&mut self, name: &QualifiedName) -> Option<Table> {
+        Arc::make_mut(&mut self.tables)
+            .remove(name)
+            .map(Arc::unwrap_or_clone)
+    }
+
+    pub fn contains_key(&self, name: &QualifiedName) -> bool {
+        self.tables.contains_key(name)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &QualifiedName> + Clone {
+        self.tables.keys()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Table> {
+        self.tables.values().map(Arc::as_ref)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&QualifiedName, &Table)> {
+        self.tables.iter().map(|(name, table)| (name, table.as_ref()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.tables.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+    }
+
+    /// Applies `edit` to every table `needs_edit` selects, copying only those.
+    pub fn edit_where(&mut self, needs_edit: impl Fn(&Table) -> bool, mut edit: impl FnMut(&mut Table)) {
+        let selected: Vec<QualifiedName> = self
+            .iter()
+            .filter(|(_, table)| needs_edit(table))
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in selected {
+            if let Some(table) = self.get_mut(&name) {
+                edit(table);
+            }
+        }
+    }
+
+    /// True when both maps are the very same map (neither changed since a copy).
+    pub fn is_same(&self, other: &TableMap) -> bool {
+        Arc::ptr_eq(&self.tables, &other.tables)
+    }
+
+    /// True when both maps hold the very same table under `name` (unchanged since a copy).
+    pub fn shares(&self, other: &TableMap, name: &QualifiedName) -> bool {
+        match (self.tables.get(name), other.tables.get(name)) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
 /// The replayed schema at one point in the history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catalog {
     pub dialect: Dialect,
-    pub tables: BTreeMap<QualifiedName, Table>,
-    pub views: BTreeMap<QualifiedName, View>,
-    pub enums: BTreeMap<QualifiedName, EnumType>,
+    pub tables: TableMap,
+    /// Shared between catalog copies until one of them changes (see `TableMap`).
+    pub views: Arc<BTreeMap<QualifiedName, View>>,
+    pub enums: Arc<BTreeMap<QualifiedName, EnumType>>,
 }
 
 impl Catalog {
     pub fn new(dialect: Dialect) -> Self {
         Catalog {
             dialect,
-            tables: BTreeMap::new(),
-            views: BTreeMap::new(),
-            enums: BTreeMap::new(),
+            tables: TableMap::default(),
+            views: Arc::default(),
+            enums: Arc::default(),
         }
     }
 

@@ -6,6 +6,7 @@
 //! unknown object), the replay leaves the catalog as it was: it is a model, and a model
 //! that stops on the first surprise is no use for the rest of the history.
 
+use std::sync::Arc;
 use super::naming::{
     choose_name, identifiers_in, join_columns, make_object_name, mentions_column, quote_ident,
     rename_identifier, truncate_identifier,
@@ -80,7 +81,7 @@ impl Catalog {
             } => self.create_view(name, *materialized, migration_id),
             Change::DropView { names, .. } => {
                 for name in names {
-                    self.views.remove(name);
+                    Arc::make_mut(&mut self.views).remove(name);
                 }
             }
             Change::CreateEnum { name, values } => self.create_enum(name, values, migration_id),
@@ -92,7 +93,7 @@ impl Catalog {
             Change::RenameEnumValue { name, from, to } => self.rename_enum_value(name, from, to),
             Change::DropType { names, .. } => {
                 for name in names {
-                    self.enums.remove(name);
+                    Arc::make_mut(&mut self.enums).remove(name);
                 }
             }
             Change::Backfill {
@@ -199,9 +200,9 @@ impl Catalog {
             table.name = to.clone();
             self.tables.insert(to.clone(), table);
             self.retarget_foreign_keys(from, &to);
-        } else if let Some(mut view) = self.views.remove(from) {
+        } else if let Some(mut view) = Arc::make_mut(&mut self.views).remove(from) {
             view.name = to.clone();
-            self.views.insert(to, view);
+            Arc::make_mut(&mut self.views).insert(to, view);
         }
     }
 
@@ -216,13 +217,7 @@ impl Catalog {
     }
 
     fn retarget_foreign_keys(&mut self, from: &QualifiedName, to: &QualifiedName) {
-        for constraint in self.all_constraints_mut() {
-            if let ConstraintKind::ForeignKey { references, .. } = &mut constraint.kind {
-                if references == from {
-                    *references = to.clone();
-                }
-            }
-        }
+        self.edit_foreign_keys(from, |references, _| *references = to.clone());
     }
 
     // ---- columns ----
@@ -304,17 +299,9 @@ impl Catalog {
         for index in &mut table.indexes {
             rename_in_all(&mut index.columns, from, to);
         }
-        for constraint in self.all_constraints_mut() {
-            if let ConstraintKind::ForeignKey {
-                references,
-                ref_columns,
-            } = &mut constraint.kind
-            {
-                if references == table_name {
-                    rename_in_all(ref_columns, from, to);
-                }
-            }
-        }
+        self.edit_foreign_keys(table_name, |_, ref_columns| {
+            rename_in_all(ref_columns, from, to)
+        });
     }
 
     fn update_column(
@@ -471,25 +458,47 @@ impl Catalog {
             .find(|c| c.name == name)
     }
 
-    fn all_constraints_mut(&mut self) -> impl Iterator<Item = &mut Constraint> {
-        self.tables
-            .values_mut()
-            .flat_map(|table| table.constraints.iter_mut())
+    /// Applies `edit` to the referenced table and columns of every foreign key that
+    /// references `target`, in every table.
+    fn edit_foreign_keys(
+        &mut self,
+        target: &QualifiedName,
+        mut edit: impl FnMut(&mut QualifiedName, &mut Vec<String>),
+    ) {
+        let references_target = |constraint: &Constraint| {
+            matches!(&constraint.kind, ConstraintKind::ForeignKey { references, .. } if references == target)
+        };
+        self.tables.edit_where(
+            |table| table.constraints.iter().any(references_target),
+            |table| {
+                for constraint in &mut table.constraints {
+                    if let ConstraintKind::ForeignKey {
+                        references,
+                        ref_columns,
+                    } = &mut constraint.kind
+                    {
+                        if references == target {
+                            edit(references, ref_columns);
+                        }
+                    }
+                }
+            },
+        );
     }
 
     /// Drops every foreign key whose referenced table and columns match.
     fn drop_foreign_keys_where(&mut self, matches: impl Fn(&QualifiedName, &[String]) -> bool) {
-        for table in self.tables.values_mut() {
-            table
-                .constraints
-                .retain(|constraint| match &constraint.kind {
-                    ConstraintKind::ForeignKey {
-                        references,
-                        ref_columns,
-                    } => !matches(references, ref_columns),
-                    _ => true,
-                });
-        }
+        let is_match = |constraint: &Constraint| match &constraint.kind {
+            ConstraintKind::ForeignKey {
+                references,
+                ref_columns,
+            } => matches(references, ref_columns),
+            _ => false,
+        };
+        self.tables.edit_where(
+            |table| table.constraints.iter().any(is_match),
+            |table| table.constraints.retain(|constraint| !is_match(constraint)),
+        );
     }
 
     // ---- indexes ----
@@ -555,10 +564,13 @@ impl Catalog {
     }
 
     fn index_owner_mut(&mut self, index: &QualifiedName) -> Option<&mut Table> {
-        self.tables
-            .values_mut()
-            .filter(|table| table.name.schema == index.schema)
-            .find(|table| table.index(&index.name).is_some())
+        let owner = self
+            .tables
+            .iter()
+            .filter(|(_, table)| table.name.schema == index.schema)
+            .find(|(_, table)| table.index(&index.name).is_some())
+            .map(|(name, _)| name.clone())?;
+        self.tables.get_mut(&owner)
     }
 
     /// Tables, views and indexes share one namespace per schema in Postgres.
@@ -593,11 +605,11 @@ impl Catalog {
             materialized,
             created_by: migration_id.to_string(),
         };
-        self.views.insert(name.clone(), view);
+        Arc::make_mut(&mut self.views).insert(name.clone(), view);
     }
 
     fn create_enum(&mut self, name: &QualifiedName, values: &[String], migration_id: &str) {
-        self.enums.entry(name.clone()).or_insert_with(|| EnumType {
+        Arc::make_mut(&mut self.enums).entry(name.clone()).or_insert_with(|| EnumType {
             name: name.clone(),
             values: values.to_vec(),
             created_by: migration_id.to_string(),
@@ -611,7 +623,7 @@ impl Catalog {
         value: &str,
         position: Option<&(bool, String)>,
     ) {
-        let Some(enum_type) = self.enums.get_mut(name) else {
+        let Some(enum_type) = Arc::make_mut(&mut self.enums).get_mut(name) else {
             return;
         };
         if enum_type.values.iter().any(|v| v == value) {
@@ -632,7 +644,7 @@ impl Catalog {
     }
 
     fn rename_enum_value(&mut self, name: &QualifiedName, from: &str, to: &str) {
-        let Some(enum_type) = self.enums.get_mut(name) else {
+        let Some(enum_type) = Arc::make_mut(&mut self.enums).get_mut(name) else {
             return;
         };
         if enum_type.values.iter().any(|v| v == to) {

@@ -457,7 +457,7 @@ fn not_valid_constraints_await_validation() {
         create_table("orders", vec![column("user_id", "int")], vec![]),
         add_constraint("orders", fk),
     ]);
-    let constraint = |c: &Catalog| c.tables[&name("orders")].constraints[0].clone();
+    let constraint = |c: &Catalog| c.tables.get(&name("orders")).unwrap().constraints[0].clone();
     assert_eq!(constraint(&catalog).name, "orders_user_id_fkey");
     assert!(!constraint(&catalog).validated);
     catalog.apply(

@@ -418,6 +418,7 @@ pub(super) mod fixture {
                 retired: &[],
                 retire_declared: &[],
                 history: None,
+                downs: Default::default(),
             };
             let mut findings = Vec::new();
             rule.check(&ctx, &mut findings);

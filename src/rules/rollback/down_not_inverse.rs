@@ -2,7 +2,6 @@
 //! started from.
 
 use crate::report::DownVerdict;
-use crate::rollback::analyze_downs;
 use crate::rules::{Context, Finding, Rule};
 
 pub struct DownNotInverse;
@@ -13,7 +12,7 @@ impl Rule for DownNotInverse {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-        for analysis in analyze_downs(ctx.before, ctx.deploy) {
+        for analysis in ctx.downs() {
             if analysis.verdict != DownVerdict::NotInverse {
                 continue;
             }

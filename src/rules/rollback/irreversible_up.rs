@@ -2,7 +2,6 @@
 //! narrows a type, deletes rows), so a down can only rebuild an empty structure. Applies
 //! where the team writes down migrations (`require_down`).
 
-use crate::rollback::analyze_downs;
 use crate::rules::{Context, Finding, Rule};
 
 pub struct IrreversibleUp;
@@ -17,7 +16,7 @@ impl Rule for IrreversibleUp {
         if !ctx.settings.require_down {
             return;
         }
-        for analysis in analyze_downs(ctx.before, ctx.deploy) {
+        for analysis in ctx.downs() {
             let migration = &ctx.deploy[analysis.index];
             let Some(part) = &migration.migration.up else {
                 continue;

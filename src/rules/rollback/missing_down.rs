@@ -3,7 +3,6 @@
 
 use super::at_migration;
 use crate::report::DownVerdict;
-use crate::rollback::analyze_downs;
 use crate::rules::{Context, Finding, Rule};
 
 pub struct MissingDown;
@@ -17,7 +16,7 @@ impl Rule for MissingDown {
         if !ctx.settings.require_down {
             return;
         }
-        for analysis in analyze_downs(ctx.before, ctx.deploy) {
+        for analysis in ctx.downs() {
             if analysis.verdict == DownVerdict::Missing {
                 let migration = &ctx.deploy[analysis.index];
                 findings.push(at_migration(
