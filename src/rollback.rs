@@ -32,13 +32,22 @@ impl DownAnalysis {
 }
 
 /// Replays each migration of the deploy on top of `before` (and the deploy's earlier
-/// migrations), then its down, and compares.
-pub fn analyze_downs(before: &Catalog, deploy: &[DeployMigration]) -> Vec<DownAnalysis> {
+/// migrations), then its down, and compares. `after` is the schema after the whole deploy,
+/// which saves replaying the last migration's up.
+pub fn analyze_downs(
+    before: &Catalog,
+    after: &Catalog,
+    deploy: &[DeployMigration],
+) -> Vec<DownAnalysis> {
     let mut current = before.clone();
     let mut analyses = Vec::with_capacity(deploy.len());
     for (index, migration) in deploy.iter().enumerate() {
         let before_up = current.clone();
-        crate::check::replay(&mut current, migration);
+        if index + 1 == deploy.len() {
+            current = after.clone();
+        } else {
+            crate::check::replay(&mut current, migration);
+        }
         let losses = losses(&before_up, migration);
         let (verdict, differences) = match &migration.down {
             None if needs_down(migration) => (DownVerdict::Missing, Vec::new()),

@@ -10,6 +10,7 @@ use crate::dialect::Dialect;
 use crate::history::HistoryDiff;
 use crate::ir::Change;
 use crate::layout::{self, LayoutChoice, LayoutKind, LayoutOptions, TransactionMode};
+use crate::rollback::DownAnalysis;
 use crate::rules::{self, Context, DeployMigration, Finding, MigrationStatus, Severity};
 use crate::schema::Catalog;
 use crate::source::Snapshot;
@@ -76,13 +77,24 @@ pub fn load_project(
         }
         Ok(sql::parse_sql(text, range, dialect))
     };
+    // Every up and down part, parsed on all cores: parsing is most of the time a run takes.
+    let parts: Vec<&layout::SqlPart> = discovered
+        .migrations
+        .iter()
+        .flat_map(|m| m.up.iter().chain(m.down.iter()))
+        .collect();
+    let mut parsed = parallel_map(&parts, |part| parse(part)).into_iter();
+    let mut next = || parsed.next().expect("one parse per part");
     let mut migrations = Vec::with_capacity(discovered.migrations.len());
     for migration in discovered.migrations {
         let up = match &migration.up {
-            Some(part) => parse(part)?,
+            Some(_) => next()?,
             None => SqlFile::default(),
         };
-        let down = migration.down.as_ref().map(parse).transpose()?;
+        let down = match &migration.down {
+            Some(_) => Some(next()?),
+            None => None,
+        };
         migrations.push(DeployMigration {
             migration,
             up,
@@ -96,6 +108,25 @@ pub fn load_project(
         migrations,
         ignored: discovered.ignored,
         sources,
+    })
+}
+
+/// `f` over `items` on the machine's cores, results in the order of `items`.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || items.len() < 16 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|chunk| scope.spawn(|| chunk.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("a parser thread panicked"))
+            .collect()
     })
 }
 
@@ -153,6 +184,17 @@ pub fn replay(catalog: &mut Catalog, migration: &DeployMigration) {
 /// built by the ones before it. `retired` counts as shipped (there is no base to check it
 /// against). Returns the raw findings (before severities and suppressions).
 pub fn audit_history(project: &Project, settings: &Settings, retired: &[Retire]) -> Vec<Finding> {
+    audit_history_with_downs(project, settings, retired).0
+}
+
+/// `audit_history`, with each migration's down analysis (`DownAnalysis::index` is the
+/// migration's index in the project).
+pub fn audit_history_with_downs(
+    project: &Project,
+    settings: &Settings,
+    retired: &[Retire],
+) -> (Vec<Finding>, Vec<DownAnalysis>) {
+    let mut downs = Vec::with_capacity(project.migrations.len());
     let mut catalog = Catalog::new(project.dialect);
     let mut findings = Vec::new();
     // No base to compare with: the history is the project itself (for `duplicate-version`).
@@ -174,13 +216,17 @@ pub fn audit_history(project: &Project, settings: &Settings, retired: &[Retire])
         replay(&mut catalog, &deploy[0]);
         let ctx = base.with_deploy(deploy, &before, &catalog);
         findings.extend(rules::run_where(&ctx, |meta| meta.id != WHOLE_HISTORY_RULE));
+        downs.extend(ctx.downs().iter().map(|analysis| DownAnalysis {
+            index,
+            ..analysis.clone()
+        }));
     }
     // A retire entry is judged once, against every object the history ever had.
     let whole = base.with_deploy(&project.migrations, base.before, &catalog);
     findings.extend(rules::run_where(&whole, |meta| {
         meta.id == WHOLE_HISTORY_RULE
     }));
-    findings
+    (findings, downs)
 }
 
 /// The rule `--all` runs once over the whole history rather than per migration.

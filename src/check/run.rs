@@ -6,7 +6,8 @@
 //!   revision: the merge base of `--base` (default: `base` in config, else `HEAD`) and the head.
 
 use super::{
-    audit_history, final_schema, load_project, replay, resolve, resolve_with_unused, Project,
+    audit_history_with_downs, final_schema, load_project, replay, resolve, resolve_with_unused,
+    Project,
 };
 use crate::config::{Config, RollbackConfig, Settings};
 use crate::dialect::Dialect;
@@ -14,9 +15,8 @@ use crate::git::GitRepo;
 use crate::history::{self, HistoryDiff, ReleaseRollback, Revision};
 use crate::layout::{LayoutChoice, LayoutKind};
 use crate::report::{DownEntry, Report, ReportInput, RevInfo, Rollback, WindowEntry};
-use crate::rollback::analyze_downs;
+use crate::rollback::DownAnalysis;
 use crate::rules::{self, Category, Context, DeployMigration, MigrationStatus};
-use crate::schema::Catalog;
 use crate::source::Snapshot;
 use anyhow::{bail, Context as _, Result};
 use std::collections::{BTreeMap, HashSet};
@@ -133,7 +133,7 @@ fn audit(options: &CheckOptions, config: Config, layout: LayoutChoice) -> Result
     let project = load_project(&snapshot, options.dialect, layout, &config, None)?;
     timings.lap("discover and parse");
     let settings = config.settings_for(project.has_downs());
-    let raw = audit_history(&project, &settings, &config.retire);
+    let (raw, downs) = audit_history_with_downs(&project, &settings, &config.retire);
     let outcome = resolve_with_unused(raw, &project, &config, &project.migrations);
     timings.lap("replay and rules");
     let report = Report::build(ReportInput {
@@ -144,7 +144,7 @@ fn audit(options: &CheckOptions, config: Config, layout: LayoutChoice) -> Result
         base: None,
         head: worktree(),
         rollback: Rollback {
-            down: down_entries(&Catalog::new(project.dialect), &project.migrations),
+            down: down_entries(&downs, &project.migrations),
             ..Rollback::default()
         },
     });
@@ -331,6 +331,7 @@ fn check_revisions(
         downs: Default::default(),
     };
     let raw = rules::run_all(&ctx);
+    let downs = down_entries(ctx.downs(), &deploy);
     let outcome = resolve_with_unused(raw, &head_project, &config, &deploy);
     timings.lap("rules");
 
@@ -361,7 +362,7 @@ fn check_revisions(
         head: head.info,
         rollback: Rollback {
             window: diff.releases.iter().map(window_entry).collect(),
-            down: down_entries(&before, &deploy),
+            down: downs,
             ..Rollback::default()
         },
     });
@@ -374,12 +375,12 @@ fn check_revisions(
     })
 }
 
-/// The down verdict of each migration of `deploy`, replayed on `before`.
-fn down_entries(before: &Catalog, deploy: &[DeployMigration]) -> Vec<DownEntry> {
-    analyze_downs(before, deploy)
-        .into_iter()
+/// The down verdict of each analysed migration of `migrations`.
+fn down_entries(analyses: &[DownAnalysis], migrations: &[DeployMigration]) -> Vec<DownEntry> {
+    analyses
+        .iter()
         .map(|analysis| DownEntry {
-            migration: deploy[analysis.index].migration.id.clone(),
+            migration: migrations[analysis.index].migration.id.clone(),
             verdict: analysis.verdict,
             notes: analysis.notes(),
         })
@@ -443,7 +444,7 @@ fn release_window(
             retired: &release_config.retire,
             retire_declared: &input.config.retire,
             history: None,
-                downs: Default::default(),
+            downs: Default::default(),
         };
         let raw = rules::run_category(&ctx, Some(Category::Compat));
         let breaks = resolve(raw, head, input.config)

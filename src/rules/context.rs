@@ -4,13 +4,13 @@ use super::Finding;
 use crate::config::{Retire, Settings};
 use crate::dialect::Dialect;
 use crate::history::HistoryDiff;
-use crate::rollback::{analyze_downs, DownAnalysis};
-use std::cell::OnceCell;
 use crate::ir::{Change, QualifiedName, TransactionControl};
 use crate::layout::Migration;
+use crate::rollback::{analyze_downs, DownAnalysis};
 use crate::schema::Catalog;
 use crate::sql::{SqlFile, Statement};
 use serde::Serialize;
+use std::cell::OnceCell;
 
 /// Where a migration stands relative to the base revision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -118,7 +118,7 @@ impl<'a> Context<'a> {
     /// What each deploy migration's down does (`rollback::analyze_downs`), computed once.
     pub fn downs(&self) -> &[DownAnalysis] {
         self.downs
-            .get_or_init(|| analyze_downs(self.before, self.deploy))
+            .get_or_init(|| analyze_downs(self.before, self.after, self.deploy))
     }
 
     /// Every up statement of the deploy, in order.

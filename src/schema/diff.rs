@@ -107,17 +107,41 @@ fn diff_tables(old: &Catalog, new: &Catalog, out: &mut Vec<SchemaDifference>) {
     if old.tables.is_same(&new.tables) {
         return;
     }
-    for (name, old_table) in old.tables.iter() {
-        if old.tables.shares(&new.tables, name) {
-            continue; // the same table, untouched since the catalogs were copied
+    // Both maps are sorted by name: walk them side by side.
+    let mut olds = old.tables.shared().peekable();
+    let mut news = new.tables.shared().peekable();
+    loop {
+        match (olds.peek(), news.peek()) {
+            (None, None) => break,
+            (Some((name, _)), None) => {
+                out.push(SchemaDifference::TableRemoved((*name).clone()));
+                olds.next();
+            }
+            (None, Some((name, _))) => {
+                out.push(SchemaDifference::TableAdded((*name).clone()));
+                news.next();
+            }
+            (Some((old_name, old_table)), Some((new_name, new_table))) => {
+                match old_name.cmp(new_name) {
+                    std::cmp::Ordering::Less => {
+                        out.push(SchemaDifference::TableRemoved((*old_name).clone()));
+                        olds.next();
+                    }
+                    std::cmp::Ordering::Greater => {
+                        out.push(SchemaDifference::TableAdded((*new_name).clone()));
+                        news.next();
+                    }
+                    std::cmp::Ordering::Equal => {
+                        // The same table, untouched since the catalogs were copied: skip.
+                        if !Arc::ptr_eq(old_table, new_table) {
+                            diff_table(old_table, new_table, out);
+                        }
+                        olds.next();
+                        news.next();
+                    }
+                }
+            }
         }
-        match new.tables.get(name) {
-            None => out.push(SchemaDifference::TableRemoved(name.clone())),
-            Some(new_table) => diff_table(old_table, new_table, out),
-        }
-    }
-    for name in new.tables.keys().filter(|n| !old.tables.contains_key(*n)) {
-        out.push(SchemaDifference::TableAdded(name.clone()));
     }
 }
 

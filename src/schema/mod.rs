@@ -130,7 +130,9 @@ impl TableMap {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&QualifiedName, &Table)> {
-        self.tables.iter().map(|(name, table)| (name, table.as_ref()))
+        self.tables
+            .iter()
+            .map(|(name, table)| (name, table.as_ref()))
     }
 
     pub fn len(&self) -> usize {
@@ -142,7 +144,11 @@ impl TableMap {
     }
 
     /// Applies `edit` to every table `needs_edit` selects, copying only those.
-    pub fn edit_where(&mut self, needs_edit: impl Fn(&Table) -> bool, mut edit: impl FnMut(&mut Table)) {
+    pub fn edit_where(
+        &mut self,
+        needs_edit: impl Fn(&Table) -> bool,
+        mut edit: impl FnMut(&mut Table),
+    ) {
         let selected: Vec<QualifiedName> = self
             .iter()
             .filter(|(_, table)| needs_edit(table))
@@ -160,12 +166,10 @@ impl TableMap {
         Arc::ptr_eq(&self.tables, &other.tables)
     }
 
-    /// True when both maps hold the very same table under `name` (unchanged since a copy).
-    pub fn shares(&self, other: &TableMap, name: &QualifiedName) -> bool {
-        match (self.tables.get(name), other.tables.get(name)) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        }
+    /// The tables in name order with their shared handles, so a comparison can tell a
+    /// table two catalogs still share (`Arc::ptr_eq`) without comparing its columns.
+    pub fn shared(&self) -> impl Iterator<Item = (&QualifiedName, &Arc<Table>)> {
+        self.tables.iter()
     }
 }
 

@@ -6,7 +6,6 @@
 //! unknown object), the replay leaves the catalog as it was: it is a model, and a model
 //! that stops on the first surprise is no use for the rest of the history.
 
-use std::sync::Arc;
 use super::naming::{
     choose_name, identifiers_in, join_columns, make_object_name, mentions_column, quote_ident,
     rename_identifier, truncate_identifier,
@@ -18,6 +17,7 @@ use crate::ir::{
     BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated,
     IndexDef, QualifiedName,
 };
+use std::sync::Arc;
 
 impl Catalog {
     /// Applies one change made by migration `migration_id`. Changes to objects the catalog
@@ -465,9 +465,7 @@ impl Catalog {
         target: &QualifiedName,
         mut edit: impl FnMut(&mut QualifiedName, &mut Vec<String>),
     ) {
-        let references_target = |constraint: &Constraint| {
-            matches!(&constraint.kind, ConstraintKind::ForeignKey { references, .. } if references == target)
-        };
+        let references_target = |constraint: &Constraint| matches!(&constraint.kind, ConstraintKind::ForeignKey { references, .. } if references == target);
         self.tables.edit_where(
             |table| table.constraints.iter().any(references_target),
             |table| {
@@ -609,11 +607,13 @@ impl Catalog {
     }
 
     fn create_enum(&mut self, name: &QualifiedName, values: &[String], migration_id: &str) {
-        Arc::make_mut(&mut self.enums).entry(name.clone()).or_insert_with(|| EnumType {
-            name: name.clone(),
-            values: values.to_vec(),
-            created_by: migration_id.to_string(),
-        });
+        Arc::make_mut(&mut self.enums)
+            .entry(name.clone())
+            .or_insert_with(|| EnumType {
+                name: name.clone(),
+                values: values.to_vec(),
+                created_by: migration_id.to_string(),
+            });
     }
 
     /// Adds at the end, or next to the anchor; an unknown anchor changes nothing.

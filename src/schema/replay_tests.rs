@@ -886,10 +886,12 @@ fn diff_lists_what_changed() {
         ],
         "002",
     );
+    // In name order, table by table.
     let differences: Vec<String> = before.diff(&after).iter().map(|d| d.to_string()).collect();
     assert_eq!(
         differences,
         [
+            "table public.audit added",
             "column public.orders.note removed",
             "column public.orders.shipped_at added",
             "index orders_user_id_idx on public.orders removed",
@@ -898,7 +900,6 @@ fn diff_lists_what_changed() {
             "column public.users.created_at: default now() → none",
             "constraint users_display_name_check on public.users added",
             "index users_created_at_idx on public.users added",
-            "table public.audit added",
             "view public.order_totals removed",
             "enum public.order_status: values [pending, paid, shipped] → [pending, paid, shipped, refunded]",
         ]
