@@ -11,6 +11,8 @@ use git2::{
     ErrorCode, Index, ObjectType, Oid, Repository, RepositoryState, Status, StatusOptions, Tree,
     TreeWalkMode, TreeWalkResult,
 };
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Git's file mode of a symbolic link and of a submodule (a "gitlink" commit entry).
@@ -29,6 +31,9 @@ pub struct GitRepo {
     repo: Repository,
     root: PathBuf,
     checked_dir: String,
+    /// Blobs already read: the head and the base (and release tags) share most files, and
+    /// decompressing each once is a good part of a run's time on a long history.
+    blobs: RefCell<HashMap<Oid, Vec<u8>>>,
 }
 
 impl std::fmt::Debug for GitRepo {
@@ -123,6 +128,7 @@ impl GitRepo {
             repo,
             root,
             checked_dir,
+            blobs: RefCell::default(),
         }))
     }
 
@@ -271,6 +277,9 @@ impl GitRepo {
     /// not make every migration look edited.
     pub fn worktree_snapshot(&self, dir: &str) -> Result<GitSnapshot> {
         let dir = dir.trim_matches('/');
+        if !self.converts_line_endings() {
+            return self.walk_worktree(dir);
+        }
         let mut options = StatusOptions::new();
         options
             .include_untracked(true)
@@ -288,6 +297,7 @@ impl GitRepo {
             .statuses(Some(&mut options))
             .context("cannot read the working tree's git status")?;
         let index = self.repo.index().context("cannot read the git index")?;
+        let converts = self.converts_line_endings();
 
         let mut snapshot = GitSnapshot::default();
         for entry in statuses.iter() {
@@ -299,7 +309,14 @@ impl GitRepo {
                 continue;
             }
             let relative = relative.to_string();
-            self.read_worktree_file(&index, &path, relative, entry.status(), &mut snapshot)?;
+            self.read_worktree_file(
+                &index,
+                converts,
+                &path,
+                relative,
+                entry.status(),
+                &mut snapshot,
+            )?;
         }
         Ok(snapshot)
     }
@@ -307,6 +324,7 @@ impl GitRepo {
     fn read_worktree_file(
         &self,
         index: &Index,
+        converts: bool,
         path: &str,
         relative: String,
         status: Status,
@@ -329,7 +347,7 @@ impl GitRepo {
             // Status lists a nested repository as one untracked directory.
             snapshot.skipped.push(skipped(SkipReason::Submodule));
         } else {
-            let contents = match self.unchanged_index_blob(index, path, status)? {
+            let contents = match self.unchanged_index_blob(index, path, status, converts)? {
                 Some(contents) => contents,
                 None => std::fs::read(&on_disk).with_context(|| format!("{path}: cannot read"))?,
             };
@@ -340,11 +358,78 @@ impl GitRepo {
 
     /// The index's content of a file the working tree has not changed (by git's filtered
     /// comparison), or `None` when the disk must be read.
+    /// The working tree's files under `dir` when checked-out files are their blobs (no
+    /// line-ending conversion): a plain walk of the directory, asking git only whether an
+    /// untracked file is ignored. Each file's blob id is computed from its contents and
+    /// remembered, so reading the base revision finds the unchanged files already read.
+    fn walk_worktree(&self, dir: &str) -> Result<GitSnapshot> {
+        let index = self.repo.index().context("cannot read the git index")?;
+        let start = self.root.join(dir);
+        let mut snapshot = GitSnapshot::default();
+        if !start.is_dir() {
+            return Ok(snapshot);
+        }
+        let mut walker = walkdir::WalkDir::new(&start)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|entry| {
+                entry.depth() == 0
+                    || !(entry.file_type().is_dir()
+                        && is_skipped_dir_name(&entry.file_name().to_string_lossy()))
+            });
+        while let Some(entry) = walker.next() {
+            let entry = entry.with_context(|| format!("{}: cannot walk", start.display()))?;
+            let relative = relative_path(&start, entry.path());
+            let path = join(dir, &relative);
+            let skip = |reason| SkippedPath {
+                path: path.clone(),
+                reason,
+            };
+            if entry.file_type().is_symlink() {
+                snapshot.skipped.push(skip(SkipReason::Symlink));
+                continue;
+            }
+            if entry.file_type().is_dir() {
+                // A nested repository belongs to another repository.
+                if entry.depth() > 0 && entry.path().join(".git").exists() {
+                    snapshot.skipped.push(skip(SkipReason::Submodule));
+                    walker.skip_current_dir();
+                }
+                continue;
+            }
+            let tracked = index.get_path(Path::new(&path), 0).is_some();
+            if !tracked && self.repo.is_path_ignored(&path).unwrap_or(false) {
+                continue;
+            }
+            let contents =
+                std::fs::read(entry.path()).with_context(|| format!("{path}: cannot read"))?;
+            if let Ok(id) = Oid::hash_object(ObjectType::Blob, &contents) {
+                self.blobs.borrow_mut().insert(id, contents.clone());
+            }
+            snapshot.files.insert(relative, contents);
+        }
+        Ok(snapshot)
+    }
+
+    /// True when `core.autocrlf` (or `core.eol = crlf`) makes checked-out files differ from
+    /// their blobs. (`.gitattributes` `eol`/`text` settings are not looked at: a repository
+    /// that uses them without autocrlf reads files from disk.)
+    fn converts_line_endings(&self) -> bool {
+        let Ok(config) = self.repo.config() else {
+            return true;
+        };
+        let autocrlf = config.get_string("core.autocrlf").unwrap_or_default();
+        let eol = config.get_string("core.eol").unwrap_or_default();
+        matches!(autocrlf.to_ascii_lowercase().as_str(), "true" | "input")
+            || eol.eq_ignore_ascii_case("crlf")
+    }
+
     fn unchanged_index_blob(
         &self,
         index: &Index,
         path: &str,
         status: Status,
+        converts_line_endings: bool,
     ) -> Result<Option<Vec<u8>>> {
         let changed = Status::WT_NEW
             | Status::WT_MODIFIED
@@ -355,10 +440,19 @@ impl GitRepo {
         if status.intersects(changed) {
             return Ok(None);
         }
-        match index.get_path(Path::new(path), 0) {
-            Some(entry) => self.blob(entry.id).map(Some),
-            None => Ok(None),
+        let Some(entry) = index.get_path(Path::new(path), 0) else {
+            return Ok(None);
+        };
+        if converts_line_endings {
+            return self.blob(entry.id).map(Some);
         }
+        // Without line-ending conversion the file on disk is the blob: reading it is cheaper
+        // than inflating the object, and remembering it spares the base revision, which
+        // shares most blobs with the index, from inflating it too.
+        let contents =
+            std::fs::read(self.root.join(path)).with_context(|| format!("{path}: cannot read"))?;
+        self.blobs.borrow_mut().insert(entry.id, contents.clone());
+        Ok(Some(contents))
     }
 
     /// The content of the file at `path` (relative to the root) at `commit`, or `None` when
@@ -435,11 +529,16 @@ impl GitRepo {
     }
 
     fn blob(&self, id: Oid) -> Result<Vec<u8>> {
+        if let Some(contents) = self.blobs.borrow().get(&id) {
+            return Ok(contents.clone());
+        }
         let blob = self
             .repo
             .find_blob(id)
             .with_context(|| format!("cannot read blob {id}"))?;
-        Ok(blob.content().to_vec())
+        let contents = blob.content().to_vec();
+        self.blobs.borrow_mut().insert(id, contents.clone());
+        Ok(contents)
     }
 }
 
