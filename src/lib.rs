@@ -13,6 +13,7 @@ pub mod git;
 pub mod history;
 pub mod ir;
 pub mod layout;
+pub mod parallel;
 pub mod report;
 pub mod rollback;
 pub mod rules;

@@ -205,7 +205,7 @@ fn history_findings(base: &Snapshot, head: &Snapshot) -> Vec<HistoryFinding> {
         retired: &[],
         retire_declared: &[],
         history: Some(&diff),
-        downs: Default::default(),
+        cache: Default::default(),
     };
     rules::run_all(&ctx)
         .into_iter()

@@ -83,7 +83,7 @@ pub fn load_project(
         .iter()
         .flat_map(|m| m.up.iter().chain(m.down.iter()))
         .collect();
-    let mut parsed = parallel_map(&parts, |part| parse(part)).into_iter();
+    let mut parsed = crate::parallel::map(&parts, 16, |part| parse(part)).into_iter();
     let mut next = || parsed.next().expect("one parse per part");
     let mut migrations = Vec::with_capacity(discovered.migrations.len());
     for migration in discovered.migrations {
@@ -108,25 +108,6 @@ pub fn load_project(
         migrations,
         ignored: discovered.ignored,
         sources,
-    })
-}
-
-/// `f` over `items` on the machine's cores, results in the order of `items`.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || items.len() < 16 {
-        return items.iter().map(f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = items
-            .chunks(chunk)
-            .map(|chunk| scope.spawn(|| chunk.iter().map(&f).collect::<Vec<R>>()))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| worker.join().expect("a parser thread panicked"))
-            .collect()
     })
 }
 
@@ -208,7 +189,7 @@ pub fn audit_history_with_downs(
         retired,
         retire_declared: retired,
         history: Some(&history),
-        downs: Default::default(),
+        cache: Default::default(),
     };
     for index in 0..project.migrations.len() {
         let deploy = &project.migrations[index..=index];

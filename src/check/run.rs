@@ -328,7 +328,7 @@ fn check_revisions(
         retired: &base_config.retire,
         retire_declared: &config.retire,
         history: Some(&diff),
-        downs: Default::default(),
+        cache: Default::default(),
     };
     let raw = rules::run_all(&ctx);
     let downs = down_entries(ctx.downs(), &deploy);
@@ -444,7 +444,7 @@ fn release_window(
             retired: &release_config.retire,
             retire_declared: &input.config.retire,
             history: None,
-            downs: Default::default(),
+            cache: Default::default(),
         };
         let raw = rules::run_category(&ctx, Some(Category::Compat));
         let breaks = resolve(raw, head, input.config)

@@ -11,6 +11,7 @@ use crate::schema::Catalog;
 use crate::sql::{SqlFile, Statement};
 use serde::Serialize;
 use std::cell::OnceCell;
+use std::collections::HashMap;
 
 /// Where a migration stands relative to the base revision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,9 +49,17 @@ pub struct Context<'a> {
     pub retire_declared: &'a [Retire],
     /// How the head's migrations relate to the base's; `None` without a base (`--all`).
     pub history: Option<&'a HistoryDiff>,
-    /// The down analysis of the deploy, computed by the first rule that asks (`downs()`).
+    /// Facts about the deploy that several rules need, computed by the first one that asks.
     /// Build with `Default::default()`.
-    pub downs: OnceCell<Vec<DownAnalysis>>,
+    pub cache: ContextCache,
+}
+
+/// Lazily computed facts about a context's deploy (see `Context::downs`, `renamed_from`).
+#[derive(Default)]
+pub struct ContextCache {
+    downs: OnceCell<Vec<DownAnalysis>>,
+    /// Table renames of the deploy: new name → old name.
+    renames: OnceCell<HashMap<QualifiedName, QualifiedName>>,
 }
 
 /// A statement of the deploy, with where it sits and whether it runs in a transaction.
@@ -110,15 +119,29 @@ impl<'a> Context<'a> {
             deploy,
             before,
             after,
-            downs: OnceCell::new(),
+            cache: ContextCache::default(),
             ..*self
         }
     }
 
     /// What each deploy migration's down does (`rollback::analyze_downs`), computed once.
     pub fn downs(&self) -> &[DownAnalysis] {
-        self.downs
+        self.cache
+            .downs
             .get_or_init(|| analyze_downs(self.before, self.after, self.deploy))
+    }
+
+    /// The name `table` had before the deploy renamed it to its current name, if it did.
+    pub fn renamed_from(&self, table: &QualifiedName) -> Option<&QualifiedName> {
+        let renames = self.cache.renames.get_or_init(|| {
+            self.changes()
+                .filter_map(|at| match at.change {
+                    Change::RenameTable { from, to } => Some((to.clone(), from.clone())),
+                    _ => None,
+                })
+                .collect()
+        });
+        renames.get(table)
     }
 
     /// Every up statement of the deploy, in order.

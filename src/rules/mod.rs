@@ -14,7 +14,9 @@ pub mod meta;
 mod metadata;
 mod rollback;
 
-pub use context::{ChangeRef, Context, DeployMigration, MigrationStatus, StatementRef};
+pub use context::{
+    ChangeRef, Context, ContextCache, DeployMigration, MigrationStatus, StatementRef,
+};
 pub use metadata::{Example, RuleMeta};
 
 use serde::{Deserialize, Serialize};

@@ -573,9 +573,9 @@ impl Catalog {
 
     /// Tables, views and indexes share one namespace per schema in Postgres.
     fn relation_name_taken(&self, schema: &str, name: &str) -> bool {
-        let named = |relation: &QualifiedName| relation.schema == schema && relation.name == name;
-        self.tables.keys().any(named)
-            || self.views.keys().any(named)
+        let relation = QualifiedName::new(schema, name);
+        self.tables.contains_key(&relation)
+            || self.views.contains_key(&relation)
             || self
                 .tables
                 .values()

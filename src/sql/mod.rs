@@ -15,8 +15,8 @@ mod volatility;
 use crate::dialect::Dialect;
 use crate::ir::{Change, QualifiedName};
 use crate::source::LineIndex;
-use std::cell::OnceCell;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 /// How rollsafe understood a statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,12 +73,11 @@ pub fn parse_sql(text: &str, range: Range<usize>, dialect: Dialect) -> SqlFile {
         .filter(|a| a.file_wide)
         .collect();
     // Built on the first unparsed statement, for the positions in its message.
-    let lines = OnceCell::new();
-    let statements = split
-        .pieces
-        .into_iter()
-        .map(|piece| statement(text, &lines, piece, dialect))
-        .collect();
+    let lines = OnceLock::new();
+    // A long file's statements are parsed on all cores.
+    let statements = crate::parallel::map(&split.pieces, 256, |piece| {
+        statement(text, &lines, piece, dialect)
+    });
     SqlFile {
         statements,
         file_allows,
@@ -87,8 +86,8 @@ pub fn parse_sql(text: &str, range: Range<usize>, dialect: Dialect) -> SqlFile {
 
 fn statement<'a>(
     text: &'a str,
-    lines: &OnceCell<LineIndex<'a>>,
-    piece: split::Piece,
+    lines: &OnceLock<LineIndex<'a>>,
+    piece: &split::Piece,
     dialect: Dialect,
 ) -> Statement {
     let allows = piece
@@ -104,7 +103,7 @@ fn statement<'a>(
         (Understanding::Unparsed { message }, vec![])
     });
     Statement {
-        span: piece.span,
+        span: piece.span.clone(),
         understanding,
         changes,
         allows,

@@ -283,7 +283,7 @@ impl Deploy {
             retired: &self.retired,
             retire_declared: &self.declared,
             history: None,
-            downs: Default::default(),
+            cache: Default::default(),
         }
     }
 

@@ -142,7 +142,7 @@ pub(crate) mod test_support {
             retired: &[],
             retire_declared: &[],
             history,
-            downs: Default::default(),
+            cache: Default::default(),
         };
         let mut findings = Vec::new();
         rule.check(&ctx, &mut findings);

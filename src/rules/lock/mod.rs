@@ -43,10 +43,9 @@ fn is_postgres(ctx: &Context<'_>) -> bool {
 /// the deploy renames it from), so it holds data and the running application queries it.
 fn is_existing_table(ctx: &Context<'_>, table: &QualifiedName) -> bool {
     ctx.known_to_n1(table)
-        || ctx.changes().any(|change_ref| {
-            matches!(change_ref.change, Change::RenameTable { from, to }
-                if to == table && ctx.known_to_n1(from))
-        })
+        || ctx
+            .renamed_from(table)
+            .is_some_and(|from| ctx.known_to_n1(from))
 }
 
 /// True when two statements of the deploy run in the same transaction: the same migration,
@@ -418,7 +417,7 @@ pub(super) mod fixture {
                 retired: &[],
                 retire_declared: &[],
                 history: None,
-                downs: Default::default(),
+                cache: Default::default(),
             };
             let mut findings = Vec::new();
             rule.check(&ctx, &mut findings);
