@@ -18,12 +18,20 @@ trap 'rm -rf "$work"' EXIT
 # Median of the numbers on standard input.
 median() { sort -n | awk '{a[NR]=$1} END {m=int((NR+1)/2); if (NR%2) print a[m]; else printf "%.3f\n", (a[m]+a[m+1])/2}'; }
 
-# Runs a command once; appends "seconds kilobytes" to file $1.
+# Runs a command once; appends "milliseconds kilobytes" (wall time, peak memory) to file $1.
 measure() {
-  local out=$1; shift
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || true
-  cat "$work/time" >>"$out"
+  local out=$1 start end; shift
+  start=$(date +%s%N)
+  /usr/bin/time -f "%M" -o "$work/mem" "$@" >/dev/null 2>"$work/stderr" || true
+  end=$(date +%s%N)
+  echo "$(( (end - start) / 1000000 )) $(tail -1 "$work/mem")" >>"$out"
 }
+
+# squawk itself, not a version manager's shim in front of it (pyenv's costs ~50 ms a run).
+squawk=""
+if command -v squawk >/dev/null; then
+  squawk=$(command -v pyenv >/dev/null && pyenv which squawk 2>/dev/null || command -v squawk)
+fi
 
 # The up-migration files rollsafe found in a set (for squawk to lint the same files).
 up_files() {
@@ -45,7 +53,7 @@ generate_ddl() {
   } >"$file"
 }
 
-printf '%-44s %6s %10s %10s %10s %8s\n' set files "rollsafe_s" "peak_MB" "squawk_s" ratio
+printf '%-44s %6s %11s %8s %10s %7s\n' set files "rollsafe_ms" "peak_MB" "squawk_ms" ratio
 bench_set() {
   local name=$1 dir=$2
   [ -d "$dir" ] || { echo "skip $name: $dir not found"; return; }
@@ -54,8 +62,8 @@ bench_set() {
   rm -f "$work/r" "$work/s"
   for _ in $(seq 1 "$runs"); do
     measure "$work/r" "$bin" check --all --format json --fail-on never "$dir"
-    if command -v squawk >/dev/null && [ ${#files[@]} -gt 0 ]; then
-      measure "$work/s" squawk --reporter json "${files[@]}"
+    if [ -n "$squawk" ] && [ ${#files[@]} -gt 0 ]; then
+      measure "$work/s" "$squawk" --reporter json "${files[@]}"
     fi
   done
   local r_s r_mb s_s ratio
@@ -67,7 +75,7 @@ bench_set() {
   else
     s_s=-; ratio=-
   fi
-  printf '%-44s %6s %10s %10s %10s %8s\n' "$name" "${#files[@]}" "$r_s" "$r_mb" "$s_s" "$ratio"
+  printf '%-44s %6s %11s %8s %10s %7s\n' "$name" "${#files[@]}" "$r_s" "$r_mb" "$s_s" "$ratio"
 }
 
 if [ -d "$corpus" ]; then
@@ -85,4 +93,4 @@ fi
 mkdir -p "$work/generated"
 generate_ddl "$work/generated/0001_five_thousand.sql"
 bench_set "generated: 5,000 DDL statements" "$work/generated"
-echo "ratio = rollsafe / squawk median wall time (target: at most 0.5)"
+echo "ratio = rollsafe / squawk median wall time (target: at most 0.5); squawk: ${squawk:-not installed}"

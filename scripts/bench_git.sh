@@ -52,13 +52,16 @@ bench() {
   local label=$1; shift
   rm -f "$work/times"
   for _ in $(seq 1 "$runs"); do
-    /usr/bin/time -f "%e %M" -o "$work/time" "$bin" check --format json --fail-on never "$@" >/dev/null
-    cat "$work/time" >>"$work/times"
+    local start end
+    start=$(date +%s%N)
+    /usr/bin/time -f "%M" -o "$work/mem" "$bin" check --format json --fail-on never "$@" >/dev/null
+    end=$(date +%s%N)
+    echo "$(( (end - start) / 1000000 )) $(tail -1 "$work/mem")" >>"$work/times"
   done
   local wall peak
   wall=$(cut -d' ' -f1 "$work/times" | median)
   peak=$(cut -d' ' -f2 "$work/times" | sort -n | tail -1 | awk '{printf "%.1f", $1/1024}')
-  printf '%-52s median %6.0f ms   peak %6s MB\n' "$label" "$(awk -v s="$wall" 'BEGIN{print s*1000}')" "$peak"
+  printf '%-52s median %6.0f ms   peak %6s MB\n' "$label" "$wall" "$peak"
   "$bin" check --format json --fail-on never --timings "$@" 2>&1 >/dev/null | sed 's/^/    /'
 }
 

@@ -468,3 +468,16 @@ fn a_down_that_does_not_undo_its_up_is_reported() {
     assert!(finding["message"].as_str().unwrap().contains("nickname"));
     assert_eq!(report["rollback"]["down"][0]["verdict"], "not-inverse");
 }
+
+#[test]
+fn a_retire_entry_naming_nothing_points_at_the_config_file() {
+    let repo = released_repo();
+    repo.write(
+        "rollsafe.toml",
+        "[[retire]]\nobject = \"users.legacy_emial\"\nreason = \"typo\"\n",
+    );
+    let (code, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
+    assert_eq!(code, 0, "a warning does not fail the gate: {report}");
+    assert_eq!(rules_fired(&report), ["retire-unknown-object"]);
+    assert_eq!(report["findings"][0]["path"], "rollsafe.toml");
+}

@@ -104,7 +104,7 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
              repository; use --all to audit the whole history without git",
             options.dir.display()
         ),
-        None => audit(options, config, layout),
+        None => audit(options, config, config_path, layout),
     }
 }
 
@@ -120,7 +120,22 @@ fn layout_choice(options: &CheckOptions, config: &Config) -> Result<LayoutChoice
 }
 
 /// `--all`: the working tree's history, each migration its own deploy.
-fn audit(options: &CheckOptions, config: Config, layout: LayoutChoice) -> Result<Run> {
+/// `path` as seen from `dir`: relative when it lies inside, else as given.
+fn display_from(dir: &Path, path: &Path) -> String {
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let (dir, full) = (canonical(dir), canonical(path));
+    match full.strip_prefix(&dir) {
+        Ok(_) => crate::source::relative_path(&dir, &full),
+        Err(_) => path.display().to_string(),
+    }
+}
+
+fn audit(
+    options: &CheckOptions,
+    config: Config,
+    config_path: Option<PathBuf>,
+    layout: LayoutChoice,
+) -> Result<Run> {
     let mut timings = Timings::start();
     let snapshot = crate::source::read_dir(&options.dir)?;
     timings.lap("read files");
@@ -141,6 +156,7 @@ fn audit(options: &CheckOptions, config: Config, layout: LayoutChoice) -> Result
         migrations: &project.migrations,
         outcome,
         path_prefix: "",
+        config_path: config_path.map(|path| display_from(&options.dir, &path)),
         base: None,
         head: worktree(),
         rollback: Rollback {
@@ -358,6 +374,7 @@ fn check_revisions(
         migrations: &listed,
         outcome,
         path_prefix: &prefix,
+        config_path: config_path.and_then(|path| repo.repo_path(path).ok()),
         base: Some(base.info),
         head: head.info,
         rollback: Rollback {

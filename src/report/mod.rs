@@ -155,6 +155,9 @@ pub struct ReportInput<'a> {
     pub outcome: Outcome,
     /// Prepended to snapshot paths so they read relative to the repository.
     pub path_prefix: &'a str,
+    /// Where the config file is, as the report shows paths; findings about the config (no
+    /// migration) point there.
+    pub config_path: Option<String>,
     pub base: Option<RevInfo>,
     pub head: RevInfo,
     /// The rollback window and down verdicts (the image-only verdict is derived here).
@@ -168,6 +171,7 @@ impl Report {
             migrations,
             outcome,
             path_prefix,
+            config_path,
             base,
             head,
             rollback,
@@ -196,7 +200,10 @@ impl Report {
                 .unwrap_or("");
             let start = locate(&finding.path, finding.span.start);
             let end = locate(&finding.path, finding.span.end);
-            let path = display(&finding.path);
+            let path = match (&config_path, finding.migration.is_empty()) {
+                (Some(config), true) => config.clone(),
+                _ => display(&finding.path),
+            };
             if !text.is_empty() {
                 sources
                     .entry(path.clone())

@@ -75,7 +75,8 @@ pub struct Finding {
     pub path: String,
     /// Byte span in the file.
     pub span: Range<usize>,
-    /// Id of the migration the finding is about.
+    /// Id of the migration the finding is about; empty for a finding about the config
+    /// (the report then points at the config file, whatever `path` says).
     pub migration: String,
     /// The object concerned, fully qualified (`public.users.legacy_email`).
     pub object: Option<String>,
