@@ -113,6 +113,9 @@ fn statement<'a>(
 /// Parses and lowers one statement, or recognises it when sqlparser cannot parse it. The
 /// error is the parser's message, positions relative to `sql`.
 fn understand(sql: &str, dialect: Dialect) -> Result<(Understanding, Vec<Change>), String> {
+    if let Some(changes) = recognize::routine_definition(sql) {
+        return Ok((Understanding::Recognized, changes));
+    }
     match parse::parse_one(sql, dialect) {
         Ok(ast) => {
             let mut changes = lower::lower(&ast, dialect);
