@@ -51,7 +51,7 @@ enum Command {
 
 #[derive(clap::Args)]
 struct SourceArgs {
-    /// The migrations directory.
+    /// The migrations directory (default: `migrations` in rollsafe.toml, else `.`).
     #[arg(default_value = ".")]
     dir: PathBuf,
     /// The SQL dialect (default: from config or the layout, else postgres).
@@ -319,8 +319,9 @@ fn indent(text: &str) -> String {
 
 fn print_schema(args: SchemaArgs) -> Result<()> {
     let options = check_options(args.source, true);
-    let (config, _) = check::load_config(&options)?;
-    let snapshot = rollsafe::source::read_dir(&options.dir)?;
+    let (config, config_path) = check::load_config(&options)?;
+    let dir = check::migrations_dir(&options, &config, config_path.as_deref());
+    let snapshot = rollsafe::source::read_dir(&dir)?;
     let project = check::load_project(&snapshot, options.dialect, options.layout, &config, None)?;
     let catalog = check::final_schema(&project);
     let out = match args.format {

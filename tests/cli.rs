@@ -285,3 +285,34 @@ fn schema_prints_the_replayed_catalog() {
     assert_eq!(output.status.code(), Some(0));
     assert!(stdout(&output).contains("CREATE TABLE"));
 }
+
+#[test]
+fn without_a_directory_the_config_names_the_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = dir.path().join("db/migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    std::fs::write(
+        migrations.join("001_users.sql"),
+        "CREATE TABLE users (id int, name text);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        migrations.join("002_drop_name.sql"),
+        "ALTER TABLE users DROP COLUMN name;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rollsafe.toml"),
+        "migrations = \"db/migrations\"\nlock_timeout_set_by_runner = true\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        .args(["check", "--all", "--format", "json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["findings"][0]["rule"], "drop-column");
+    assert_eq!(report["migrations"].as_array().unwrap().len(), 2);
+}

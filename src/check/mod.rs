@@ -394,4 +394,4 @@ mod example;
 mod run;
 
 pub use example::{run_example, run_example_with_down};
-pub use run::{load_config, run, CheckOptions, Run, Timings};
+pub use run::{load_config, migrations_dir, run, CheckOptions, Run, Timings};

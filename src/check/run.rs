@@ -85,12 +85,32 @@ pub fn load_config(options: &CheckOptions) -> Result<(Config, Option<PathBuf>)> 
     }
 }
 
+/// The directory to check: the one given, or, when none was (`.`), the `migrations`
+/// directory that config names, relative to the config file.
+pub fn migrations_dir(
+    options: &CheckOptions,
+    config: &Config,
+    config_path: Option<&Path>,
+) -> PathBuf {
+    match (&config.migrations, config_path) {
+        (Some(migrations), Some(path)) if options.dir == Path::new(".") => path
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
+            .join(migrations),
+        _ => options.dir.clone(),
+    }
+}
+
 /// Runs a check and builds its report.
 pub fn run(options: &CheckOptions) -> Result<Run> {
+    let (config, config_path) = load_config(options)?;
+    let options = &CheckOptions {
+        dir: migrations_dir(options, &config, config_path.as_deref()),
+        ..options.clone()
+    };
     if !options.dir.is_dir() {
         bail!("{}: no such directory", options.dir.display());
     }
-    let (config, config_path) = load_config(options)?;
     let layout = layout_choice(options, &config)?;
     let repo = if options.all {
         None

@@ -68,8 +68,13 @@ fn diagnostic(finding: &FindingEntry, text: &str, color: bool) -> String {
     }
 }
 
-/// A finding with no source to quote (a deleted migration).
+/// A finding with no source to quote (a deleted migration, the config file).
 fn plain(out: &mut String, finding: &FindingEntry) {
+    let help = finding
+        .help
+        .lines()
+        .collect::<Vec<_>>()
+        .join("\n           ");
     let _ = writeln!(
         out,
         "{}[{}]: {}\n   ╭─[ {}:{}:{} ]\n   = help: {}\n",
@@ -79,7 +84,7 @@ fn plain(out: &mut String, finding: &FindingEntry) {
         finding.path,
         finding.line,
         finding.column,
-        finding.help
+        help
     );
 }
 
