@@ -381,14 +381,6 @@ impl Verdict {
     }
 }
 
-/// True when any change of the statement list is a schema change (for phases and
-/// `missing-down`).
-pub fn has_schema_effect(file: &SqlFile) -> bool {
-    file.statements
-        .iter()
-        .flat_map(|s| &s.changes)
-        .any(Change::is_schema_change)
-}
 
 mod example;
 mod run;
