@@ -381,7 +381,6 @@ impl Verdict {
     }
 }
 
-
 mod example;
 mod run;
 
