@@ -113,6 +113,28 @@ pub(super) fn versioned(
     }
 }
 
+/// A migration whose up and down are sections of one file (goose, dbmate), cut at their
+/// marker lines.
+pub(super) fn sectioned(
+    path: &str,
+    version: &str,
+    name: &str,
+    text_len: usize,
+    up_marker: &Range<usize>,
+    down_marker: Option<&Range<usize>>,
+    transaction: TransactionMode,
+) -> Migration {
+    let (up, down) = sections(text_len, up_marker, down_marker);
+    let part = |range| SqlPart {
+        path: path.to_string(),
+        range,
+    };
+    let mut migration = versioned(version, name, Some(part(up)), down.map(part), transaction);
+    // Both sections are the same file.
+    migration.paths.dedup();
+    migration
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Direction {
     Up,

@@ -6,7 +6,7 @@
 //! rules judge the up; a down's own opt-out matters only when it runs).
 
 use super::common;
-use super::{Migration, SqlPart, TransactionMode};
+use super::{Migration, TransactionMode};
 use crate::source::Snapshot;
 use anyhow::{bail, Result};
 use regex::Regex;
@@ -80,15 +80,15 @@ fn migration(snapshot: &Snapshot, path: &str, version: &str, name: &str) -> Resu
     let Some(up_marker) = up_marker else {
         bail!("{path}: no `-- migrate:up` line (dbmate needs one to know what to run)");
     };
-    let (up, down) = common::sections(text.len(), &up_marker, down_marker.as_ref());
-    let part = |range| SqlPart {
-        path: path.to_string(),
-        range,
-    };
-    let mut migration =
-        common::versioned(version, name, Some(part(up)), down.map(part), transaction);
-    migration.paths.dedup();
-    Ok(migration)
+    Ok(common::sectioned(
+        path,
+        version,
+        name,
+        text.len(),
+        &up_marker,
+        down_marker.as_ref(),
+        transaction,
+    ))
 }
 
 #[cfg(test)]

@@ -85,15 +85,15 @@ fn migration(snapshot: &Snapshot, path: &str, version: &str, name: &str) -> Resu
     let Some(up_marker) = up_marker else {
         bail!("{path}: no `-- +goose Up` annotation (goose needs one to know what to run)");
     };
-    let (up, down) = common::sections(text.len(), &up_marker, down_marker.as_ref());
-    let part = |range| super::SqlPart {
-        path: path.to_string(),
-        range,
-    };
-    let mut migration =
-        common::versioned(version, name, Some(part(up)), down.map(part), transaction);
-    migration.paths.dedup();
-    Ok(migration)
+    Ok(common::sectioned(
+        path,
+        version,
+        name,
+        text.len(),
+        &up_marker,
+        down_marker.as_ref(),
+        transaction,
+    ))
 }
 
 #[cfg(test)]
