@@ -4,10 +4,13 @@
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use rollsafe::check::{self, CheckOptions, Verdict};
+use rollsafe::check::{self, CheckOptions};
+use rollsafe::config::FailOn;
 use rollsafe::dialect::Dialect;
 use rollsafe::layout::{LayoutChoice, LayoutKind};
+use rollsafe::project;
 use rollsafe::report::{self, Report};
+use rollsafe::resolve::Verdict;
 use rollsafe::rules::{self, Severity};
 use rollsafe::schema::render;
 use std::io::{IsTerminal, Write};
@@ -130,13 +133,6 @@ enum SchemaFormat {
     Json,
 }
 
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum FailOn {
-    Error,
-    Warning,
-    Never,
-}
-
 fn parse_dialect(name: &str) -> Result<Dialect, String> {
     Dialect::parse_name(name)
         .ok_or_else(|| format!("unknown dialect `{name}` (postgres, mysql, sqlite)"))
@@ -203,14 +199,7 @@ fn run_check(args: CheckArgs) -> Result<ExitCode> {
             );
         }
     }
-    let fail_on = match args.fail_on {
-        Some(level) => level,
-        None => match config.fail_on.as_deref() {
-            Some("warning") => FailOn::Warning,
-            Some("never") => FailOn::Never,
-            _ => FailOn::Error,
-        },
-    };
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
     let color = args.output.is_none()
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -322,8 +311,8 @@ fn print_schema(args: SchemaArgs) -> Result<()> {
     let (config, config_path) = check::load_config(&options)?;
     let dir = check::migrations_dir(&options, &config, config_path.as_deref());
     let snapshot = rollsafe::source::read_dir(&dir)?;
-    let project = check::load_project(&snapshot, options.dialect, options.layout, &config, None)?;
-    let catalog = check::final_schema(&project);
+    let project = project::load_project(&snapshot, options.dialect, options.layout, &config, None)?;
+    let catalog = project::final_schema(&project);
     let out = match args.format {
         SchemaFormat::Json => render::to_json_string(&catalog) + "\n",
         SchemaFormat::Sql => render::to_sql(&catalog),

@@ -316,3 +316,59 @@ fn without_a_directory_the_config_names_the_migrations() {
     assert_eq!(report["findings"][0]["rule"], "drop-column");
     assert_eq!(report["migrations"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn a_retire_entry_that_names_nothing_is_reported_at_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("001_init.sql"),
+        "CREATE TABLE a (id int);\n",
+    )
+    .unwrap();
+    let config = "dialect = \"postgres\"\n\n[[retire]]\nobject = \"a.nope\"\nreason = \"typo\"\n";
+    std::fs::write(dir.path().join("rollsafe.toml"), config).unwrap();
+    let output = rollsafe(&[
+        "check",
+        "--all",
+        "--format",
+        "json",
+        dir.path().to_str().unwrap(),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "retire-unknown-object")
+        .expect("the typo is reported");
+    let object_line = config
+        .lines()
+        .position(|l| l.starts_with("object"))
+        .unwrap()
+        + 1;
+    assert_eq!(finding["line"], object_line);
+    assert_eq!(finding["path"], "rollsafe.toml");
+}
+
+#[test]
+fn a_config_with_an_unknown_dialect_or_layout_names_the_line() {
+    for (config, wanted) in [
+        ("\ndialect = \"oracle\"\n", "unknown dialect `oracle`"),
+        ("\n\nlayout = \"rails\"\n", "unknown layout `rails`"),
+        ("fail_on = \"sometimes\"\n", "sometimes"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("001_init.sql"),
+            "CREATE TABLE a (id int);\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("rollsafe.toml"), config).unwrap();
+        let output = rollsafe(&["check", "--all", dir.path().to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(2));
+        let err = stderr(&output);
+        let line = config.lines().position(|l| !l.is_empty()).unwrap() + 1;
+        assert!(err.contains(wanted), "{err}");
+        assert!(err.contains(&format!("line {line}")), "{err}");
+    }
+}

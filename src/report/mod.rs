@@ -10,9 +10,13 @@ pub mod markdown;
 pub mod sarif;
 pub mod text;
 
-use crate::check::{Outcome, Project, Verdict};
+use crate::dialect::Dialect;
 use crate::ir::{BackfillKind, Change, QualifiedName};
-use crate::rules::{self, DeployMigration, MigrationStatus, Severity};
+use crate::layout::LayoutKind;
+use crate::project::{MigrationStatus, ParsedMigration};
+use crate::resolve::{Outcome, Verdict};
+use crate::rollback::DownVerdict;
+use crate::rules::{self, Severity};
 use crate::source::LineIndex;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -74,22 +78,6 @@ pub struct SuppressedEntry {
     pub migration: String,
 }
 
-/// What happens to a migration's down script when it is run after its up.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum DownVerdict {
-    /// Replaying up then down gives back the schema before up, and up destroys no data.
-    Inverse,
-    /// The schema comes back, but up destroyed data (a dropped column) that down cannot.
-    Lossy,
-    /// The schema after up then down differs from the one before up.
-    NotInverse,
-    /// No down script, and up changes the schema.
-    Missing,
-    /// No down script, and none is needed (up changes no schema).
-    NoneNeeded,
-}
-
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DownEntry {
     pub migration: String,
@@ -149,9 +137,12 @@ pub struct Report {
 
 /// What the report needs besides the findings.
 pub struct ReportInput<'a> {
-    pub project: &'a Project,
+    pub dialect: Dialect,
+    pub layout: LayoutKind,
+    /// The text of every file a finding may point at, by snapshot path.
+    pub sources: &'a BTreeMap<String, String>,
     /// The migrations the report lists (the deploy; every migration in `--all` mode).
-    pub migrations: &'a [DeployMigration],
+    pub migrations: &'a [ParsedMigration],
     pub outcome: Outcome,
     /// Prepended to snapshot paths so they read relative to the repository.
     pub path_prefix: &'a str,
@@ -167,7 +158,9 @@ pub struct ReportInput<'a> {
 impl Report {
     pub fn build(input: ReportInput<'_>) -> Report {
         let ReportInput {
-            project,
+            dialect,
+            layout,
+            sources: texts,
             migrations,
             outcome,
             path_prefix,
@@ -182,7 +175,7 @@ impl Report {
         // One line index per file: a large deploy has many findings per file.
         let mut indexes: BTreeMap<&str, LineIndex<'_>> = BTreeMap::new();
         let mut locate = |path: &str, offset: usize| -> (usize, usize) {
-            match project.sources.get_key_value(path) {
+            match texts.get_key_value(path) {
                 Some((path, text)) => indexes
                     .entry(path.as_str())
                     .or_insert_with(|| LineIndex::new(text))
@@ -193,11 +186,7 @@ impl Report {
         for resolved in &outcome.findings {
             let finding = &resolved.finding;
             let meta = rules::meta(finding.rule);
-            let text = project
-                .sources
-                .get(&finding.path)
-                .map(String::as_str)
-                .unwrap_or("");
+            let text = texts.get(&finding.path).map(String::as_str).unwrap_or("");
             let start = locate(&finding.path, finding.span.start);
             let end = locate(&finding.path, finding.span.end);
             let path = match (&config_path, finding.migration.is_empty()) {
@@ -267,8 +256,8 @@ impl Report {
             verdict: Verdict::of(&outcome.findings),
             base,
             head,
-            dialect: project.dialect.name().to_string(),
-            layout: project.layout.name().to_string(),
+            dialect: dialect.name().to_string(),
+            layout: layout.name().to_string(),
             counts,
             migrations: migrations
                 .iter()
@@ -286,7 +275,7 @@ fn count(findings: &[FindingEntry], severity: Severity) -> usize {
     findings.iter().filter(|f| f.severity == severity).count()
 }
 
-fn migration_entry(m: &DeployMigration, display: &dyn Fn(&str) -> String) -> MigrationEntry {
+fn migration_entry(m: &ParsedMigration, display: &dyn Fn(&str) -> String) -> MigrationEntry {
     MigrationEntry {
         id: m.migration.id.clone(),
         name: m.migration.name.clone(),
@@ -299,7 +288,7 @@ fn migration_entry(m: &DeployMigration, display: &dyn Fn(&str) -> String) -> Mig
 
 /// The expand-backfill-contract phases a migration's up changes belong to. A backfill is
 /// DML on a table the migration did not create itself.
-pub fn phases(migration: &DeployMigration) -> Vec<Phase> {
+pub fn phases(migration: &ParsedMigration) -> Vec<Phase> {
     let mut created: BTreeSet<&QualifiedName> = BTreeSet::new();
     let mut phases = BTreeSet::new();
     for change in migration.up.statements.iter().flat_map(|s| &s.changes) {

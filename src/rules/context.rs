@@ -5,39 +5,19 @@ use crate::config::{Retire, Settings};
 use crate::dialect::Dialect;
 use crate::history::HistoryDiff;
 use crate::ir::{Change, QualifiedName, TransactionControl};
-use crate::layout::Migration;
+use crate::project::ParsedMigration;
 use crate::rollback::{analyze_downs, DownAnalysis};
 use crate::schema::Catalog;
-use crate::sql::{SqlFile, Statement};
-use serde::Serialize;
+use crate::sql::Statement;
 use std::cell::OnceCell;
 use std::collections::HashMap;
-
-/// Where a migration stands relative to the base revision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MigrationStatus {
-    New,
-    Edited,
-    Unchanged,
-    Deleted,
-}
-
-/// A migration with its parsed SQL.
-#[derive(Debug, Clone)]
-pub struct DeployMigration {
-    pub migration: Migration,
-    pub up: SqlFile,
-    pub down: Option<SqlFile>,
-    pub status: MigrationStatus,
-}
 
 /// The read-only input of every rule.
 pub struct Context<'a> {
     pub dialect: Dialect,
     pub settings: &'a Settings,
     /// The migrations N-1 has not run, in apply order.
-    pub deploy: &'a [DeployMigration],
+    pub deploy: &'a [ParsedMigration],
     /// The schema N-1 expects: every migration before the deploy, replayed.
     pub before: &'a Catalog,
     /// The schema after the deploy.
@@ -49,9 +29,23 @@ pub struct Context<'a> {
     pub retire_declared: &'a [Retire],
     /// How the head's migrations relate to the base's; `None` without a base (`--all`).
     pub history: Option<&'a HistoryDiff>,
+    /// The releases of the rollback window, newest first (empty without `[rollback]`).
+    pub releases: &'a [ReleaseRollback],
     /// Facts about the deploy that several rules need, computed by the first one that asks.
     /// Build with `Default::default()`.
     pub cache: ContextCache,
+}
+
+/// An image-only rollback from the head to one release: what breaks that release's binary
+/// on the head's schema (for `rollback-window`). The check computes it by running the compat
+/// rules against the release's schema and resolving them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseRollback {
+    pub release: String,
+    pub commit: String,
+    /// The compat findings of every migration added since the release, judged against the
+    /// release's schema and its own retire declarations. Empty: the rollback is safe.
+    pub breaks: Vec<Finding>,
 }
 
 /// Lazily computed facts about a context's deploy (see `Context::downs`, `renamed_from`).
@@ -65,7 +59,7 @@ pub struct ContextCache {
 /// A statement of the deploy, with where it sits and whether it runs in a transaction.
 #[derive(Clone, Copy)]
 pub struct StatementRef<'a> {
-    pub migration: &'a DeployMigration,
+    pub migration: &'a ParsedMigration,
     pub index: usize,
     pub statement: &'a Statement,
     /// True when the statement runs inside a transaction: the tool's own, or an explicit
@@ -111,7 +105,7 @@ impl<'a> Context<'a> {
     /// The same context for another deploy and the schemas around it.
     pub fn with_deploy(
         &self,
-        deploy: &'a [DeployMigration],
+        deploy: &'a [ParsedMigration],
         before: &'a Catalog,
         after: &'a Catalog,
     ) -> Context<'a> {
@@ -189,7 +183,7 @@ impl<'a> Context<'a> {
     }
 }
 
-fn up_statements(migration: &DeployMigration) -> impl Iterator<Item = StatementRef<'_>> {
+fn up_statements(migration: &ParsedMigration) -> impl Iterator<Item = StatementRef<'_>> {
     let tool_wraps = migration
         .migration
         .transaction

@@ -38,14 +38,13 @@ pub use rename_table::RenameTable;
 pub use set_not_null::SetNotNull;
 
 #[cfg(test)]
-mod pipeline_tests;
-#[cfg(test)]
 pub(crate) mod testing;
 
 use super::Context;
 use crate::dialect::Dialect;
 use crate::ir::{BackfillKind, Change, ColumnDef, QualifiedName};
-use crate::rules::{DeployMigration, StatementRef};
+use crate::project::ParsedMigration;
+use crate::rules::StatementRef;
 use std::collections::BTreeSet;
 
 /// True when N-1 still uses the table: it existed before the deploy and no shipped
@@ -173,7 +172,7 @@ pub(crate) fn swapped_in<'a>(
 /// migration, a column it adds takes the dropped column's name.
 pub(crate) fn swapped_out_columns<'a>(
     ctx: &Context<'a>,
-) -> Vec<(&'a DeployMigration, &'a QualifiedName, &'a str)> {
+) -> Vec<(&'a ParsedMigration, &'a QualifiedName, &'a str)> {
     ctx.changes()
         .filter_map(|change| match change.change {
             Change::RenameColumn { table, from, to }
@@ -214,7 +213,7 @@ impl Rebuild {
 }
 
 /// Every table rebuild in the migration's up statements.
-pub(crate) fn rebuilds_in(migration: &DeployMigration) -> Vec<Rebuild> {
+pub(crate) fn rebuilds_in(migration: &ParsedMigration) -> Vec<Rebuild> {
     let changes: Vec<(usize, &Change)> = migration
         .up
         .statements
@@ -274,7 +273,7 @@ pub(crate) fn rebuilds_in(migration: &DeployMigration) -> Vec<Rebuild> {
 
 /// The table rebuilds of every migration of the deploy, found once per rule run.
 pub(crate) struct Rebuilds<'a> {
-    found: Vec<(&'a DeployMigration, Vec<Rebuild>)>,
+    found: Vec<(&'a ParsedMigration, Vec<Rebuild>)>,
 }
 
 impl<'a> Rebuilds<'a> {
@@ -289,7 +288,7 @@ impl<'a> Rebuilds<'a> {
     }
 
     /// The rebuilds of this migration (compared by identity: ids may repeat).
-    pub fn in_migration(&self, migration: &DeployMigration) -> &[Rebuild] {
+    pub fn in_migration(&self, migration: &ParsedMigration) -> &[Rebuild] {
         self.found
             .iter()
             .find(|(m, _)| std::ptr::eq(*m, migration))
@@ -313,7 +312,7 @@ impl<'a> Rebuilds<'a> {
     }
 
     /// True when the migration rebuilds a table and `table` is one of its two names.
-    pub fn is_rebuilt(&self, migration: &DeployMigration, table: &QualifiedName) -> bool {
+    pub fn is_rebuilt(&self, migration: &ParsedMigration, table: &QualifiedName) -> bool {
         self.in_migration(migration)
             .iter()
             .any(|r| r.involves(table))
