@@ -4,6 +4,7 @@ use super::Finding;
 use crate::config::{Retire, Settings};
 use crate::dialect::Dialect;
 use crate::history::HistoryDiff;
+use crate::ir::rebuild::{self, Rebuild};
 use crate::ir::{Change, QualifiedName, TransactionControl};
 use crate::project::ParsedMigration;
 use crate::rollback::{analyze_downs, DownAnalysis};
@@ -54,6 +55,69 @@ pub struct ContextCache {
     downs: OnceCell<Vec<DownAnalysis>>,
     /// Table renames of the deploy: new name → old name.
     renames: OnceCell<HashMap<QualifiedName, QualifiedName>>,
+    /// The table rebuilds of each deploy migration, in deploy order.
+    rebuilds: OnceCell<Vec<Vec<Rebuild>>>,
+}
+
+/// Every table rebuild in the migration's up statements (`ir::rebuild::find`), with each
+/// rebuild's `create_statement` as an index into the up statements.
+pub fn rebuilds_in(migration: &ParsedMigration, dialect: Dialect) -> Vec<Rebuild> {
+    let changes: Vec<(usize, &Change)> = migration
+        .up
+        .statements
+        .iter()
+        .enumerate()
+        .flat_map(|(index, statement)| statement.changes.iter().map(move |c| (index, c)))
+        .collect();
+    rebuild::find(&changes, dialect)
+}
+
+/// The table rebuilds of a context's deploy (`Context::rebuilds`).
+#[derive(Clone, Copy)]
+pub struct Rebuilds<'c, 'a> {
+    ctx: &'c Context<'a>,
+    found: &'c [Vec<Rebuild>],
+}
+
+impl<'c, 'a> Rebuilds<'c, 'a> {
+    /// The rebuilds of this deploy migration (compared by identity: ids may repeat).
+    pub fn in_migration(&self, migration: &ParsedMigration) -> &'c [Rebuild] {
+        self.ctx
+            .deploy
+            .iter()
+            .position(|m| std::ptr::eq(m, migration))
+            .map_or(&[], |index| self.found[index].as_slice())
+    }
+
+    /// Each rebuild with the CREATE TABLE statement of its new copy, where findings about
+    /// what the rebuild changes (a column lost, retyped, made required) point.
+    pub fn sites(&self) -> Vec<(StatementRef<'a>, &'c Rebuild)> {
+        if self.found.iter().all(Vec::is_empty) {
+            return Vec::new();
+        }
+        let found = self.found;
+        let deploy = self.ctx.deploy;
+        self.ctx
+            .statements()
+            .flat_map(move |at| {
+                let index = deploy
+                    .iter()
+                    .position(|m| std::ptr::eq(m, at.migration))
+                    .unwrap_or(0);
+                found[index]
+                    .iter()
+                    .filter(move |rebuild| rebuild.create_statement == at.index)
+                    .map(move |rebuild| (at, rebuild))
+            })
+            .collect()
+    }
+
+    /// True when the migration rebuilds a table and `table` is one of its names.
+    pub fn is_rebuilt(&self, migration: &ParsedMigration, table: &QualifiedName) -> bool {
+        self.in_migration(migration)
+            .iter()
+            .any(|r| r.involves(table))
+    }
 }
 
 /// A statement of the deploy, with where it sits and whether it runs in a transaction.
@@ -123,6 +187,17 @@ impl<'a> Context<'a> {
         self.cache
             .downs
             .get_or_init(|| analyze_downs(self.before, self.after, self.deploy))
+    }
+
+    /// The table rebuilds of the deploy, found once per context.
+    pub fn rebuilds(&self) -> Rebuilds<'_, 'a> {
+        let found = self.cache.rebuilds.get_or_init(|| {
+            self.deploy
+                .iter()
+                .map(|migration| rebuilds_in(migration, self.dialect))
+                .collect()
+        });
+        Rebuilds { ctx: self, found }
     }
 
     /// The name `table` had before the deploy renamed it to its current name, if it did.

@@ -14,7 +14,9 @@ pub mod meta;
 mod metadata;
 mod rollback;
 
-pub use context::{ChangeRef, Context, ContextCache, ReleaseRollback, StatementRef};
+pub use context::{
+    rebuilds_in, ChangeRef, Context, ContextCache, Rebuilds, ReleaseRollback, StatementRef,
+};
 pub use metadata::{Example, RuleMeta, Scope};
 
 use crate::project::ParsedMigration;

@@ -5,7 +5,6 @@
 use super::as_backfill;
 use crate::ir::Change;
 use crate::project::ParsedMigration;
-use crate::rules::compat::Rebuilds;
 use crate::rules::{Context, Finding, Rule};
 
 pub struct BackfillInDdlMigration;
@@ -16,7 +15,7 @@ impl Rule for BackfillInDdlMigration {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-        let rebuilds = Rebuilds::of(ctx);
+        let rebuilds = ctx.rebuilds();
         let with_ddl: Vec<&ParsedMigration> = ctx.deploy.iter().filter(|m| has_ddl(m)).collect();
         let mut last_statement = None;
         for change in ctx.changes() {

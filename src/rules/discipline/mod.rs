@@ -11,7 +11,7 @@ pub use enforce_before_backfill::EnforceBeforeBackfill;
 pub use retire_unknown_object::RetireUnknownObject;
 pub use unbatched_backfill::UnbatchedBackfill;
 
-use super::compat::Rebuilds;
+use crate::rules::Rebuilds;
 use super::{ChangeRef, Context};
 use crate::ir::{BackfillKind, Change, QualifiedName};
 
@@ -42,7 +42,7 @@ impl Backfill<'_> {
 /// The backfill this change is, if it is one.
 pub(crate) fn as_backfill<'a>(
     ctx: &Context<'_>,
-    rebuilds: &Rebuilds<'_>,
+    rebuilds: &Rebuilds<'_, '_>,
     change: &ChangeRef<'a>,
 ) -> Option<Backfill<'a>> {
     let Change::Backfill {
@@ -75,7 +75,7 @@ mod tests {
 
     fn backfills(deploy: &Deploy) -> Vec<String> {
         let ctx = deploy.context();
-        let rebuilds = Rebuilds::of(&ctx);
+        let rebuilds = ctx.rebuilds();
         ctx.changes()
             .filter_map(|change| as_backfill(&ctx, &rebuilds, &change).map(|b| b.table.to_string()))
             .collect()
