@@ -110,9 +110,7 @@ fn renamed_aside(
     dialect: Dialect,
 ) -> Option<QualifiedName> {
     changes.iter().find_map(|(_, change)| match change {
-        Change::RenameTable { from, to } if from == table => {
-            Some(rename_target(dialect, from, to))
-        }
+        Change::RenameTable { from, to } if from == table => Some(rename_target(dialect, from, to)),
         _ => None,
     })
 }

@@ -11,7 +11,8 @@ pub mod sarif;
 pub mod text;
 
 use crate::dialect::Dialect;
-use crate::ir::{BackfillKind, Change, QualifiedName};
+use crate::ir::rebuild;
+use crate::ir::{Change, QualifiedName};
 use crate::layout::LayoutKind;
 use crate::project::{MigrationStatus, ParsedMigration};
 use crate::resolve::{Outcome, Verdict};
@@ -261,7 +262,7 @@ impl Report {
             counts,
             migrations: migrations
                 .iter()
-                .map(|m| migration_entry(m, &display))
+                .map(|m| migration_entry(m, dialect, &display))
                 .collect(),
             findings,
             suppressed,
@@ -275,34 +276,49 @@ fn count(findings: &[FindingEntry], severity: Severity) -> usize {
     findings.iter().filter(|f| f.severity == severity).count()
 }
 
-fn migration_entry(m: &ParsedMigration, display: &dyn Fn(&str) -> String) -> MigrationEntry {
+fn migration_entry(
+    m: &ParsedMigration,
+    dialect: Dialect,
+    display: &dyn Fn(&str) -> String,
+) -> MigrationEntry {
     MigrationEntry {
         id: m.migration.id.clone(),
         name: m.migration.name.clone(),
         path: display(m.migration.display_path()),
         status: m.status,
-        phases: phases(m),
+        phases: phases(m, dialect),
         statements: m.up.statements.len(),
     }
 }
 
 /// The expand-backfill-contract phases a migration's up changes belong to. A backfill is
-/// DML on a table the migration did not create itself.
-pub fn phases(migration: &ParsedMigration) -> Vec<Phase> {
+/// `Change::is_backfill` on a table the migration did not create itself.
+pub fn phases(migration: &ParsedMigration, dialect: Dialect) -> Vec<Phase> {
+    let changes: Vec<(usize, &Change)> = (migration.up.statements.iter().enumerate())
+        .flat_map(|(index, s)| s.changes.iter().map(move |change| (index, change)))
+        .collect();
+    let rebuilt: BTreeSet<QualifiedName> = rebuild::find(&changes, dialect)
+        .into_iter()
+        .flat_map(|rebuild| std::iter::once(rebuild.table).chain(rebuild.temps))
+        .collect();
     let mut created: BTreeSet<&QualifiedName> = BTreeSet::new();
     let mut phases = BTreeSet::new();
-    for change in migration.up.statements.iter().flat_map(|s| &s.changes) {
+    for (_, change) in changes {
         if let Change::CreateTable { table, .. } = change {
             created.insert(table);
         }
-        if let Some(phase) = phase_of(change, &created) {
+        if let Some(phase) = phase_of(change, &created, &rebuilt) {
             phases.insert(phase);
         }
     }
     phases.into_iter().collect()
 }
 
-fn phase_of(change: &Change, created: &BTreeSet<&QualifiedName>) -> Option<Phase> {
+fn phase_of(
+    change: &Change,
+    created: &BTreeSet<&QualifiedName>,
+    rebuilt: &BTreeSet<QualifiedName>,
+) -> Option<Phase> {
     match change {
         Change::CreateTable { .. }
         | Change::AddColumn { .. }
@@ -313,9 +329,12 @@ fn phase_of(change: &Change, created: &BTreeSet<&QualifiedName>) -> Option<Phase
         | Change::DropNotNull { .. }
         | Change::SetDefault { .. }
         | Change::AddConstraint { .. } => Some(Phase::Expand),
-        Change::Backfill { table, kind, .. } => {
-            let seeds_new_table = created.contains(table) || *kind == BackfillKind::Insert;
-            (!seeds_new_table).then_some(Phase::Backfill)
+        Change::Backfill { .. } => {
+            let existed = |table: &QualifiedName| !created.contains(table);
+            let rebuild_copy = |table: &QualifiedName| rebuilt.contains(table);
+            change
+                .is_backfill(existed, rebuild_copy)
+                .then_some(Phase::Backfill)
         }
         Change::DropTable { .. }
         | Change::DropColumn { .. }

@@ -1,10 +1,8 @@
 //! `drop-column`: dropping a column N-1 still selects or inserts, directly or by rebuilding
 //! the table without it.
 
+use super::{column_object, n1_uses_column, no_such_column, retire_hint, swapped_out_columns};
 use crate::ir::rebuild::Rebuild;
-use super::{
-    column_object, n1_uses_column, no_such_column, retire_hint, swapped_out_columns,
-};
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
 

@@ -258,7 +258,10 @@ mod tests {
                 create_table("users", &[col("id", "bigint")]),
                 insert_select("users"),
             ]);
-        assert_eq!(rebuilds_in(&deploy.migrations[0], Dialect::Postgres).len(), 1);
+        assert_eq!(
+            rebuilds_in(&deploy.migrations[0], Dialect::Postgres).len(),
+            1
+        );
     }
 
     #[test]

@@ -3,10 +3,10 @@
 //! Quiet when the deploy leaves a view under the old name (Postgres and MySQL make a simple
 //! view updatable, so N-1 keeps reading and writing through it), and for a table rebuild.
 
-use crate::rules::Rebuilds;
 use super::{n1_uses_table, no_such_relation};
 use crate::dialect::Dialect;
 use crate::ir::{Change, QualifiedName};
+use crate::rules::Rebuilds;
 use crate::rules::{ChangeRef, Context, Finding, Rule};
 use std::collections::BTreeSet;
 
