@@ -372,3 +372,36 @@ fn a_config_with_an_unknown_dialect_or_layout_names_the_line() {
         assert!(err.contains(&format!("line {line}")), "{err}");
     }
 }
+
+#[test]
+fn a_byte_order_mark_does_not_hide_the_first_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("001_init.sql"),
+        "CREATE TABLE users (id int, name text);\n",
+    )
+    .unwrap();
+    // Saved by an editor that writes a UTF-8 byte-order mark.
+    std::fs::write(
+        dir.path().join("002_drop.sql"),
+        "\u{feff}ALTER TABLE users DROP COLUMN name;\n",
+    )
+    .unwrap();
+    let output = rollsafe(&[
+        "check",
+        "--all",
+        "--format",
+        "json",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"drop-column"), "{rules:?}");
+    assert!(!rules.contains(&"unparsed-statement"), "{rules:?}");
+}
