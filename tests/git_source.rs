@@ -207,6 +207,7 @@ fn history_findings(base: &Snapshot, head: &Snapshot) -> Vec<HistoryFinding> {
         retire_declared: &[],
         history: Some(&diff),
         releases: &[],
+        audit: false,
         cache: Default::default(),
     };
     rules::run_all(&ctx)

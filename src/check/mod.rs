@@ -40,6 +40,7 @@ pub fn audit_history_with_downs(
         retire_declared: retired,
         history: Some(&history),
         releases: &[],
+        audit: true,
         cache: Default::default(),
     };
     for index in 0..project.migrations.len() {

@@ -370,6 +370,7 @@ fn check_revisions(
         retire_declared: &config.retire,
         history: Some(&diff),
         releases: &releases,
+        audit: false,
         cache: Default::default(),
     };
     let raw = rules::run_all(&ctx);
@@ -486,6 +487,7 @@ fn release_window(
             retire_declared: &input.config.retire,
             history: None,
             releases: &[],
+            audit: false,
             cache: Default::default(),
         };
         let raw = rules::run_category(&ctx, Some(Category::Compat));

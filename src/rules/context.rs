@@ -32,6 +32,9 @@ pub struct Context<'a> {
     pub history: Option<&'a HistoryDiff>,
     /// The releases of the rollback window, newest first (empty without `[rollback]`).
     pub releases: &'a [ReleaseRollback],
+    /// The `--all` history audit rather than a deploy gate: what rollsafe cannot understand
+    /// is reported, but only a deploy fails closed on it.
+    pub audit: bool,
     /// Facts about the deploy that several rules need, computed by the first one that asks.
     /// Build with `Default::default()`.
     pub cache: ContextCache,

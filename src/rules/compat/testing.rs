@@ -285,6 +285,7 @@ impl Deploy {
             retire_declared: &self.declared,
             history: None,
             releases: &[],
+            audit: false,
             cache: Default::default(),
         }
     }

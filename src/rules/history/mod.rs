@@ -144,6 +144,7 @@ pub(crate) mod test_support {
             retire_declared: &[],
             history,
             releases: &[],
+            audit: false,
             cache: Default::default(),
         };
         let mut findings = Vec::new();

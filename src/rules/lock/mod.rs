@@ -419,6 +419,7 @@ pub(super) mod fixture {
                 retire_declared: &[],
                 history: None,
                 releases: &[],
+                audit: false,
                 cache: Default::default(),
             };
             let mut findings = Vec::new();
