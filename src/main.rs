@@ -92,9 +92,13 @@ struct CheckArgs {
     /// Print how long each stage took to standard error.
     #[arg(long)]
     timings: bool,
-    /// Write the report to FILE instead of standard output.
+    /// Write the report to FILE instead of standard output (the one-line verdict still goes
+    /// to standard error).
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Print only the one-line verdict.
+    #[arg(long, short = 'q')]
+    quiet: bool,
 }
 
 #[derive(clap::Args)]
@@ -111,6 +115,8 @@ enum Format {
     Text,
     /// The report model (schema_version 1).
     Json,
+    /// One line per finding: `path:line:col: severity[rule] message`.
+    Concise,
     /// The reviewers' report, for a pull-request comment or a job summary.
     Markdown,
     /// SARIF 2.1.0, for code scanning.
@@ -206,12 +212,20 @@ fn run_check(args: CheckArgs) -> Result<ExitCode> {
     let rendered = match args.format {
         Format::Text => report::text::render(&report, color),
         Format::Json => report::json::render(&report),
+        Format::Concise => report::concise::render(&report),
         Format::Markdown => report::markdown::render(&report),
         Format::Sarif => report::sarif::render(&report),
         Format::Github => report::github::render(&report),
         Format::Gitlab => report::gitlab::render(&report),
     };
-    write_output(args.output.as_ref(), &rendered)?;
+    if args.quiet && args.output.is_none() {
+        print!("{}", report::text::summary(&report));
+    } else {
+        write_output(args.output.as_ref(), &rendered)?;
+        if args.output.is_some() {
+            eprint!("{}", report::text::summary(&report));
+        }
+    }
     Ok(exit_code(&report, fail_on))
 }
 

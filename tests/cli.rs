@@ -405,3 +405,65 @@ fn a_byte_order_mark_does_not_hide_the_first_statement() {
     assert!(rules.contains(&"drop-column"), "{rules:?}");
     assert!(!rules.contains(&"unparsed-statement"), "{rules:?}");
 }
+
+#[test]
+fn concise_prints_one_line_per_finding_and_quiet_only_the_verdict() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo");
+    let concise = rollsafe(&["check", "--all", "--format", "concise", demo]);
+    let json = rollsafe(&["check", "--all", "--format", "json", demo]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let expected: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{}: {}[{}] {}",
+                f["path"].as_str().unwrap(),
+                f["line"],
+                f["column"],
+                f["severity"].as_str().unwrap(),
+                f["rule"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(stdout(&concise).lines().collect::<Vec<_>>(), expected);
+    assert_eq!(concise.status.code(), Some(1));
+
+    let quiet = rollsafe(&["check", "--all", "-q", demo]);
+    assert_eq!(quiet.status.code(), Some(1));
+    let out = stdout(&quiet);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.starts_with("rollsafe: unsafe — 2 errors, 1 warning"),
+        "{out}"
+    );
+}
+
+#[test]
+fn writing_the_report_to_a_file_still_prints_the_verdict() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.md");
+    let output = rollsafe(&[
+        "check",
+        "--all",
+        "--format",
+        "markdown",
+        "-o",
+        file.to_str().unwrap(),
+        demo,
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).is_empty());
+    assert!(
+        stderr(&output).contains("rollsafe: unsafe — 2 errors"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("drop-column"));
+}

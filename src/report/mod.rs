@@ -1,6 +1,7 @@
 //! The report: one model of a run (verdict, migrations, findings, suppressions), built once,
 //! and renderers that only format it. Renderers decide nothing.
 
+pub mod concise;
 mod fingerprint;
 pub mod github;
 pub mod gitlab;
