@@ -635,3 +635,79 @@ mod tests {
         assert!(!has_skipped_dir("a/b.sql"));
     }
 }
+
+/// The Levenshtein distance between `a` and `b` in characters: how close a mistyped name is
+/// to a real one, for "did you mean" suggestions.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// What `rollsafe init` and revision suggestions read: names, never contents.
+impl GitRepo {
+    /// The remote's default branch (`origin/main`, from `refs/remotes/origin/HEAD`), else a
+    /// remote or local `main` or `master`.
+    pub fn default_branch(&self) -> Option<String> {
+        if let Ok(head) = self.repo.find_reference("refs/remotes/origin/HEAD") {
+            if let Ok(Some(target)) = head.symbolic_target() {
+                return target.strip_prefix("refs/remotes/").map(str::to_string);
+            }
+        }
+        let candidates = [
+            ("refs/remotes/origin/main", "origin/main"),
+            ("refs/remotes/origin/master", "origin/master"),
+            ("refs/heads/main", "main"),
+            ("refs/heads/master", "master"),
+        ];
+        candidates
+            .into_iter()
+            .find(|(reference, _)| self.repo.find_reference(reference).is_ok())
+            .map(|(_, name)| name.to_string())
+    }
+
+    /// Every tag name (UTF-8 ones), sorted.
+    pub fn tag_names(&self) -> Result<Vec<String>> {
+        let names = self.repo.tag_names(None).context("cannot list tags")?;
+        let mut names: Vec<String> = names
+            .iter()
+            .filter_map(|name| name.ok().flatten())
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Local and remote-tracking branch names (`main`, `origin/main`) and tag names: what a
+    /// revision may be spelled as, for suggestions.
+    pub fn ref_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        if let Ok(references) = self.repo.references() {
+            for reference in references.flatten() {
+                let Ok(name) = reference.name() else {
+                    continue;
+                };
+                let short = ["refs/heads/", "refs/remotes/", "refs/tags/"]
+                    .iter()
+                    .find_map(|prefix| name.strip_prefix(prefix));
+                if let Some(short) = short.filter(|short| !short.ends_with("/HEAD")) {
+                    names.push(short.to_string());
+                }
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+}

@@ -3,12 +3,13 @@
 //! 0 pass, 1 findings at or above `--fail-on`, 2 usage, config or IO error.
 
 use anyhow::{Context as _, Result};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use rollsafe::check::{self, CheckOptions, Verdict};
 use rollsafe::dialect::Dialect;
 use rollsafe::layout::{LayoutChoice, LayoutKind};
 use rollsafe::report::{self, Report};
-use rollsafe::rules::{self, Severity};
+use rollsafe::rules;
 use rollsafe::schema::render;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -36,17 +37,37 @@ enum Command {
     Check(CheckArgs),
     /// List every rule: id, category, default severity, summary.
     Rules {
-        /// `markdown` prints the full rule reference (docs/rules.md).
+        /// `markdown` prints the full rule reference (docs/rules.md); `json` every rule's
+        /// metadata and examples.
         #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
         format: RulesFormat,
     },
-    /// Explain a rule: why it breaks N-1 or a rollback, and the safe recipe.
+    /// Explain a rule: why it breaks N-1 or a rollback, the safe recipe, and how to
+    /// configure or suppress it.
     Explain {
-        /// A rule id, e.g. `drop-column`.
+        /// A rule id, in any case, `_` or `-` (`drop-column`, `DROP_COLUMN`).
         rule: String,
     },
     /// Print the schema replayed from the migrations (JSON or SQL).
     Schema(SchemaArgs),
+    /// Write a commented rollsafe.toml for this repository (never overwrites one).
+    Init(InitArgs),
+    /// Print a shell completion script (e.g. `rollsafe completions bash > ~/.local/share/bash-completion/completions/rollsafe`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(clap::Args)]
+struct InitArgs {
+    /// The repository (or project) directory to inspect; rollsafe.toml is written there.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Print the config instead of writing it.
+    #[arg(long)]
+    stdout: bool,
 }
 
 #[derive(clap::Args)]
@@ -55,10 +76,10 @@ struct SourceArgs {
     #[arg(default_value = ".")]
     dir: PathBuf,
     /// The SQL dialect (default: from config or the layout, else postgres).
-    #[arg(long, value_parser = parse_dialect)]
+    #[arg(long, value_parser = dialect_parser(), ignore_case = true)]
     dialect: Option<Dialect>,
-    /// The migration tool's layout.
-    #[arg(long, default_value = "auto", value_parser = parse_layout)]
+    /// The migration tool's layout (default: detected from the files).
+    #[arg(long, default_value = "auto", value_parser = layout_parser())]
     layout: LayoutChoice,
     /// The config file (default: the nearest rollsafe.toml at or above DIR).
     #[arg(long)]
@@ -98,6 +119,9 @@ struct CheckArgs {
 struct SchemaArgs {
     #[command(flatten)]
     source: SourceArgs,
+    /// Replay the migrations at this git revision instead of the working tree.
+    #[arg(long, value_name = "REV")]
+    rev: Option<String>,
     #[arg(long, value_enum, default_value_t = SchemaFormat::Sql)]
     format: SchemaFormat,
 }
@@ -122,6 +146,7 @@ enum Format {
 enum RulesFormat {
     Text,
     Markdown,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -137,21 +162,22 @@ enum FailOn {
     Never,
 }
 
-fn parse_dialect(name: &str) -> Result<Dialect, String> {
-    Dialect::parse_name(name)
-        .ok_or_else(|| format!("unknown dialect `{name}` (postgres, mysql, sqlite)"))
+/// The dialect names, with their aliases, so `--help` and completions list them.
+fn dialect_parser() -> impl TypedValueParser<Value = Dialect> {
+    let values = [
+        PossibleValue::new("postgres").aliases(["postgresql", "pg"]),
+        PossibleValue::new("mysql").alias("mariadb"),
+        PossibleValue::new("sqlite").alias("sqlite3"),
+    ];
+    PossibleValuesParser::new(values)
+        .map(|name| Dialect::parse_name(&name).expect("every possible value names a dialect"))
 }
 
-fn parse_layout(name: &str) -> Result<LayoutChoice, String> {
-    if name == "auto" {
-        return Ok(LayoutChoice::Auto);
-    }
-    LayoutKind::parse_name(name)
-        .map(LayoutChoice::Fixed)
-        .ok_or_else(|| {
-            let names: Vec<&str> = LayoutKind::ALL.iter().map(|k| k.name()).collect();
-            format!("unknown layout `{name}` (auto, {})", names.join(", "))
-        })
+/// `auto` and every layout name, so `--help` and completions list them.
+fn layout_parser() -> impl TypedValueParser<Value = LayoutChoice> {
+    let names = std::iter::once("auto").chain(LayoutKind::ALL.iter().map(|kind| kind.name()));
+    PossibleValuesParser::new(names.map(PossibleValue::new))
+        .map(|name| LayoutKind::parse_name(&name).map_or(LayoutChoice::Auto, LayoutChoice::Fixed))
 }
 
 fn main() -> ExitCode {
@@ -161,6 +187,13 @@ fn main() -> ExitCode {
         Command::Rules { format } => list_rules(format).map(|()| ExitCode::SUCCESS),
         Command::Explain { rule } => explain(&rule),
         Command::Schema(args) => print_schema(args).map(|()| ExitCode::SUCCESS),
+        Command::Init(args) => init(&args).map(|()| ExitCode::SUCCESS),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "rollsafe", &mut script);
+            write_output(None, &String::from_utf8_lossy(&script)).map(|()| ExitCode::SUCCESS)
+        }
     };
     result.unwrap_or_else(|err| {
         eprintln!("rollsafe: error: {err:#}");
@@ -258,8 +291,10 @@ fn write_output(path: Option<&PathBuf>, text: &str) -> Result<()> {
 }
 
 fn list_rules(format: RulesFormat) -> Result<()> {
-    if let RulesFormat::Markdown = format {
-        return write_output(None, &rollsafe::docs::rules_markdown());
+    match format {
+        RulesFormat::Markdown => return write_output(None, &rollsafe::docs::rules_markdown()),
+        RulesFormat::Json => return write_output(None, &rollsafe::docs::rules_json()),
+        RulesFormat::Text => {}
     }
     let mut out = String::new();
     for meta in rules::all_meta() {
@@ -274,54 +309,45 @@ fn list_rules(format: RulesFormat) -> Result<()> {
     write_output(None, &out)
 }
 
-fn explain(id: &str) -> Result<ExitCode> {
-    let Some(meta) = rules::meta(id) else {
-        let close: Vec<&str> = rules::all_meta()
-            .iter()
-            .map(|m| m.id.as_str())
-            .filter(|other| other.contains(id) || id.contains(*other))
-            .collect();
+fn explain(name: &str) -> Result<ExitCode> {
+    let Some(meta) = rollsafe::docs::find_rule(name) else {
+        let close = rollsafe::docs::similar_rules(name);
         let hint = if close.is_empty() {
             "`rollsafe rules` lists them".to_string()
         } else {
             format!("did you mean {}?", close.join(", "))
         };
-        eprintln!("rollsafe: error: no rule `{id}`; {hint}");
+        eprintln!("rollsafe: error: no rule `{name}`; {hint}");
         return Ok(ExitCode::from(2));
     };
-    let default = match meta.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    };
-    let example = &meta.example;
-    let mut out = format!(
-        "{id} ({category}, {default} by default)\n\n{summary}\n\nWhy\n{why}\n\nSafe recipe\n{recipe}\n\nUnsafe\n{bad}\nSafe\n{good}",
-        id = meta.id,
-        category = meta.category.name(),
-        summary = meta.summary.trim(),
-        why = indent(&meta.why),
-        recipe = indent(&meta.recipe),
-        bad = indent(&example.bad),
-        good = indent(&example.good),
-    );
-    out.push('\n');
-    write_output(None, &out)?;
+    write_output(None, &rollsafe::docs::explain_text(meta))?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn indent(text: &str) -> String {
-    text.trim()
-        .lines()
-        .map(|line| format!("  {line}\n"))
-        .collect()
+fn init(args: &InitArgs) -> Result<()> {
+    let proposal = rollsafe::init::inspect(&args.dir)?;
+    if args.stdout {
+        return write_output(None, &proposal.config);
+    }
+    let path = rollsafe::init::write(&args.dir, &proposal)?;
+    for line in &proposal.notes {
+        eprintln!("rollsafe: {line}");
+    }
+    eprintln!(
+        "rollsafe: wrote {}; run `rollsafe check` to try it",
+        path.display()
+    );
+    Ok(())
 }
 
 fn print_schema(args: SchemaArgs) -> Result<()> {
     let options = check_options(args.source, true);
     let (config, config_path) = check::load_config(&options)?;
     let dir = check::migrations_dir(&options, &config, config_path.as_deref());
-    let snapshot = rollsafe::source::read_dir(&dir)?;
+    let snapshot = match &args.rev {
+        None => rollsafe::source::read_dir(&dir)?,
+        Some(rev) => snapshot_at_rev(&dir, rev)?,
+    };
     let project = check::load_project(&snapshot, options.dialect, options.layout, &config, None)?;
     let catalog = check::final_schema(&project);
     let out = match args.format {
@@ -329,4 +355,23 @@ fn print_schema(args: SchemaArgs) -> Result<()> {
         SchemaFormat::Sql => render::to_sql(&catalog),
     };
     write_output(None, &out)
+}
+
+/// The migrations directory's files at git revision `rev`, read from git objects.
+fn snapshot_at_rev(dir: &std::path::Path, rev: &str) -> Result<rollsafe::source::Snapshot> {
+    let repo = rollsafe::git::GitRepo::discover(dir)?.with_context(|| {
+        format!(
+            "{}: --rev reads a git revision, but this directory is not inside a git repository",
+            dir.display()
+        )
+    })?;
+    let commit = repo.resolve(rev)?;
+    let snapshot = repo.snapshot_at(commit.commit, repo.checked_dir())?;
+    if snapshot.files.is_empty() {
+        anyhow::bail!(
+            "{}: the directory holds no files at {rev}",
+            repo.checked_dir()
+        );
+    }
+    Ok(snapshot.files)
 }
