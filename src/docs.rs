@@ -110,10 +110,17 @@ pub fn explain_text(meta: &RuleMeta) -> String {
     if let Some(down) = &example.bad_down {
         let _ = write!(out, "  Its down migration:\n{}\n", indent_by(down, 4));
     }
+    if !example.good_setup.trim().is_empty() {
+        let _ = write!(
+            out,
+            "  Safe: first, in earlier deploys:\n{}\n",
+            indent_by(&example.good_setup, 4)
+        );
+    }
     if let Some(config) = &example.good_config {
         let _ = write!(
             out,
-            "  Safe, with rollsafe.toml (at the base revision):\n{}\n",
+            "  Safe: rollsafe.toml at the base revision (shipped with N-1):\n{}\n",
             indent_by(config, 4)
         );
     }
@@ -196,6 +203,7 @@ pub fn rules_json() -> String {
                     "bad": example.bad.trim(),
                     "bad_down": example.bad_down.as_deref().map(str::trim),
                     "good": example.good.trim(),
+                    "good_setup": example.good_setup.trim(),
                     "good_down": example.good_down.as_deref().map(str::trim),
                     "good_config": example.good_config.as_deref().map(str::trim),
                 },
@@ -289,10 +297,17 @@ fn rule_section(out: &mut String, meta: &RuleMeta) {
         );
     }
     let _ = write!(out, "Unsafe:\n\n```sql\n{}\n```\n\n", example.bad.trim());
+    if !example.good_setup.trim().is_empty() {
+        let _ = write!(
+            out,
+            "Safe: first, in earlier deploys:\n\n```sql\n{}\n```\n\n",
+            example.good_setup.trim()
+        );
+    }
     if let Some(config) = &example.good_config {
         let _ = write!(
             out,
-            "Safe, with `rollsafe.toml`:\n\n```toml\n{}\n```\n\n",
+            "Safe: `rollsafe.toml` at the base revision (shipped with N-1):\n\n```toml\n{}\n```\n\n",
             config.trim()
         );
     }
