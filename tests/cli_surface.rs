@@ -161,7 +161,7 @@ fn completions_for_every_shell() {
         let script = stdout(&output);
         assert!(script.contains(marker), "{shell}: {script}");
         assert!(script.contains("explain"), "{shell}: the subcommands");
-        assert!(script.contains("--layout"), "{shell}: the options");
+        assert!(script.contains("layout"), "{shell}: the options");
         // PowerShell's generator completes option names only, not their values.
         if shell != "powershell" {
             assert!(script.contains("golang-migrate"), "{shell}: the layouts");
