@@ -7,6 +7,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use rollsafe::check::{self, CheckOptions, Verdict};
 use rollsafe::dialect::Dialect;
+use rollsafe::hook;
 use rollsafe::layout::{LayoutChoice, LayoutKind};
 use rollsafe::report::{self, Report};
 use rollsafe::rules;
@@ -72,9 +73,6 @@ struct InitArgs {
 
 #[derive(clap::Args)]
 struct SourceArgs {
-    /// The migrations directory (default: `migrations` in rollsafe.toml, else `.`).
-    #[arg(default_value = ".")]
-    dir: PathBuf,
     /// The SQL dialect (default: from config or the layout, else postgres).
     #[arg(long, value_parser = dialect_parser(), ignore_case = true)]
     dialect: Option<Dialect>,
@@ -88,17 +86,29 @@ struct SourceArgs {
 
 #[derive(clap::Args)]
 struct CheckArgs {
+    /// The migrations directory (default: `migrations` in rollsafe.toml, else `.`), and/or
+    /// migration files: named files are the deploy (the migrations they belong to).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
     #[command(flatten)]
     source: SourceArgs,
+    /// Run as a pre-commit hook: compare the refs pre-commit gives (PRE_COMMIT_FROM_REF,
+    /// PRE_COMMIT_TO_REF: `--from-ref/--to-ref`, pre-push), else the staged index with what
+    /// was pushed; under `--all-files`, the upstream or the whole history. Files pre-commit
+    /// passes are not a filter.
+    #[arg(long)]
+    hook: bool,
     /// Audit the whole history: every migration is its own deploy, checked against the
     /// schema the ones before it build.
     #[arg(long, conflicts_with_all = ["base", "head"])]
     all: bool,
-    /// The revision N-1 runs (default: `base` in rollsafe.toml, else HEAD). N-1's schema is
-    /// built by the migrations at the merge base of this and the head.
+    /// The revision N-1 runs (default: `base` in rollsafe.toml, else the upstream branch,
+    /// else the remote's default branch, else HEAD). N-1's schema is built by the migrations
+    /// at the merge base of this and the head.
     #[arg(long, value_name = "REV")]
     base: Option<String>,
-    /// The revision to check (default: the working tree, untracked files included).
+    /// The revision to check: a git revision, `index` (what is staged) or `worktree` (the
+    /// default: the working tree, untracked files included).
     #[arg(long, value_name = "REV")]
     head: Option<String>,
     /// Output format.
@@ -117,6 +127,9 @@ struct CheckArgs {
 
 #[derive(clap::Args)]
 struct SchemaArgs {
+    /// The migrations directory (default: `migrations` in rollsafe.toml, else `.`).
+    #[arg(default_value = ".")]
+    dir: PathBuf,
     #[command(flatten)]
     source: SourceArgs,
     /// Replay the migrations at this git revision instead of the working tree.
@@ -201,24 +214,38 @@ fn main() -> ExitCode {
     })
 }
 
-fn check_options(source: SourceArgs, all: bool) -> CheckOptions {
+fn check_options(dir: PathBuf, source: SourceArgs, all: bool) -> CheckOptions {
     CheckOptions {
-        dir: source.dir,
+        dir,
         all,
         base: None,
         head: None,
         dialect: source.dialect,
         layout: source.layout,
         config: source.config,
+        files: Vec::new(),
     }
 }
 
 fn run_check(args: CheckArgs) -> Result<ExitCode> {
-    let options = CheckOptions {
+    let (dir, files) = split_paths(&args.paths, args.source.config.as_deref())?;
+    let mut options = CheckOptions {
         base: args.base,
         head: args.head,
-        ..check_options(args.source, args.all)
+        ..check_options(dir, args.source, args.all)
     };
+    if args.hook {
+        let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let plan = hook::plan(&mut options, &files, &env)?;
+        for note in &plan.notes {
+            eprintln!("rollsafe: note: {note}");
+        }
+        if plan.skip {
+            return Ok(ExitCode::SUCCESS);
+        }
+    } else {
+        options.files = relative_files(&options, &files)?;
+    }
     let check::Run {
         report,
         config,
@@ -341,7 +368,13 @@ fn init(args: &InitArgs) -> Result<()> {
 }
 
 fn print_schema(args: SchemaArgs) -> Result<()> {
-    let options = check_options(args.source, true);
+    if args.dir.is_file() {
+        anyhow::bail!(
+            "{}: is a file; `rollsafe schema` takes the migrations directory",
+            args.dir.display()
+        );
+    }
+    let options = check_options(args.dir, args.source, true);
     let (config, config_path) = check::load_config(&options)?;
     let dir = check::migrations_dir(&options, &config, config_path.as_deref());
     let snapshot = match &args.rev {
@@ -355,6 +388,122 @@ fn print_schema(args: SchemaArgs) -> Result<()> {
         SchemaFormat::Sql => render::to_sql(&catalog),
     };
     write_output(None, &out)
+}
+
+/// `check PATH...`: the migrations directory (at most one directory; inferred from the
+/// files when none is given) and the files named.
+fn split_paths(
+    paths: &[PathBuf],
+    config: Option<&std::path::Path>,
+) -> Result<(PathBuf, Vec<PathBuf>)> {
+    let mut dirs = Vec::new();
+    let mut files = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => dirs.push(path.clone()),
+            Ok(_) => files.push(path.clone()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                anyhow::bail!("{}: no such file or directory", path.display())
+            }
+            Err(err) => {
+                return Err(err).with_context(|| format!("{}: cannot read", path.display()))
+            }
+        }
+    }
+    let dir = match dirs.as_slice() {
+        [] if files.is_empty() => PathBuf::from("."),
+        [] => files_dir(&files, config),
+        [dir] => dir.clone(),
+        [first, second, ..] => anyhow::bail!(
+            "{} and {}: several directories given; check one migrations directory at a time",
+            first.display(),
+            second.display()
+        ),
+    };
+    Ok((dir, files))
+}
+
+/// The migrations directory of files named without one: config's `migrations` when they
+/// lie inside it, else their common directory (one level up for layouts that keep a
+/// directory per migration: `up.sql`, `migration.sql`; sqitch's `deploy/`).
+fn files_dir(files: &[PathBuf], config: Option<&std::path::Path>) -> PathBuf {
+    let canonical = |path: &std::path::Path| path.canonicalize().unwrap_or(path.to_path_buf());
+    let parents: Vec<PathBuf> = files
+        .iter()
+        .map(|file| {
+            canonical(file)
+                .parent()
+                .map(PathBuf::from)
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut common = parents[0].clone();
+    while !parents.iter().all(|parent| parent.starts_with(&common)) {
+        if !common.pop() {
+            break;
+        }
+    }
+    let config_path = config
+        .map(PathBuf::from)
+        .or_else(|| rollsafe::config::find(&common));
+    if let Some(path) = config_path {
+        if let Ok(config) = rollsafe::config::Config::load(&path) {
+            if let Some(migrations) = &config.migrations {
+                let dir = canonical(
+                    &path
+                        .parent()
+                        .unwrap_or(std::path::Path::new("."))
+                        .join(migrations),
+                );
+                if parents.iter().all(|parent| parent.starts_with(&dir)) {
+                    return dir;
+                }
+            }
+        }
+    }
+    let per_migration = files.iter().all(|file| {
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        matches!(
+            name,
+            "up.sql" | "down.sql" | "migration.sql" | "metadata.toml"
+        )
+    });
+    let sqitch = matches!(
+        common.file_name().and_then(|n| n.to_str()),
+        Some("deploy" | "revert" | "verify")
+    ) && common
+        .parent()
+        .is_some_and(|p| p.join("sqitch.plan").exists());
+    if per_migration || sqitch {
+        common.pop();
+    }
+    common
+}
+
+/// The named files relative to the migrations directory, with `/`; a file outside it is
+/// an error.
+fn relative_files(options: &CheckOptions, files: &[PathBuf]) -> Result<Vec<String>> {
+    let (config, config_path) = check::load_config(options)?;
+    let dir = check::migrations_dir(options, &config, config_path.as_deref());
+    let dir = dir
+        .canonicalize()
+        .with_context(|| format!("{}: cannot read", dir.display()))?;
+    files
+        .iter()
+        .map(|file| {
+            let full = file
+                .canonicalize()
+                .with_context(|| format!("{}: cannot read", file.display()))?;
+            if !full.starts_with(&dir) {
+                anyhow::bail!(
+                    "{}: not inside the migrations directory {}",
+                    file.display(),
+                    dir.display()
+                );
+            }
+            Ok(rollsafe::source::relative_path(&dir, &full))
+        })
+        .collect()
 }
 
 /// The migrations directory's files at git revision `rev`, read from git objects.

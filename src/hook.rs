@@ -1,0 +1,140 @@
+//! `rollsafe check --hook`: what a pre-commit framework run compares.
+//!
+//! - pre-commit gave refs (`--from-ref/--to-ref`, the pre-push stage): the base is the
+//!   from-ref, the head the to-ref.
+//! - A commit (files passed are the staged ones): the head is the index, what the commit
+//!   will hold; the base is the usual default (config `base`, else the merge base with the
+//!   upstream or the remote's default branch, else `HEAD`). When the commit changes nothing
+//!   under the migrations directory the hook exits at once: it runs on every commit
+//!   (`always_run`) so a commit that only deletes a migration is still checked.
+//! - `--all-files` (files passed that the commit does not change): the index against the
+//!   upstream, or, with nothing to compare against, the whole history.
+//!
+//! Each case is said in a note, so a passing hook says what it checked.
+
+use crate::check::{load_config, migrations_dir, CheckOptions};
+use crate::git::GitRepo;
+use anyhow::Result;
+use std::path::PathBuf;
+
+/// What the hook does, and the notes that say so.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Nothing to check: the commit leaves the migrations alone.
+    pub skip: bool,
+    pub notes: Vec<String>,
+}
+
+/// The environment variables pre-commit sets for `--from-ref/--to-ref` and pre-push (the
+/// second name of each pair is what pre-commit before 2.0 set).
+const FROM_REFS: [&str; 2] = ["PRE_COMMIT_FROM_REF", "PRE_COMMIT_SOURCE"];
+const TO_REFS: [&str; 2] = ["PRE_COMMIT_TO_REF", "PRE_COMMIT_ORIGIN"];
+
+/// Sets `options` for a hook run. `files` are the paths pre-commit passed; `env` reads an
+/// environment variable (empty values count as unset).
+pub fn plan(
+    options: &mut CheckOptions,
+    files: &[PathBuf],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Plan> {
+    options.files.clear();
+    let first = |names: [&str; 2]| names.iter().find_map(|name| env(name));
+    if let (Some(from), Some(to)) = (first(FROM_REFS), first(TO_REFS)) {
+        let base = options.base.get_or_insert(from).clone();
+        let head = options.head.get_or_insert(to).clone();
+        return Ok(Plan {
+            skip: false,
+            notes: vec![format!(
+                "pre-commit hook: the migrations at {head} against the merge base of {base} \
+                 (the refs pre-commit passed)"
+            )],
+        });
+    }
+    let (config, config_path) = load_config(options)?;
+    let dir = migrations_dir(options, &config, config_path.as_deref());
+    let Some(repo) = GitRepo::discover(&dir)? else {
+        options.all = true;
+        return Ok(Plan {
+            skip: false,
+            notes: vec![
+                "pre-commit hook outside a git repository: auditing the whole history".into(),
+            ],
+        });
+    };
+    let all_files = files.iter().any(|file| {
+        repo.repo_path(file)
+            .is_ok_and(|path| repo.unchanged_in_index(&path))
+    });
+    if !all_files {
+        let mut watched = vec![repo.checked_dir().to_string()];
+        if let Some(path) = &config_path {
+            watched.extend(repo.repo_path(path).ok());
+        }
+        let mut changed = false;
+        for path in &watched {
+            changed |= repo.staged_changes(path)?;
+        }
+        if !changed {
+            return Ok(Plan {
+                skip: true,
+                notes: Vec::new(),
+            });
+        }
+        options.head.get_or_insert_with(|| "index".to_string());
+        return Ok(Plan {
+            skip: false,
+            notes: vec![format!(
+                "pre-commit hook: the staged migrations against {}",
+                base_description(options, &config, &repo)
+            )],
+        });
+    }
+    // `--all-files`: compare with the upstream when there is one with something to compare,
+    // else audit every migration.
+    let base = options
+        .base
+        .clone()
+        .or_else(|| config.base.clone())
+        .or_else(|| repo.default_base());
+    match base {
+        Some(base) if !repo.nothing_since(&base) => {
+            options.head.get_or_insert_with(|| "index".to_string());
+            let note = format!(
+                "pre-commit --all-files: the staged migrations against the merge base of {base}"
+            );
+            options.base = Some(base);
+            Ok(Plan {
+                skip: false,
+                notes: vec![note],
+            })
+        }
+        _ => {
+            options.all = true;
+            options.base = None;
+            options.head = None;
+            Ok(Plan {
+                skip: false,
+                notes: vec![
+                    "pre-commit --all-files with no upstream changes to compare: auditing the \
+                     whole history (every migration against the ones before it)"
+                        .into(),
+                ],
+            })
+        }
+    }
+}
+
+/// "the merge base of origin/main", "HEAD (no upstream branch)", for the note.
+fn base_description(
+    options: &CheckOptions,
+    config: &crate::config::Config,
+    repo: &GitRepo,
+) -> String {
+    match options.base.clone().or_else(|| config.base.clone()) {
+        Some(base) => format!("the merge base of {base}"),
+        None => match repo.default_base() {
+            Some(upstream) => format!("the merge base of {upstream} (what was pushed)"),
+            None => "HEAD (no upstream branch)".to_string(),
+        },
+    }
+}
