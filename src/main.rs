@@ -228,7 +228,7 @@ fn check_options(dir: PathBuf, source: SourceArgs, all: bool) -> CheckOptions {
 }
 
 fn run_check(args: CheckArgs) -> Result<ExitCode> {
-    let (dir, files) = split_paths(&args.paths, args.source.config.as_deref())?;
+    let (dir, files) = split_paths(&args.paths, args.source.config.as_deref(), args.hook)?;
     let mut options = CheckOptions {
         base: args.base,
         head: args.head,
@@ -391,10 +391,11 @@ fn print_schema(args: SchemaArgs) -> Result<()> {
 }
 
 /// `check PATH...`: the migrations directory (at most one directory; inferred from the
-/// files when none is given) and the files named.
+/// files when none is given, except for a hook) and the files named.
 fn split_paths(
     paths: &[PathBuf],
     config: Option<&std::path::Path>,
+    hook: bool,
 ) -> Result<(PathBuf, Vec<PathBuf>)> {
     let mut dirs = Vec::new();
     let mut files = Vec::new();
@@ -411,7 +412,8 @@ fn split_paths(
         }
     }
     let dir = match dirs.as_slice() {
-        [] if files.is_empty() => PathBuf::from("."),
+        // A hook's files are whatever pre-commit matched, not a migration set.
+        [] if files.is_empty() || hook => PathBuf::from("."),
         [] => files_dir(&files, config),
         [dir] => dir.clone(),
         [first, second, ..] => anyhow::bail!(
