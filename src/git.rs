@@ -640,23 +640,30 @@ mod tests {
     }
 }
 
-/// The Levenshtein distance between `a` and `b` in characters: how close a mistyped name is
-/// to a real one, for "did you mean" suggestions.
+/// The edit distance between `a` and `b` in characters, a swap of two neighbours counting
+/// as one edit (`mian` is one edit from `main`): how close a mistyped name is to a real
+/// one, for "did you mean" suggestions.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != *cb));
-            diagonal = above;
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
 }
 
 /// What `rollsafe init` and revision suggestions read: names, never contents.
@@ -860,7 +867,7 @@ impl GitRepo {
 /// The names in `names` closest to `wanted` (at most three, nearest first): a few edits
 /// away, or equal once a remote prefix is added or removed (`main` for `origin/main`).
 pub fn similar_names(wanted: &str, names: &[String]) -> Vec<String> {
-    let limit = (wanted.chars().count() / 3).clamp(1, 3);
+    let limit = (wanted.chars().count() / 3).clamp(2, 3);
     let tail = |name: &str| {
         name.rsplit_once('/')
             .map_or(name, |(_, last)| last)
@@ -889,4 +896,35 @@ fn short_ref(name: &str) -> String {
         .find_map(|prefix| name.strip_prefix(prefix))
         .unwrap_or(name)
         .to_string()
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::{edit_distance, similar_names};
+
+    #[test]
+    fn a_swap_is_one_edit() {
+        assert_eq!(edit_distance("mian", "main"), 1);
+        assert_eq!(edit_distance("main", "main"), 0);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("develop", "main"), 7);
+    }
+
+    #[test]
+    fn suggestions_match_with_or_without_the_remote() {
+        let names: Vec<String> = ["main", "origin/main", "origin/develop", "v1.0.0"]
+            .iter()
+            .map(|name| name.to_string())
+            .collect();
+        assert_eq!(similar_names("mian", &names), ["main", "origin/main"]);
+        assert_eq!(
+            similar_names("origin/mian", &names),
+            ["origin/main", "main"]
+        );
+        assert_eq!(
+            similar_names("upstream/develop", &names),
+            ["origin/develop"]
+        );
+        assert!(similar_names("release-7", &names).is_empty());
+    }
 }

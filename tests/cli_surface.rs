@@ -199,7 +199,9 @@ fn help_lists_the_dialects_and_layouts() {
 fn app_repository() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let repo = Repository::init(root).unwrap();
+    let mut options = git2::RepositoryInitOptions::new();
+    options.initial_head("main");
+    let repo = Repository::init_opts(root, &options).unwrap();
     write(root, "src/main.rs", "fn main() {}\n");
     write(
         root,
@@ -327,4 +329,292 @@ fn schema_at_a_revision_reads_the_committed_migrations() {
         "db/migrations",
     ]);
     assert_eq!(at_tag, ["orders", "users"]);
+}
+
+#[test]
+fn an_unknown_revision_suggests_the_closest_names() {
+    let dir = app_repository();
+    let root = dir.path();
+    let output = rollsafe_in(root, &["check", "db/migrations", "--base", "mian"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("did you mean `main`"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = rollsafe_in(root, &["check", "db/migrations", "--base", "v1.0.1"]);
+    assert!(
+        stderr(&output).contains("`v1.0.0`") && stderr(&output).contains("`v1.1.0`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_remote_branch_that_was_not_fetched_suggests_git_fetch() {
+    let dir = app_repository();
+    let root = dir.path();
+    let repo = Repository::open(root).unwrap();
+    repo.remote("origin", "https://example.com/app.git")
+        .unwrap();
+    let output = rollsafe_in(
+        root,
+        &["check", "db/migrations", "--base", "origin/release"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("git fetch origin release"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_file_where_a_directory_is_expected_says_so() {
+    let output = rollsafe(&["schema", "fixtures/demo/0001_create_users.up.sql"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("is a file"), "{}", stderr(&output));
+    let output = rollsafe(&["init", "--stdout", "README.md"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("not a directory"),
+        "{}",
+        stderr(&output)
+    );
+    let output = rollsafe(&["check", "fixtures/demo", "fixtures"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("several directories"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+fn report_of(output: &Output) -> Value {
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(output)
+    );
+    serde_json::from_slice(&output.stdout).expect("valid JSON")
+}
+
+fn rules_of(report: &Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["migration"].as_str().unwrap().to_string(),
+                f["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn check_files_makes_their_migrations_the_deploy() {
+    // In the demo, 0009 drops a column too early and 0010 adds a required column.
+    let output = rollsafe(&[
+        "check",
+        "--all",
+        "--format",
+        "json",
+        "fixtures/demo/0009_drop_users_name.up.sql",
+    ]);
+    let report = report_of(&output);
+    let migrations: Vec<&str> = report["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(migrations, ["0009"]);
+    let rules = rules_of(&report);
+    assert!(
+        rules.contains(&("0009".into(), "drop-column".into())),
+        "{rules:?}"
+    );
+    assert!(rules.iter().all(|(m, _)| m == "0009"), "{rules:?}");
+
+    // Without the file, 0010's finding is there too.
+    let all = report_of(&rollsafe(&[
+        "check",
+        "--all",
+        "--format",
+        "json",
+        "fixtures/demo",
+    ]));
+    assert!(rules_of(&all).iter().any(|(m, _)| m == "0010"));
+
+    // A file that is no migration is named.
+    let output = rollsafe(&[
+        "check",
+        "--all",
+        "fixtures/demo",
+        "fixtures/demo/rollsafe.toml",
+    ]);
+    assert!(
+        stderr(&output).contains("rollsafe.toml: not a migration"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn check_files_in_a_repository_restricts_the_new_migrations() {
+    let dir = app_repository();
+    let root = dir.path();
+    write(
+        root,
+        "db/migrations/3_drop_email.up.sql",
+        "ALTER TABLE users DROP COLUMN email;\n",
+    );
+    write(
+        root,
+        "db/migrations/3_drop_email.down.sql",
+        "ALTER TABLE users ADD COLUMN email text;\n",
+    );
+    write(
+        root,
+        "db/migrations/4_items.up.sql",
+        "SET lock_timeout = '5s';\nCREATE TABLE items (id bigint PRIMARY KEY);\n",
+    );
+    write(
+        root,
+        "db/migrations/4_items.down.sql",
+        "DROP TABLE items;\n",
+    );
+    let only_items = report_of(&rollsafe_in(
+        root,
+        &[
+            "check",
+            "--base",
+            "main",
+            "--format",
+            "json",
+            "db/migrations/4_items.up.sql",
+        ],
+    ));
+    assert_eq!(only_items["verdict"], "safe", "{only_items}");
+    let both = report_of(&rollsafe_in(
+        root,
+        &[
+            "check",
+            "--base",
+            "main",
+            "--format",
+            "json",
+            "db/migrations",
+        ],
+    ));
+    assert!(rules_of(&both).contains(&("3".into(), "drop-column".into())));
+}
+
+#[test]
+fn head_index_checks_what_is_staged() {
+    let dir = app_repository();
+    let root = dir.path();
+    let repo = Repository::open(root).unwrap();
+    write(
+        root,
+        "db/migrations/3_items.up.sql",
+        "SET lock_timeout = '5s';\nCREATE TABLE items (id bigint PRIMARY KEY);\n",
+    );
+    write(
+        root,
+        "db/migrations/3_items.down.sql",
+        "DROP TABLE items;\n",
+    );
+    let mut index = repo.index().unwrap();
+    index
+        .add_path(Path::new("db/migrations/3_items.up.sql"))
+        .unwrap();
+    index
+        .add_path(Path::new("db/migrations/3_items.down.sql"))
+        .unwrap();
+    index.write().unwrap();
+    // Not staged: a work-in-progress drop.
+    write(
+        root,
+        "db/migrations/4_drop_email.up.sql",
+        "ALTER TABLE users DROP COLUMN email;\n",
+    );
+    let index_before = std::fs::read(root.join(".git/index")).unwrap();
+
+    let staged = report_of(&rollsafe_in(
+        root,
+        &[
+            "check",
+            "db/migrations",
+            "--head",
+            "index",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(staged["head"]["rev"], "index");
+    let ids: Vec<&str> = staged["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["3"]);
+    assert_eq!(staged["verdict"], "safe");
+
+    let worktree = report_of(&rollsafe_in(
+        root,
+        &[
+            "check",
+            "db/migrations",
+            "--head",
+            "worktree",
+            "--format",
+            "json",
+        ],
+    ));
+    assert!(rules_of(&worktree).contains(&("4".into(), "drop-column".into())));
+    // Read-only: the index file is untouched.
+    assert_eq!(
+        std::fs::read(root.join(".git/index")).unwrap(),
+        index_before
+    );
+}
+
+#[test]
+fn without_an_upstream_the_base_is_head_and_a_note_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let repo = Repository::init(root).unwrap();
+    write(
+        root,
+        "m/1_users.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+    );
+    commit_all(&repo, "users");
+    let output = rollsafe_in(root, &["check", "m"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("comparing with HEAD"),
+        "{}",
+        stderr(&output)
+    );
+
+    // With a remote default branch, the merge base with it is the base: a migration
+    // committed locally is still new.
+    let head = repo.head().unwrap().peel_to_commit().unwrap().id();
+    repo.reference("refs/remotes/origin/main", head, true, "test")
+        .unwrap();
+    write(
+        root,
+        "m/2_drop.up.sql",
+        "ALTER TABLE users DROP COLUMN id;\n",
+    );
+    commit_all(&repo, "drop");
+    let report = report_of(&rollsafe_in(root, &["check", "m", "--format", "json"]));
+    assert_eq!(report["base"]["rev"], "origin/main");
+    assert!(rules_of(&report).contains(&("2".into(), "drop-column".into())));
 }
