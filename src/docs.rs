@@ -113,7 +113,7 @@ pub fn explain_text(meta: &RuleMeta) -> String {
     if !example.good_setup.trim().is_empty() {
         let _ = write!(
             out,
-            "  Safe: first, in earlier deploys:\n{}\n",
+            "  Safe, first (earlier deploys):\n{}\n",
             indent_by(&example.good_setup, 4)
         );
     }
@@ -124,7 +124,11 @@ pub fn explain_text(meta: &RuleMeta) -> String {
             indent_by(config, 4)
         );
     }
-    let _ = write!(out, "  Safe:\n{}\n", indent_by(&example.good, 4));
+    let label = match example.good_setup.trim().is_empty() {
+        true => "Safe:",
+        false => "Safe, then (this deploy):",
+    };
+    let _ = write!(out, "  {label}\n{}\n", indent_by(&example.good, 4));
     if let Some(down) = &example.good_down {
         let _ = write!(out, "  Its down migration:\n{}\n", indent_by(down, 4));
     }
@@ -300,7 +304,7 @@ fn rule_section(out: &mut String, meta: &RuleMeta) {
     if !example.good_setup.trim().is_empty() {
         let _ = write!(
             out,
-            "Safe: first, in earlier deploys:\n\n```sql\n{}\n```\n\n",
+            "Safe, first (earlier deploys):\n\n```sql\n{}\n```\n\n",
             example.good_setup.trim()
         );
     }
@@ -311,7 +315,11 @@ fn rule_section(out: &mut String, meta: &RuleMeta) {
             config.trim()
         );
     }
-    let _ = write!(out, "Safe:\n\n```sql\n{}\n```\n\n", example.good.trim());
+    let label = match example.good_setup.trim().is_empty() {
+        true => "Safe:",
+        false => "Safe, then (this deploy):",
+    };
+    let _ = write!(out, "{label}\n\n```sql\n{}\n```\n\n", example.good.trim());
     let _ = write!(out, "**Configure.** {}", markdown_configure(meta));
 }
 
