@@ -4,7 +4,9 @@
 //!   from-ref, the head the to-ref.
 //! - A commit (files passed are the staged ones): the head is the index, what the commit
 //!   will hold; the base is the usual default (config `base`, else the merge base with the
-//!   upstream or the remote's default branch, else `HEAD`). When the commit changes nothing
+//!   upstream or the remote's default branch, else `HEAD`); the migrations of the files
+//!   pre-commit passes are the deploy (`check FILE...`), so `files`/`exclude` in the user's
+//!   config narrow it, and an earlier unpushed commit does not block this one. When the commit changes nothing
 //!   under the migrations directory the hook exits at once: it runs on every commit
 //!   (`always_run`) so a commit that only deletes a migration is still checked.
 //! - `--all-files` (files passed that the commit does not change): the index against the
@@ -15,7 +17,7 @@
 use crate::check::{load_config, migrations_dir, CheckOptions};
 use crate::git::GitRepo;
 use anyhow::Result;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What the hook does, and the notes that say so.
 #[derive(Debug, Default)]
@@ -81,6 +83,9 @@ pub fn plan(
             });
         }
         options.head.get_or_insert_with(|| "index".to_string());
+        // The files pre-commit passes are the commit's: its migrations are the deploy, so
+        // an earlier commit's finding does not block this one.
+        options.files = inside(&dir, files);
         return Ok(Plan {
             skip: false,
             notes: vec![format!(
@@ -122,6 +127,20 @@ pub fn plan(
             })
         }
     }
+}
+
+/// The files that lie inside `dir`, relative to it with `/` (pre-commit also passes SQL
+/// files that belong to no migration set).
+fn inside(dir: &Path, files: &[PathBuf]) -> Vec<String> {
+    let Ok(dir) = dir.canonicalize() else {
+        return Vec::new();
+    };
+    files
+        .iter()
+        .filter_map(|file| file.canonicalize().ok())
+        .filter(|file| file.starts_with(&dir))
+        .map(|file| crate::source::relative_path(&dir, &file))
+        .collect()
 }
 
 /// "the merge base of origin/main", "HEAD (no upstream branch)", for the note.

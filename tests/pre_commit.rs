@@ -256,6 +256,29 @@ fn an_untracked_migration_does_not_block_an_unrelated_commit() {
 }
 
 #[test]
+fn an_earlier_unpushed_commit_does_not_block_the_next_one() {
+    let Some(pre_commit) = pre_commit() else {
+        return;
+    };
+    let sample = Sample::new(pre_commit);
+    sample.write("db/migrations/2_drop_nickname.up.sql", DROP_NICKNAME);
+    sample.git(&["add", "."]);
+    sample.git(&["commit", "--quiet", "--no-verify", "-m", "drop nickname"]);
+    sample.write("db/migrations/3_phone.up.sql", ADD_PHONE);
+    sample.write(
+        "db/migrations/3_phone.down.sql",
+        "ALTER TABLE users DROP COLUMN phone;\n",
+    );
+    sample.git(&["add", "."]);
+    let passed = sample.commit(&["-m", "phone"]);
+    assert!(passed.status.success(), "{}", text(&passed));
+    // The push range still holds it: pre-push (and --from-ref/--to-ref) report it.
+    let output = sample.run_pre_commit(&["run", "--from-ref", "origin/main", "--to-ref", "HEAD"]);
+    assert!(!output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("drop-column"), "{}", text(&output));
+}
+
+#[test]
 fn a_delete_only_commit_is_reported() {
     let Some(pre_commit) = pre_commit() else {
         return;
