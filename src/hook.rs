@@ -157,3 +157,57 @@ fn base_description(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        }
+    }
+
+    #[test]
+    fn the_refs_pre_commit_passes_are_the_base_and_the_head() {
+        let mut options = CheckOptions {
+            files: vec!["1_users.up.sql".into()],
+            ..CheckOptions::default()
+        };
+        let env = env_of(&[("PRE_COMMIT_FROM_REF", "abc"), ("PRE_COMMIT_TO_REF", "def")]);
+        let plan = plan(&mut options, &[], &env).unwrap();
+        assert!(!plan.skip);
+        assert_eq!(options.base.as_deref(), Some("abc"));
+        assert_eq!(options.head.as_deref(), Some("def"));
+        assert!(
+            options.files.is_empty(),
+            "the range is the deploy, not the files"
+        );
+        assert!(plan.notes[0].contains("the refs pre-commit passed"));
+    }
+
+    #[test]
+    fn pre_commit_before_2_names_them_source_and_origin() {
+        let mut options = CheckOptions::default();
+        let env = env_of(&[("PRE_COMMIT_SOURCE", "abc"), ("PRE_COMMIT_ORIGIN", "def")]);
+        plan(&mut options, &[], &env).unwrap();
+        assert_eq!(options.base.as_deref(), Some("abc"));
+        assert_eq!(options.head.as_deref(), Some("def"));
+    }
+
+    #[test]
+    fn outside_git_the_hook_audits_the_history() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("1_users.up.sql"), "SELECT 1;").unwrap();
+        let mut options = CheckOptions {
+            dir: dir.path().to_path_buf(),
+            ..CheckOptions::default()
+        };
+        let plan = plan(&mut options, &[], &|_: &str| None).unwrap();
+        assert!(options.all);
+        assert!(plan.notes[0].contains("auditing the whole history"));
+    }
+}

@@ -618,3 +618,60 @@ fn without_an_upstream_the_base_is_head_and_a_note_says_so() {
     assert_eq!(report["base"]["rev"], "origin/main");
     assert!(rules_of(&report).contains(&("2".into(), "drop-column".into())));
 }
+
+#[test]
+fn init_finds_per_directory_layouts_and_their_declared_dialect() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "prisma/migrations/migration_lock.toml",
+        "provider = \"mysql\"\n",
+    );
+    write(
+        root,
+        "prisma/migrations/20240101000000_init/migration.sql",
+        "CREATE TABLE users (id int PRIMARY KEY);\n",
+    );
+    write(root, "queries/report.sql", "SELECT 1;\n");
+    let output = rollsafe_in(root, &["init", "--stdout"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let config = stdout(&output);
+    assert!(
+        config.contains("migrations = \"prisma/migrations\""),
+        "{config}"
+    );
+    assert!(config.contains("layout = \"prisma\""), "{config}");
+    assert!(config.contains("dialect = \"mysql\""), "{config}");
+    assert!(config.contains("declared by the layout"), "{config}");
+    assert!(config.contains("require_down = false"), "{config}");
+    assert!(
+        !root.join("rollsafe.toml").exists(),
+        "--stdout writes nothing"
+    );
+
+    let diesel = tempfile::tempdir().unwrap();
+    for (name, table) in [
+        ("2024-01-01-000000_users", "users"),
+        ("2024-01-02-000000_orders", "orders"),
+    ] {
+        write(
+            diesel.path(),
+            &format!("migrations/{name}/up.sql"),
+            &format!("CREATE TABLE {table} (id int PRIMARY KEY);\n"),
+        );
+        write(
+            diesel.path(),
+            &format!("migrations/{name}/down.sql"),
+            &format!("DROP TABLE {table};\n"),
+        );
+    }
+    let output = rollsafe_in(diesel.path(), &["init"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let config = std::fs::read_to_string(diesel.path().join("rollsafe.toml")).unwrap();
+    assert!(config.contains("migrations = \"migrations\""), "{config}");
+    assert!(config.contains("layout = \"diesel\""), "{config}");
+    assert!(config.contains("require_down = true"), "{config}");
+    let output = rollsafe_in(diesel.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
