@@ -53,7 +53,11 @@ enum Command {
     Schema(SchemaArgs),
     /// Write a commented rollsafe.toml for this repository (never overwrites one).
     Init(InitArgs),
-    /// Print a shell completion script (e.g. `rollsafe completions bash > ~/.local/share/bash-completion/completions/rollsafe`).
+    /// Print a shell completion script.
+    ///
+    /// e.g. `rollsafe completions bash > ~/.local/share/bash-completion/completions/rollsafe`,
+    /// `rollsafe completions zsh > "${fpath[1]}/_rollsafe"`,
+    /// `rollsafe completions fish > ~/.config/fish/completions/rollsafe.fish`.
     Completions {
         /// The shell.
         #[arg(value_enum)]
@@ -93,9 +97,9 @@ struct CheckArgs {
     #[command(flatten)]
     source: SourceArgs,
     /// Run as a pre-commit hook: compare the refs pre-commit gives (PRE_COMMIT_FROM_REF,
-    /// PRE_COMMIT_TO_REF: `--from-ref/--to-ref`, pre-push), else the staged index with what
-    /// was pushed; under `--all-files`, the upstream or the whole history. Files pre-commit
-    /// passes are not a filter.
+    /// PRE_COMMIT_TO_REF: `--from-ref/--to-ref`, pre-push); else, at commit time, the staged
+    /// migrations of the files pre-commit passes against what was pushed; under
+    /// `--all-files`, against the upstream, or the whole history when nothing differs.
     #[arg(long)]
     hook: bool,
     /// Audit the whole history: every migration is its own deploy, checked against the
