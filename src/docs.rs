@@ -63,16 +63,17 @@ fn configure_section(meta: &RuleMeta) -> String {
     out
 }
 
-/// The comment that suppresses one finding of the rule, or `None` when its findings are not
-/// on a statement (history and config findings, the rollback window, and the rules about
-/// allow comments themselves).
+/// The comment that suppresses one finding of the rule, or `None` when no comment can:
+/// the rules about allow comments themselves (`suppressible = false`), and the rules whose
+/// findings are on no statement (history, the rollback window, a config entry).
 fn suppression(meta: &RuleMeta) -> Option<String> {
     let statementless = meta.category == Category::History
         || matches!(
             meta.id.as_str(),
-            "rollback-window" | "retire-unknown-object" | "allow-without-reason" | "unused-allow"
+            "rollback-window" | "retire-unknown-object"
         );
-    (!statementless).then(|| format!("-- rollsafe:allow {} <why it is safe here>", meta.id))
+    (meta.suppressible && !statementless)
+        .then(|| format!("-- rollsafe:allow {} <why it is safe here>", meta.id))
 }
 
 /// `rollsafe explain <id>`: what the rule reports, why it breaks, the recipe, the examples
