@@ -82,7 +82,7 @@ pub fn explain_text(meta: &RuleMeta) -> String {
     let example = &meta.example;
     let mut out = format!(
         "{id}: {category} rule, {severity} by default\n\n\
-         What it does\n{summary}\n\
+         What it reports\n{summary}\n\
          Why it matters\n{why}\n\
          Safe recipe\n{recipe}\n",
         id = meta.id,

@@ -79,7 +79,14 @@ pub fn plan(
         if !changed {
             return Ok(Plan {
                 skip: true,
-                notes: Vec::new(),
+                notes: vec![format!(
+                    "pre-commit hook: nothing staged under {} or in rollsafe.toml; nothing to \
+                     check",
+                    match repo.checked_dir() {
+                        "" => ".",
+                        dir => dir,
+                    }
+                )],
             });
         }
         options.head.get_or_insert_with(|| "index".to_string());

@@ -76,7 +76,7 @@ fn explain_shows_the_examples_configuration_suppression_and_link() {
     let meta = rollsafe::rules::meta("drop-column").unwrap();
     let text = stdout(&rollsafe(&["explain", "drop-column"]));
     for section in [
-        "What it does",
+        "What it reports",
         "Why it matters",
         "Safe recipe",
         "Example",
@@ -674,4 +674,56 @@ fn init_finds_per_directory_layouts_and_their_declared_dialect() {
     assert!(config.contains("require_down = true"), "{config}");
     let output = rollsafe_in(diesel.path(), &["check"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn the_hook_returns_at_once_when_nothing_under_the_migrations_is_staged() {
+    let dir = app_repository();
+    let root = dir.path();
+    let hook = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+            .args(["check", "--hook", "db/migrations"])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env_remove("PRE_COMMIT_FROM_REF")
+            .env_remove("PRE_COMMIT_TO_REF")
+            .env_remove("PRE_COMMIT_SOURCE")
+            .env_remove("PRE_COMMIT_ORIGIN")
+            .current_dir(root)
+            .output()
+            .unwrap()
+    };
+    // An unsafe migration in the working tree, not staged: the commit does not hold it.
+    write(
+        root,
+        "db/migrations/3_drop_email.up.sql",
+        "ALTER TABLE users DROP COLUMN email;\n",
+    );
+    let output = hook(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("nothing staged under db/migrations"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+
+    let repo = Repository::open(root).unwrap();
+    let mut index = repo.index().unwrap();
+    index
+        .add_path(Path::new("db/migrations/3_drop_email.up.sql"))
+        .unwrap();
+    index.write().unwrap();
+    let output = hook(&["db/migrations/3_drop_email.up.sql"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("drop-column"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains("the staged migrations against the merge base of origin/main"),
+        "{}",
+        stderr(&output)
+    );
 }
