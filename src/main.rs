@@ -492,6 +492,9 @@ fn files_dir(files: &[PathBuf], config: Option<&std::path::Path>) -> PathBuf {
 /// The named files relative to the migrations directory, with `/`; a file outside it is
 /// an error.
 fn relative_files(options: &CheckOptions, files: &[PathBuf]) -> Result<Vec<String>> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
     let (config, config_path) = check::load_config(options)?;
     let dir = check::migrations_dir(options, &config, config_path.as_deref());
     let dir = dir
