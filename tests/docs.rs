@@ -112,3 +112,40 @@ fn the_link_checker_sees_a_broken_link() {
         ["rollback-window-min"]
     );
 }
+
+/// Every field the JSON report emits (on the demo) is documented in docs/json.md, so the
+/// contract users script against does not drift from the product.
+#[test]
+fn json_md_documents_every_report_field() {
+    fn keys(value: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, inner) in map {
+                    out.insert(key.clone());
+                    keys(inner, out);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|item| keys(item, out)),
+            _ => {}
+        }
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        .args(["check", "--all", "--format", "json", "fixtures/demo"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let mut fields = std::collections::BTreeSet::new();
+    keys(&report, &mut fields);
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json.md")).unwrap();
+    let missing: Vec<&String> = fields
+        .iter()
+        .filter(|field| !doc.contains(&format!("`{field}`")))
+        .collect();
+    assert!(fields.len() > 20, "{fields:?}");
+    assert!(
+        missing.is_empty(),
+        "docs/json.md does not document {missing:?}"
+    );
+}
