@@ -50,6 +50,7 @@ enum Command {
     /// configure or suppress it.
     Explain {
         /// A rule id, in any case, `_` or `-` (`drop-column`, `DROP_COLUMN`).
+        #[arg(value_parser = RuleName, hide_possible_values = true)]
         rule: String,
     },
     /// Print the schema replayed from the migrations (JSON or SQL).
@@ -190,6 +191,31 @@ fn dialect_parser() -> impl TypedValueParser<Value = Dialect> {
     ];
     PossibleValuesParser::new(values)
         .map(|name| Dialect::parse_name(&name).expect("every possible value names a dialect"))
+}
+
+/// A rule id as typed (any case, `_` or `-`; `explain` matches it), offering every id to
+/// shell completion.
+#[derive(Clone)]
+struct RuleName;
+
+impl TypedValueParser for RuleName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _command: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        Ok(value.to_string_lossy().into_owned())
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        let ids = rules::all_meta()
+            .iter()
+            .map(|meta| PossibleValue::new(meta.id.as_str()).help(meta.summary.trim().to_string()));
+        Some(Box::new(ids))
+    }
 }
 
 /// `auto` and every layout name, so `--help` and completions list them.

@@ -166,6 +166,10 @@ fn completions_for_every_shell() {
         if shell != "powershell" {
             assert!(script.contains("golang-migrate"), "{shell}: the layouts");
         }
+        // Rule ids for `explain` (bash and zsh complete positional values).
+        if matches!(shell, "bash" | "zsh") {
+            assert!(script.contains("drop-column"), "{shell}: the rule ids");
+        }
     }
 }
 
