@@ -417,20 +417,31 @@ fn the_manifest_and_the_readme_snippet_are_valid() {
         assert!(manifest.contains(key), "{key}");
     }
 
-    let readme = std::fs::read_to_string(repo.join("README.md")).unwrap();
-    let snippet = readme
-        .split("```yaml\n")
-        .skip(1)
-        .filter_map(|block| block.split("```").next())
-        .find(|block| block.contains(".pre-commit-config.yaml"))
-        .expect("README has a .pre-commit-config.yaml snippet");
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join(".pre-commit-config.yaml");
-    std::fs::write(&config, snippet).unwrap();
-    let output = Command::new(&pre_commit)
-        .arg("validate-config")
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{snippet}\n{}", text(&output));
+    // Every `.pre-commit-config.yaml` the docs show (a block with `repos:`) is valid.
+    let mut validated = 0;
+    for document in ["README.md", "docs/ci.md"] {
+        let markdown = std::fs::read_to_string(repo.join(document)).unwrap();
+        let snippets = markdown
+            .split("```yaml\n")
+            .skip(1)
+            .filter_map(|block| block.split("```").next())
+            .filter(|block| block.contains("repos:"));
+        for snippet in snippets {
+            let dir = tempfile::tempdir().unwrap();
+            let config = dir.path().join(".pre-commit-config.yaml");
+            std::fs::write(&config, snippet).unwrap();
+            let output = Command::new(&pre_commit)
+                .arg("validate-config")
+                .arg(&config)
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{document}:\n{snippet}\n{}",
+                text(&output)
+            );
+            validated += 1;
+        }
+    }
+    assert!(validated >= 3, "found {validated} pre-commit snippets");
 }
