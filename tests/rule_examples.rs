@@ -209,3 +209,18 @@ const SQL_WORDS: &[&str] = &[
     "int",
     "timestamptz",
 ];
+
+/// Every example's config (history rules and the rollback window included, whose examples
+/// are not run here) is one rollsafe accepts.
+#[test]
+fn every_example_config_parses() {
+    for meta in rules::all_meta() {
+        let example = &meta.example;
+        for config in std::iter::once(&example.config).chain(example.good_config.as_ref()) {
+            let path = std::path::Path::new("rollsafe.toml");
+            if let Err(err) = rollsafe::config::Config::parse(config, path) {
+                panic!("{}: example config does not parse: {err:#}", meta.id);
+            }
+        }
+    }
+}
