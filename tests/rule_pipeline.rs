@@ -534,3 +534,83 @@ fn timestamp_to_timestamptz_says_when_postgres_skips_the_rewrite() {
         .expect("a real rewrite");
     assert!(!rewrite.finding.message.contains("TimeZone"));
 }
+
+/// What the database does, known instead of presumed; each quiet case with its unsafe twin.
+mod database_knowledge {
+    use rollsafe::check::run_example;
+
+    const SETUP: &str = "
+        CREATE TABLE users (id bigint PRIMARY KEY, email text, status text);
+        CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, note text);
+    ";
+
+    fn fired(sql: &str) -> Vec<&'static str> {
+        run_example(SETUP, sql, "", true)
+            .expect("example runs")
+            .iter()
+            .map(|f| f.finding.rule)
+            .collect()
+    }
+
+    #[test]
+    fn set_not_null_on_a_column_with_a_default_keeps_n1_inserts_working() {
+        let with_default = "SET lock_timeout = '5s';
+            ALTER TABLE users ALTER COLUMN status SET DEFAULT 'active', ALTER COLUMN status SET NOT NULL;";
+        assert!(
+            !fired(with_default).contains(&"set-not-null"),
+            "{:?}",
+            fired(with_default)
+        );
+        let without =
+            "SET lock_timeout = '5s';\nALTER TABLE users ALTER COLUMN status SET NOT NULL;";
+        assert!(fired(without).contains(&"set-not-null"));
+    }
+
+    #[test]
+    fn a_new_column_referencing_another_table_has_nothing_to_validate() {
+        let new_column = "SET lock_timeout = '5s';
+            ALTER TABLE orders ADD COLUMN buyer_id bigint REFERENCES users (id);";
+        let found = fired(new_column);
+        assert!(!found.contains(&"foreign-key-validates"), "{found:?}");
+        assert!(!found.contains(&"enforce-before-backfill"), "{found:?}");
+        let existing = "SET lock_timeout = '5s';
+            ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);";
+        assert!(fired(existing).contains(&"foreign-key-validates"));
+    }
+
+    #[test]
+    fn uniqueness_on_a_new_nullable_column_is_not_enforced_before_a_backfill() {
+        let nullable = "SET lock_timeout = '5s';
+            ALTER TABLE users ADD COLUMN handle text UNIQUE;";
+        assert!(
+            !fired(nullable).contains(&"enforce-before-backfill"),
+            "{:?}",
+            fired(nullable)
+        );
+        // One constant default in every row: the unique index cannot be built.
+        let constant = "SET lock_timeout = '5s';
+            ALTER TABLE users ADD COLUMN handle text NOT NULL DEFAULT 'x' UNIQUE;";
+        assert!(
+            fired(constant).contains(&"enforce-before-backfill"),
+            "{:?}",
+            fired(constant)
+        );
+    }
+
+    #[test]
+    fn a_primary_key_filled_by_its_own_sequence_needs_no_backfill() {
+        let serial = "SET lock_timeout = '5s';
+            ALTER TABLE orders DROP CONSTRAINT orders_pkey;
+            ALTER TABLE orders ADD COLUMN seq bigserial PRIMARY KEY;";
+        let found = fired(serial);
+        assert!(!found.contains(&"enforce-before-backfill"), "{found:?}");
+        let plain = "SET lock_timeout = '5s';
+            ALTER TABLE orders DROP CONSTRAINT orders_pkey;
+            ALTER TABLE orders ADD COLUMN seq bigint NOT NULL DEFAULT 0 PRIMARY KEY;";
+        assert!(
+            fired(plain).contains(&"enforce-before-backfill"),
+            "{:?}",
+            fired(plain)
+        );
+    }
+}
