@@ -614,3 +614,61 @@ mod database_knowledge {
         );
     }
 }
+
+/// A table emptied or replaced earlier in the same transaction is new or empty for the lock
+/// rules, and TRUNCATE is not a row-by-row backfill.
+mod emptied_tables {
+    use rollsafe::check::run_example;
+
+    const SETUP: &str = "CREATE TABLE cache (id bigint PRIMARY KEY, key text, value text);";
+
+    fn fired(sql: &str) -> Vec<&'static str> {
+        run_example(SETUP, sql, "", true)
+            .expect("example runs")
+            .iter()
+            .map(|f| f.finding.rule)
+            .collect()
+    }
+
+    #[test]
+    fn an_index_on_a_table_truncated_in_the_same_transaction_locks_nothing_new() {
+        let truncated = "SET lock_timeout = '5s';
+            TRUNCATE cache;
+            CREATE INDEX cache_key_idx ON cache (key);";
+        let found = fired(truncated);
+        assert!(
+            !found.contains(&"create-index-not-concurrently"),
+            "{found:?}"
+        );
+        let full = "SET lock_timeout = '5s';\nCREATE INDEX cache_key_idx ON cache (key);";
+        assert!(fired(full).contains(&"create-index-not-concurrently"));
+    }
+
+    #[test]
+    fn an_index_on_a_table_recreated_in_the_same_transaction_is_on_a_new_table() {
+        let recreated = "SET lock_timeout = '5s';
+            DROP TABLE cache;
+            CREATE TABLE cache (id bigint PRIMARY KEY, key text, value text, hits int);
+            CREATE INDEX cache_key_idx ON cache (key);";
+        let found = fired(recreated);
+        assert!(
+            !found.contains(&"create-index-not-concurrently"),
+            "{found:?}"
+        );
+        assert!(!found.contains(&"drop-table"), "{found:?}");
+    }
+
+    #[test]
+    fn truncate_is_not_a_backfill_but_an_unfiltered_delete_is() {
+        let truncate = "SET lock_timeout = '5s';\nTRUNCATE cache;";
+        let found = fired(truncate);
+        assert!(!found.contains(&"unbatched-backfill"), "{found:?}");
+        assert!(!found.contains(&"backfill-in-ddl-migration"), "{found:?}");
+        let delete = "DELETE FROM cache;";
+        assert!(
+            fired(delete).contains(&"unbatched-backfill"),
+            "{:?}",
+            fired(delete)
+        );
+    }
+}
