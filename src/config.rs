@@ -18,6 +18,9 @@ pub struct Config {
     pub dialect: Option<String>,
     /// A layout name, or `auto` (default).
     pub layout: Option<String>,
+    /// Where a layout keeps one file per dialect (popx), read this dialect's files: `cockroach`
+    /// reads CockroachDB's files as Postgres. Default: the files of `dialect`.
+    pub dialect_files: Option<String>,
     /// The migrations directory, relative to the config file.
     pub migrations: Option<String>,
     /// The revision N-1 runs when `--base` is not given (default `HEAD`).
@@ -153,6 +156,18 @@ impl Config {
                     "{}:{}: unknown dialect `{name}` (expected postgres, mysql or sqlite)",
                     path.display(),
                     line_of(text, "dialect")
+                );
+            }
+        }
+        if let Some(files) = &config.dialect_files {
+            if !matches!(
+                files.as_str(),
+                "postgres" | "mysql" | "sqlite3" | "cockroach"
+            ) {
+                bail!(
+                    "{}:{}: dialect_files must be postgres, mysql, sqlite3 or cockroach, not `{files}`",
+                    path.display(),
+                    line_of(text, "dialect_files")
                 );
             }
         }

@@ -24,8 +24,8 @@ pub struct Project {
     pub dialect: Dialect,
     pub layout: LayoutKind,
     pub migrations: Vec<DeployMigration>,
-    /// SQL-looking files the layout did not take as migrations.
-    pub ignored: Vec<String>,
+    /// Files in the migrations directory the layout did not take as migrations, with why.
+    pub ignored: Vec<layout::Ignored>,
     /// The text of every migration file, by snapshot path.
     pub sources: BTreeMap<String, String>,
 }
@@ -47,6 +47,8 @@ pub fn load_project(
             Some(false) => TransactionMode::None,
             _ => TransactionMode::Wrapped,
         },
+        dialect: dialect.or(config.dialect()),
+        dialect_files: config.dialect_files.clone(),
     };
     let discovered = layout::discover(snapshot, layout_choice, &options)?;
     let dialect = dialect
