@@ -275,7 +275,9 @@ pub static LAYOUTS: [LayoutSpec; 13] = [
         name: "popx",
         pattern: "`<version>_name[.<dialect>].up.sql` / `.down.sql`",
         history: APPLIES_OLDER,
-        markers: &[],
+        // Ory's sets moved from sql-migrate to popx; a leftover `-- +migrate Up` heads some
+        // files, harmless since popx runs the whole file. A `Down` marker is still an error.
+        markers: &["--+migrate up"],
         read: popx::read,
         vote: popx::vote,
         overrides: &[LayoutKind::GolangMigrate],
