@@ -74,7 +74,10 @@ const SETS: &[(&str, Dialect)] = &[
         Dialect::Mysql,
     ),
     ("openfga/assets/migrations/mysql", Dialect::Mysql),
-    ("keto/internal/persistence/sql/migrations/sql", Dialect::Mysql),
+    (
+        "keto/internal/persistence/sql/migrations/sql",
+        Dialect::Mysql,
+    ),
     ("hydra/persistence/sql/migrations", Dialect::Mysql),
     (
         "killbill/invoice/src/main/resources/org/killbill/billing/invoice/migration",
@@ -94,7 +97,10 @@ const SETS: &[(&str, Dialect)] = &[
     ),
     ("flipt/config/migrations/sqlite3", Dialect::Sqlite),
     ("openfga/assets/migrations/sqlite", Dialect::Sqlite),
-    ("keto/internal/persistence/sql/migrations/sql", Dialect::Sqlite),
+    (
+        "keto/internal/persistence/sql/migrations/sql",
+        Dialect::Sqlite,
+    ),
     ("hydra/persistence/sql/migrations", Dialect::Sqlite),
 ];
 

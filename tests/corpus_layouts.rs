@@ -253,7 +253,9 @@ fn cratesio_keeps_its_loose_data_script_out() {
     let found = discover(&corpus, "cratesio/migrations", LayoutChoice::Auto);
     let ignored: Vec<&str> = found.ignored.iter().map(|i| i.path.as_str()).collect();
     assert_eq!(ignored, ["data_oauth_github.sql"]);
-    assert!(found.ignored[0].reason.starts_with("matches no diesel migration pattern"));
+    assert!(found.ignored[0]
+        .reason
+        .starts_with("matches no diesel migration pattern"));
     let first = &found.migrations[0];
     assert_eq!(first.id, "00000000000000");
     // The three version forms interleave in time: the dumped 2014 ones come before the
@@ -474,7 +476,10 @@ fn nakama_keys_by_file_name_and_keeps_downs_out_of_the_up() {
     let text = std::fs::read_to_string(corpus.join("nakama/migrate/sql").join(&first.id)).unwrap();
     let up = &text[first.up.as_ref().unwrap().range.clone()];
     assert!(up.contains("CREATE TABLE IF NOT EXISTS users"));
-    assert!(!up.contains("DROP TABLE"), "the down section is not part of the up");
+    assert!(
+        !up.contains("DROP TABLE"),
+        "the down section is not part of the up"
+    );
     assert!(found.ignored.is_empty(), "{:?}", found.ignored);
 }
 

@@ -322,6 +322,7 @@ fn check_revisions(
             files: &head.snapshot,
         },
     );
+    diff.older_pending = Some(head_project.layout.history().older_pending);
     let mut head_project = head_project;
     for (migration, status) in head_project.migrations.iter_mut().zip(statuses) {
         migration.status = status;

@@ -142,6 +142,9 @@ pub struct Report {
     pub findings: Vec<FindingEntry>,
     pub suppressed: Vec<SuppressedEntry>,
     pub rollback: Rollback,
+    /// Files in the migrations directory that are not migrations of the layout, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<crate::layout::Ignored>,
     /// The text of each file a finding points at, by displayed path.
     #[serde(skip)]
     pub sources: BTreeMap<String, String>,
@@ -277,6 +280,14 @@ impl Report {
             findings,
             suppressed,
             rollback,
+            ignored: project
+                .ignored
+                .iter()
+                .map(|ignored| crate::layout::Ignored {
+                    path: display(&ignored.path),
+                    reason: ignored.reason.clone(),
+                })
+                .collect(),
             sources,
         }
     }

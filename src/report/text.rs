@@ -31,6 +31,15 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push('\n');
     }
     out.push_str(&summary(report));
+    if !report.ignored.is_empty() {
+        let _ = writeln!(
+            out,
+            "note: {} file(s) in the migrations directory are not {} migrations and were not \
+             checked (`--format json` lists them with the reason)",
+            report.ignored.len(),
+            report.layout
+        );
+    }
     out
 }
 
