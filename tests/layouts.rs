@@ -43,6 +43,14 @@ fn names(discovered: &Discovered) -> Vec<&str> {
         .collect()
 }
 
+fn ignored_paths(discovered: &Discovered) -> Vec<&str> {
+    discovered
+        .ignored
+        .iter()
+        .map(|ignored| ignored.path.as_str())
+        .collect()
+}
+
 fn up_path(migration: &Migration) -> Option<&str> {
     migration.up.as_ref().map(|part| part.path.as_str())
 }
@@ -82,7 +90,7 @@ fn golang_migrate() {
     assert!(modes(&found)
         .iter()
         .all(|&mode| mode == TransactionMode::ImplicitMultiStatement));
-    assert_eq!(found.ignored, ["seed_dev_data.sql"]);
+    assert_eq!(ignored_paths(&found), ["seed_dev_data.sql"]);
     assert_eq!(found.dialect, None);
 }
 
@@ -155,7 +163,7 @@ fn diesel() {
         Some("20240105120000_create_users/down.sql")
     );
     assert_eq!(found.migrations[1].transaction, TransactionMode::Wrapped);
-    assert_eq!(found.ignored, ["data_backfill_emails.sql"]);
+    assert_eq!(ignored_paths(&found), ["data_backfill_emails.sql"]);
 }
 
 #[test]
@@ -239,6 +247,21 @@ fn goose() {
         index.trim(),
         "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);"
     );
+
+    // A Go migration is listed where it runs, not dropped.
+    let ignored: Vec<_> = found
+        .ignored
+        .iter()
+        .map(|i| (i.path.as_str(), i.reason.as_str()))
+        .collect();
+    assert_eq!(
+        ignored,
+        [(
+            "3_backfill_display_names.go",
+            "code migration (version 3, runs after 2_touch_trigger.sql and before \
+             9_add_email.sql): rollsafe cannot analyse code"
+        )]
+    );
 }
 
 #[test]
@@ -297,6 +320,7 @@ fn plain() {
 
     let options = LayoutOptions {
         plain_transaction: TransactionMode::None,
+        ..LayoutOptions::default()
     };
     let found = discover_dir(&fixture_dir("plain"), LayoutChoice::Auto, &options).unwrap();
     assert!(modes(&found)
@@ -329,4 +353,338 @@ fn fixtures_side_by_side_are_several_sets() {
         err.contains("`diesel/` (diesel") && err.contains("`goose/` (goose"),
         "{err}"
     );
+}
+
+/// Runs `rollsafe check --all --format json` on `dir` and returns the report.
+fn audit(dir: &std::path::Path, extra: &[&str]) -> serde_json::Value {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        .args(["check", "--all", "--format", "json", "--fail-on", "never"])
+        .args(extra)
+        .arg(dir)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("valid JSON")
+}
+
+/// `(rule, path)` of every finding of `rule`.
+fn fired<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a str> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .map(|f| f["path"].as_str().unwrap())
+        .collect()
+}
+
+/// A copy of a fixture in a temporary directory, with `edit` applied (the unsafe twin).
+fn twin(name: &str, edit: impl FnOnce(&std::path::Path)) -> tempfile::TempDir {
+    let temp = tempfile::tempdir().unwrap();
+    let from = fixture_dir(name);
+    for path in snapshot(name).paths() {
+        let target = temp.path().join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(from.join(path), target).unwrap();
+    }
+    edit(temp.path());
+    temp
+}
+
+#[test]
+fn sql_migrate() {
+    let snapshot = snapshot("sql-migrate");
+    let found = auto("sql-migrate");
+    assert_eq!(found.layout, LayoutKind::SqlMigrate);
+    // Keyed by the full file name; two files share a prefix and sort by the rest of it.
+    assert_eq!(
+        ids(&found),
+        [
+            "20240105120000_initial_schema.sql",
+            "20240106120000-display-name-1.sql",
+            "20240106120000-display-name-2.sql",
+            "20240107120000-touch-trigger.sql",
+            "20240108120000-drop-user-notes.sql"
+        ]
+    );
+    use TransactionMode::*;
+    assert_eq!(modes(&found), [Wrapped, Wrapped, None, Wrapped, Wrapped]);
+    let schema = &found.migrations[0];
+    let up = section(&snapshot, schema.up.as_ref().unwrap());
+    assert!(up.starts_with("CREATE TABLE IF NOT EXISTS users") && !up.contains("DROP TABLE"));
+    assert!(
+        !up.contains("Licensed"),
+        "the header before `Up` is not SQL to run"
+    );
+    let down = section(&snapshot, schema.down.as_ref().unwrap());
+    assert_eq!(
+        down.trim(),
+        "DROP TABLE IF EXISTS user_notes;\nDROP TABLE IF EXISTS users;"
+    );
+    // `migrations.go` embeds the files; it is no migration.
+    assert!(found.ignored.is_empty(), "{:?}", found.ignored);
+}
+
+#[test]
+fn sql_migrate_down_sections_are_not_judged_as_up_and_notransaction_is_honoured() {
+    let report = audit(&fixture_dir("sql-migrate"), &[]);
+    assert_eq!(report["layout"], "sql-migrate");
+    // Quiet: the downs drop tables and columns; the concurrent index runs outside a
+    // transaction. Unsafe twin in the same project: the up that drops a table.
+    assert_eq!(
+        fired(&report, "drop-table"),
+        ["20240108120000-drop-user-notes.sql"]
+    );
+    assert!(fired(&report, "drop-column").is_empty());
+    assert!(fired(&report, "concurrently-in-transaction").is_empty());
+    // Unsafe twin: the same index without `notransaction` runs in sql-migrate's transaction.
+    let twin = twin("sql-migrate", |dir| {
+        let path = dir.join("20240106120000-display-name-2.sql");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace(" notransaction", "")).unwrap();
+    });
+    let report = audit(twin.path(), &[]);
+    assert_eq!(
+        fired(&report, "concurrently-in-transaction"),
+        ["20240106120000-display-name-2.sql"]
+    );
+}
+
+#[test]
+fn sql_migrate_files_under_another_layout_are_an_error_naming_the_layout() {
+    let options = LayoutOptions::default();
+    let fixed = LayoutChoice::Fixed(LayoutKind::Plain);
+    let err = discover_dir(&fixture_dir("sql-migrate"), fixed, &options).unwrap_err();
+    let err = format!("{err:#}");
+    assert!(
+        err.contains(
+            "20240105120000_initial_schema.sql:7: `-- +migrate Up` is a sql-migrate marker"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("read as plain") && err.contains("--layout sql-migrate"),
+        "{err}"
+    );
+}
+
+#[test]
+fn popx() {
+    let found = auto("popx");
+    assert_eq!(found.layout, LayoutKind::Popx);
+    assert_eq!(found.dialect, Some(Dialect::Postgres));
+    // 20240108 has a CockroachDB up only: it does not run on Postgres.
+    assert_eq!(
+        ids(&found),
+        [
+            "20240105120000000000",
+            "20240106120000000000",
+            "20240107120000000000",
+            "20240109120000000000"
+        ]
+    );
+    let ups: Vec<_> = found.migrations.iter().filter_map(up_path).collect();
+    assert_eq!(
+        ups,
+        [
+            "20240105120000000000_networks.up.sql",
+            "20240106120000000000_relation_tuples.up.sql",
+            "20240107120000000000_tuples_index.postgres.autocommit.up.sql",
+            "20240109120000000000_drop_commit_time.up.sql"
+        ]
+    );
+    assert_eq!(
+        down_path(&found.migrations[0]),
+        Some("20240105120000000000_networks.down.sql")
+    );
+    assert_eq!(found.migrations[2].transaction, TransactionMode::None);
+    assert!(
+        found.ignored.is_empty(),
+        "other dialects' files are not ignored ones"
+    );
+
+    let options = |dialect| LayoutOptions {
+        dialect: Some(dialect),
+        ..LayoutOptions::default()
+    };
+    let mysql = discover_dir(
+        &fixture_dir("popx"),
+        LayoutChoice::Auto,
+        &options(Dialect::Mysql),
+    )
+    .unwrap();
+    let ups: Vec<_> = mysql.migrations.iter().filter_map(up_path).collect();
+    assert_eq!(ups[0], "20240105120000000000_networks.mysql.up.sql");
+    assert_eq!(ups[2], "20240107120000000000_tuples_index.mysql.up.sql");
+    // A generic down covers the MySQL up.
+    assert_eq!(
+        down_path(&mysql.migrations[0]),
+        Some("20240105120000000000_networks.down.sql")
+    );
+    let sqlite = discover_dir(
+        &fixture_dir("popx"),
+        LayoutChoice::Auto,
+        &options(Dialect::Sqlite),
+    )
+    .unwrap();
+    assert_eq!(
+        up_path(&sqlite.migrations[3]),
+        Some("20240109120000000000_drop_commit_time.sqlite3.up.sql")
+    );
+
+    let cockroach = LayoutOptions {
+        dialect_files: Some("cockroach".to_string()),
+        ..LayoutOptions::default()
+    };
+    let cockroach = discover_dir(&fixture_dir("popx"), LayoutChoice::Auto, &cockroach).unwrap();
+    assert_eq!(cockroach.migrations.len(), 5);
+    assert_eq!(
+        up_path(&cockroach.migrations[3]),
+        Some("20240108120000000000_legacy_cleanup.cockroach.up.sql")
+    );
+}
+
+#[test]
+fn popx_judges_only_the_dialects_files() {
+    let report = audit(&fixture_dir("popx"), &[]);
+    // Quiet: the Postgres index file is `.autocommit.`, and no other dialect's file is read
+    // (the MySQL `ENGINE=` would be unparsed, CockroachDB's cleanup a drop-table).
+    assert!(fired(&report, "concurrently-in-transaction").is_empty());
+    assert!(fired(&report, "unparsed-statement").is_empty());
+    assert!(fired(&report, "drop-table").is_empty());
+    // Unsafe twin in the same project: the generic up that drops a column.
+    assert_eq!(
+        fired(&report, "drop-column"),
+        ["20240109120000000000_drop_commit_time.up.sql"]
+    );
+    // Unsafe twin: the index file without `.autocommit.` runs in popx's transaction.
+    let twin = twin("popx", |dir| {
+        std::fs::rename(
+            dir.join("20240107120000000000_tuples_index.postgres.autocommit.up.sql"),
+            dir.join("20240107120000000000_tuples_index.postgres.up.sql"),
+        )
+        .unwrap();
+    });
+    let report = audit(twin.path(), &[]);
+    assert_eq!(
+        fired(&report, "concurrently-in-transaction"),
+        ["20240107120000000000_tuples_index.postgres.up.sql"]
+    );
+}
+
+#[test]
+fn sourcegraph() {
+    let found = auto("sourcegraph");
+    assert_eq!(found.layout, LayoutKind::Sourcegraph);
+    // `parents` put 1000000003 (the index) before 1000000002, which names it as parent.
+    assert_eq!(
+        ids(&found),
+        ["1000000000", "1000000001", "1000000003", "1000000002"]
+    );
+    assert_eq!(
+        names(&found),
+        [
+            "squashed migrations",
+            "add repo stars",
+            "repo stars index",
+            "drop repo description"
+        ]
+    );
+    use TransactionMode::*;
+    assert_eq!(modes(&found), [Wrapped, Wrapped, None, Wrapped]);
+    assert_eq!(
+        found.migrations[2].paths,
+        [
+            "1000000003_repo_stars_index/up.sql",
+            "1000000003_repo_stars_index/down.sql",
+            "1000000003_repo_stars_index/metadata.yaml"
+        ]
+    );
+}
+
+#[test]
+fn sourcegraph_create_index_concurrently_runs_outside_a_transaction() {
+    let report = audit(&fixture_dir("sourcegraph"), &[]);
+    assert!(fired(&report, "concurrently-in-transaction").is_empty());
+    assert_eq!(
+        fired(&report, "drop-column"),
+        ["1000000002_drop_repo_description/up.sql"]
+    );
+    let twin = twin("sourcegraph", |dir| {
+        let path = dir.join("1000000003_repo_stars_index/metadata.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("createIndexConcurrently: true", "")).unwrap();
+    });
+    let report = audit(twin.path(), &[]);
+    assert_eq!(
+        fired(&report, "concurrently-in-transaction"),
+        ["1000000003_repo_stars_index/up.sql"]
+    );
+}
+
+#[test]
+fn atlas() {
+    let found = auto("atlas");
+    assert_eq!(found.layout, LayoutKind::Atlas);
+    assert_eq!(
+        names(&found),
+        [
+            "create_users",
+            "add_last_seen",
+            "index_email",
+            "drop_legacy_name"
+        ]
+    );
+    use TransactionMode::*;
+    assert_eq!(modes(&found), [Wrapped, Wrapped, None, Wrapped]);
+    assert!(found.ignored.is_empty(), "atlas.sum is the tool's own file");
+
+    let report = audit(&fixture_dir("atlas"), &[]);
+    assert!(fired(&report, "concurrently-in-transaction").is_empty());
+    assert_eq!(
+        fired(&report, "drop-column"),
+        ["20240108120000_drop_legacy_name.sql"]
+    );
+    let twin = twin("atlas", |dir| {
+        let path = dir.join("20240107120000_index_email.sql");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("-- atlas:txmode none\n", "")).unwrap();
+    });
+    let report = audit(twin.path(), &[]);
+    assert_eq!(
+        fired(&report, "concurrently-in-transaction"),
+        ["20240107120000_index_email.sql"]
+    );
+}
+
+#[test]
+fn ignored_files_are_in_the_json_report_and_counted_in_text() {
+    let report = audit(&fixture_dir("golang-migrate"), &[]);
+    let ignored = report["ignored"].as_array().unwrap();
+    assert_eq!(ignored.len(), 1);
+    assert_eq!(ignored[0]["path"], "seed_dev_data.sql");
+    assert!(ignored[0]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("matches no golang-migrate migration pattern"));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        .args(["check", "--all", "--fail-on", "never"])
+        .arg(fixture_dir("golang-migrate"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains(
+            "note: 1 file(s) in the migrations directory are not golang-migrate migrations"
+        ),
+        "{text}"
+    );
+    // Nothing ignored: no key, no note.
+    let report = audit(&fixture_dir("atlas"), &[]);
+    assert!(report.get("ignored").is_none());
 }
