@@ -3,6 +3,7 @@
 
 use crate::dialect::Dialect;
 use crate::ir::QualifiedName;
+use crate::layout::CustomPattern;
 use crate::rules::{self, Severity};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
@@ -21,6 +22,9 @@ pub struct Config {
     /// Where a layout keeps one file per dialect (popx), read this dialect's files: `cockroach`
     /// reads CockroachDB's files as Postgres. Default: the files of `dialect`.
     pub dialect_files: Option<String>,
+    /// `[custom_layout]`: a layout described by a file-name pattern (`layout = "custom"`, the
+    /// default when this table is present).
+    pub custom_layout: Option<CustomLayout>,
     /// The migrations directory, relative to the config file.
     pub migrations: Option<String>,
     /// The revision N-1 runs when `--base` is not given (default `HEAD`).
@@ -104,6 +108,46 @@ fn default_window() -> usize {
     5
 }
 
+/// `[custom_layout]`: how a project with its own runner names its migrations.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CustomLayout {
+    /// Placeholders `{version}`, `{name}`, `{direction}`, `{dialect}`, matched against paths
+    /// below the migrations directory: `"{dialect}/V{version}.{name}.{direction}.sql"`.
+    pub pattern: String,
+    /// The words `{direction}` stands for.
+    #[serde(default = "default_up")]
+    pub up: String,
+    #[serde(default = "default_down")]
+    pub down: String,
+    /// Whether the runner wraps each migration in a transaction.
+    #[serde(default = "default_true")]
+    pub transaction: bool,
+}
+
+fn default_up() -> String {
+    "up".to_string()
+}
+
+fn default_down() -> String {
+    "down".to_string()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl CustomLayout {
+    pub fn pattern(&self) -> CustomPattern {
+        CustomPattern {
+            pattern: self.pattern.clone(),
+            up: self.up.clone(),
+            down: self.down.clone(),
+            transaction: self.transaction,
+        }
+    }
+}
+
 /// `[[retire]]`: an object the application no longer uses, so a later release may drop it.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -171,6 +215,15 @@ impl Config {
                 );
             }
         }
+        if let Some(custom) = &config.custom_layout {
+            if let Err(err) = custom.pattern().compile() {
+                bail!(
+                    "{}:{}: [custom_layout] {err:#}",
+                    path.display(),
+                    line_of(text, "pattern")
+                );
+            }
+        }
         if let Some(level) = &config.fail_on {
             if !matches!(level.as_str(), "error" | "warning" | "never") {
                 bail!(
@@ -219,6 +272,15 @@ impl Config {
 
     pub fn dialect(&self) -> Option<Dialect> {
         self.dialect.as_deref().and_then(Dialect::parse_name)
+    }
+
+    /// The layout config names: `layout`, else `custom` when `[custom_layout]` is present.
+    pub fn layout_name(&self) -> Option<&str> {
+        match (&self.layout, &self.custom_layout) {
+            (Some(name), _) if name != "auto" => Some(name),
+            (_, Some(_)) => Some("custom"),
+            _ => None,
+        }
     }
 }
 

@@ -688,3 +688,129 @@ fn ignored_files_are_in_the_json_report_and_counted_in_text() {
     let report = audit(&fixture_dir("atlas"), &[]);
     assert!(report.get("ignored").is_none());
 }
+
+#[test]
+fn custom_pattern_reads_the_projects_own_names_per_dialect_directory() {
+    let custom = rollsafe::layout::CustomPattern {
+        pattern: "{dialect}/V{version}.{name}.{direction}.sql".to_string(),
+        up: "up".to_string(),
+        down: "down".to_string(),
+        transaction: true,
+    };
+    let options = |dialect| LayoutOptions {
+        dialect,
+        custom: Some(custom.clone()),
+        ..LayoutOptions::default()
+    };
+    let fixed = LayoutChoice::Fixed(LayoutKind::Custom);
+    let found = discover_dir(&fixture_dir("custom"), fixed, &options(None)).unwrap();
+    assert_eq!(ids(&found), ["0001", "0002", "0010"]);
+    assert_eq!(
+        names(&found),
+        ["Initial_Schema", "Email_Index", "Drop_Legacy_Ref"]
+    );
+    assert_eq!(
+        down_path(&found.migrations[0]),
+        Some("postgres/V0001.Initial_Schema.down.sql")
+    );
+    assert_eq!(found.dialect, Some(Dialect::Postgres));
+    let ignored: Vec<_> = ignored_paths(&found);
+    assert!(ignored.is_empty(), "README.md is not SQL: {ignored:?}");
+    let mysql = discover_dir(
+        &fixture_dir("custom"),
+        fixed,
+        &options(Some(Dialect::Mysql)),
+    )
+    .unwrap();
+    let ups: Vec<_> = mysql.migrations.iter().filter_map(up_path).collect();
+    assert_eq!(
+        ups,
+        [
+            "mysql/V0001.Initial_Schema.up.sql",
+            "mysql/V0002.Email_Index.up.sql"
+        ]
+    );
+}
+
+#[test]
+fn custom_layout_from_config_honours_its_transaction_default() {
+    // The fixture's rollsafe.toml says `transaction = true`: the concurrent index fails.
+    let report = audit(&fixture_dir("custom"), &[]);
+    assert_eq!(report["layout"], "custom");
+    assert_eq!(
+        fired(&report, "concurrently-in-transaction"),
+        ["postgres/V0002.Email_Index.up.sql"]
+    );
+    assert_eq!(
+        fired(&report, "drop-column"),
+        ["postgres/V0010.Drop_Legacy_Ref.up.sql"]
+    );
+    // Quiet twin: a runner without transactions.
+    let twin = twin("custom", |dir| {
+        let path = dir.join("rollsafe.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            text.replace("transaction = true", "transaction = false"),
+        )
+        .unwrap();
+    });
+    let report = audit(twin.path(), &[]);
+    assert!(fired(&report, "concurrently-in-transaction").is_empty());
+}
+
+#[test]
+fn a_bad_custom_pattern_names_the_config_line() {
+    let twin = twin("custom", |dir| {
+        let path = dir.join("rollsafe.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("{name}", "{title}")).unwrap();
+    });
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        .args(["check", "--all"])
+        .arg(twin.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("rollsafe.toml:3: [custom_layout] unknown placeholder `{title}`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_directory_named_after_a_dialect_gives_the_dialect_and_says_so() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        .args(["check", "--all", "--format", "json", "--fail-on", "never"])
+        .arg(fixture_dir("per-dialect/mysql"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["dialect"], "mysql");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("dialect mysql inferred from the directory name"),
+        "{err}"
+    );
+    // MODIFY parses as MySQL: no unparsed statement.
+    assert!(fired(&report, "unparsed-statement").is_empty());
+    // Twin: the same files in a directory with another name are read as Postgres, where
+    // MODIFY does not parse.
+    let temp = tempfile::tempdir().unwrap();
+    let db = temp.path().join("db");
+    std::fs::create_dir(&db).unwrap();
+    for path in snapshot("per-dialect/mysql").paths() {
+        std::fs::copy(fixture_dir("per-dialect/mysql").join(path), db.join(path)).unwrap();
+    }
+    let report = audit(&db, &[]);
+    assert_eq!(report["dialect"], "postgres");
+    assert_eq!(fired(&report, "unparsed-statement"), ["2_widen_email.up.sql"]);
+    // Named on the command line: nothing is inferred.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        .args(["check", "--all", "--dialect", "mysql", "--fail-on", "never"])
+        .arg(fixture_dir("per-dialect/mysql"))
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("inferred"));
+}

@@ -49,6 +49,7 @@ pub fn load_project(
         },
         dialect: dialect.or(config.dialect()),
         dialect_files: config.dialect_files.clone(),
+        custom: config.custom_layout.as_ref().map(|custom| custom.pattern()),
     };
     let discovered = layout::discover(snapshot, layout_choice, &options)?;
     let dialect = dialect

@@ -104,20 +104,27 @@ pub fn migrations_dir(
 /// Runs a check and builds its report.
 pub fn run(options: &CheckOptions) -> Result<Run> {
     let (config, config_path) = load_config(options)?;
+    let dir = migrations_dir(options, &config, config_path.as_deref());
+    if !dir.is_dir() {
+        bail!("{}: no such directory", dir.display());
+    }
+    // A directory named after a dialect says which one, when nothing else does.
+    let inferred = match (options.dialect, config.dialect()) {
+        (None, None) => crate::layout::dialect_of_dir(&dir),
+        _ => None,
+    };
     let options = &CheckOptions {
-        dir: migrations_dir(options, &config, config_path.as_deref()),
+        dir,
+        dialect: options.dialect.or(inferred),
         ..options.clone()
     };
-    if !options.dir.is_dir() {
-        bail!("{}: no such directory", options.dir.display());
-    }
     let layout = layout_choice(options, &config)?;
     let repo = if options.all {
         None
     } else {
         GitRepo::discover(&options.dir)?
     };
-    match repo {
+    let mut run = match repo {
         Some(repo) => check_revisions(&repo, options, config, config_path.as_deref(), layout),
         None if options.base.is_some() || options.head.is_some() => bail!(
             "{}: --base and --head compare git revisions, but this directory is not inside a git \
@@ -125,12 +132,19 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
             options.dir.display()
         ),
         None => audit(options, config, config_path, layout),
+    }?;
+    if let Some(dialect) = inferred {
+        run.notices.push(format!(
+            "dialect {dialect} inferred from the directory name (set `dialect` in rollsafe.toml \
+             or pass --dialect to change it)"
+        ));
     }
+    Ok(run)
 }
 
 fn layout_choice(options: &CheckOptions, config: &Config) -> Result<LayoutChoice> {
-    Ok(match (options.layout, config.layout.as_deref()) {
-        (LayoutChoice::Auto, Some(name)) if name != "auto" => {
+    Ok(match (options.layout, config.layout_name()) {
+        (LayoutChoice::Auto, Some(name)) => {
             LayoutChoice::Fixed(LayoutKind::parse_name(name).with_context(|| {
                 format!("unknown layout `{name}` in config (`rollsafe check --help` lists them)")
             })?)

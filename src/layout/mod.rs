@@ -22,6 +22,7 @@
 
 mod atlas;
 mod common;
+mod custom;
 mod dbmate;
 mod detect;
 mod diesel;
@@ -46,6 +47,7 @@ use std::cmp::Ordering;
 use std::ops::Range;
 use std::path::Path;
 
+pub use custom::CustomPattern;
 pub use version::Version;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -64,6 +66,8 @@ pub enum LayoutKind {
     Popx,
     Sourcegraph,
     Atlas,
+    /// Described by a pattern in `rollsafe.toml`.
+    Custom,
 }
 
 /// What a tool does with a pending migration older than the newest one it applied.
@@ -164,7 +168,7 @@ fn no_auxiliary(_: &str) -> bool {
 
 /// The registry, in detection order: the most specific layouts first, since a file that
 /// several layouts could read belongs to the one with the most telling sign.
-pub static LAYOUTS: [LayoutSpec; 13] = [
+pub static LAYOUTS: [LayoutSpec; 14] = [
     LayoutSpec {
         kind: LayoutKind::Sqitch,
         name: "sqitch",
@@ -316,6 +320,18 @@ pub static LAYOUTS: [LayoutSpec; 13] = [
         markers: &[],
         read: plain::read,
         vote: plain::vote,
+        overrides: &[],
+        auxiliary: no_auxiliary,
+    },
+    LayoutSpec {
+        kind: LayoutKind::Custom,
+        name: "custom",
+        pattern: "`[custom_layout] pattern` in rollsafe.toml",
+        // Unknown runner: assume the strict behaviour.
+        history: REJECTS_OLDER,
+        markers: &[],
+        read: custom::read,
+        vote: custom::vote,
         overrides: &[],
         auxiliary: no_auxiliary,
     },
@@ -480,6 +496,8 @@ pub struct LayoutOptions {
     /// Read another dialect's files as the dialect's (`cockroach` read as Postgres), where a
     /// layout keeps one file per dialect.
     pub dialect_files: Option<String>,
+    /// The pattern of the `custom` layout.
+    pub custom: Option<CustomPattern>,
 }
 
 impl Default for LayoutOptions {
@@ -488,6 +506,7 @@ impl Default for LayoutOptions {
             plain_transaction: TransactionMode::Wrapped,
             dialect: None,
             dialect_files: None,
+            custom: None,
         }
     }
 }
@@ -537,6 +556,14 @@ pub fn discover_dir(
 ) -> Result<Discovered> {
     let snapshot = source::read_dir(dir)?;
     discover(&snapshot, choice, options).map_err(|err| anyhow!("{}: {err:#}", dir.display()))
+}
+
+/// The dialect a migrations directory is named after (`postgres/`, `postgresql/`, `mysql/`,
+/// `sqlite/`, `sqlite3/`), for projects that keep one directory per dialect.
+pub fn dialect_of_dir(dir: &Path) -> Option<Dialect> {
+    let canonical = dir.canonicalize().ok()?;
+    let name = canonical.file_name()?.to_str()?;
+    Dialect::parse_name(name)
 }
 
 /// Versioned (and baseline) migrations by version, ties by path; repeatables after, by name.

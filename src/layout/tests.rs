@@ -176,6 +176,7 @@ fn every_kind() -> Vec<LayoutKind> {
         LayoutKind::Popx,
         LayoutKind::Sourcegraph,
         LayoutKind::Atlas,
+        LayoutKind::Custom,
     ];
     for kind in all {
         match kind {
@@ -191,7 +192,8 @@ fn every_kind() -> Vec<LayoutKind> {
             | LayoutKind::SqlMigrate
             | LayoutKind::Popx
             | LayoutKind::Sourcegraph
-            | LayoutKind::Atlas => {}
+            | LayoutKind::Atlas
+            | LayoutKind::Custom => {}
         }
     }
     all.to_vec()
