@@ -793,10 +793,10 @@ fn a_directory_named_after_a_dialect_gives_the_dialect_and_says_so() {
         err.contains("dialect mysql inferred from the directory name"),
         "{err}"
     );
-    // MODIFY parses as MySQL: no unparsed statement.
+    // `ENGINE=InnoDB` parses as MySQL: no unparsed statement.
     assert!(fired(&report, "unparsed-statement").is_empty());
     // Twin: the same files in a directory with another name are read as Postgres, where
-    // MODIFY does not parse.
+    // `ENGINE=` does not parse.
     let temp = tempfile::tempdir().unwrap();
     let db = temp.path().join("db");
     std::fs::create_dir(&db).unwrap();
@@ -805,7 +805,7 @@ fn a_directory_named_after_a_dialect_gives_the_dialect_and_says_so() {
     }
     let report = audit(&db, &[]);
     assert_eq!(report["dialect"], "postgres");
-    assert_eq!(fired(&report, "unparsed-statement"), ["2_widen_email.up.sql"]);
+    assert_eq!(fired(&report, "unparsed-statement"), ["1_create_accounts.up.sql"]);
     // Named on the command line: nothing is inferred.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsafe"))
         .args(["check", "--all", "--dialect", "mysql", "--fail-on", "never"])
