@@ -805,7 +805,10 @@ fn a_directory_named_after_a_dialect_gives_the_dialect_and_says_so() {
     }
     let report = audit(&db, &[]);
     assert_eq!(report["dialect"], "postgres");
-    assert_eq!(fired(&report, "unparsed-statement"), ["1_create_accounts.up.sql"]);
+    assert_eq!(
+        fired(&report, "unparsed-statement"),
+        ["1_create_accounts.up.sql"]
+    );
     // Named on the command line: nothing is inferred.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsafe"))
         .args(["check", "--all", "--dialect", "mysql", "--fail-on", "never"])

@@ -385,6 +385,7 @@ impl Verdict {
 }
 
 mod example;
+mod moved;
 mod run;
 
 pub use example::{run_example, run_example_with_down};

@@ -284,8 +284,24 @@ fn check_revisions(
         Some(head_commit) => {
             let base = repo.resolve(&base_rev)?;
             let fork = repo.merge_base(&base, head_commit)?;
-            let snapshot = repo.snapshot_at(fork, &dir)?;
+            let mut snapshot = repo.snapshot_at(fork, &dir)?;
             let base_config = config_at(repo, fork, config_path)?;
+            if snapshot.files.is_empty() {
+                let moved = super::moved::base_dir(
+                    repo,
+                    fork,
+                    &dir,
+                    &head.snapshot,
+                    &base_config,
+                    config_path,
+                )?;
+                if let Some(old_dir) = moved {
+                    snapshot = repo.snapshot_at(fork, &old_dir)?;
+                    notices.push(format!(
+                        "the migrations were in `{old_dir}` at the base revision: read there"
+                    ));
+                }
+            }
             let info = RevInfo {
                 rev: base_rev,
                 commit: Some(fork.to_string()),
