@@ -817,3 +817,45 @@ fn a_directory_named_after_a_dialect_gives_the_dialect_and_says_so() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&output.stderr).contains("inferred"));
 }
+
+#[test]
+fn duplicate_version_follows_the_tools_key() {
+    // sql-migrate keys by file name: two files sharing a prefix are two migrations.
+    let report = audit(&fixture_dir("sql-migrate"), &[]);
+    assert!(fired(&report, "duplicate-version").is_empty());
+    // goose keys by version: a second file with version 9 is a duplicate.
+    let twin = twin("goose", |dir| {
+        std::fs::write(
+            dir.join("9_add_nickname.sql"),
+            "-- +goose Up\nALTER TABLE users ADD COLUMN nickname text;\n",
+        )
+        .unwrap();
+    });
+    let report = audit(twin.path(), &[]);
+    let mut duplicates = fired(&report, "duplicate-version");
+    duplicates.sort_unstable();
+    assert_eq!(duplicates, ["9_add_email.sql", "9_add_nickname.sql"]);
+}
+
+#[test]
+fn schema_reads_the_layout_config_names() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        .args(["schema", "--format", "json"])
+        .arg(fixture_dir("custom"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let columns: Vec<&str> = schema["tables"][0]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    // V0010 dropped legacy_ref: the custom layout was used, not detection.
+    assert_eq!(columns, ["id", "email"]);
+}

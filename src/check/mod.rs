@@ -51,6 +51,14 @@ pub fn load_project(
         dialect_files: config.dialect_files.clone(),
         custom: config.custom_layout.as_ref().map(|custom| custom.pattern()),
     };
+    // The command line wins; else config names the layout (`rollsafe schema` too).
+    let layout_choice =
+        match (layout_choice, config.layout_name()) {
+            (LayoutChoice::Auto, Some(name)) => LayoutKind::parse_name(name)
+                .map(LayoutChoice::Fixed)
+                .ok_or_else(|| anyhow::anyhow!("unknown layout `{name}` in config"))?,
+            (choice, _) => choice,
+        };
     let discovered = layout::discover(snapshot, layout_choice, &options)?;
     let dialect = dialect
         .or(config.dialect())
