@@ -146,8 +146,6 @@ pub(crate) struct Found {
     /// A dialect the layout itself declares or chose (Prisma's lock file, sqitch's engine,
     /// popx's dialect files).
     pub dialect: Option<Dialect>,
-    /// Files the reader looked at and set aside, with why.
-    pub ignored: Vec<Ignored>,
     /// The tool's files that are not migrations here and not ignored either (popx's files
     /// for another dialect).
     pub set_aside: Vec<String>,
@@ -533,13 +531,9 @@ pub fn discover(
     }
     migrations.sort_by(apply_order);
     leftovers::reject_foreign_markers(snapshot, layout, &migrations)?;
-    let mut ignored = found.ignored;
-    let accounted: Vec<&str> = (ignored.iter().map(|i| i.path.as_str()))
-        .chain(found.set_aside.iter().map(String::as_str))
-        .collect();
-    let leftover = leftovers::ignored(snapshot, layout, &migrations, &accounted);
-    ignored.extend(leftover);
-    ignored.sort_by(|a, b| a.path.cmp(&b.path));
+    let accounted: Vec<&str> = found.set_aside.iter().map(String::as_str).collect();
+    // In path order, as the snapshot lists them.
+    let ignored = leftovers::ignored(snapshot, layout, &migrations, &accounted);
     Ok(Discovered {
         layout,
         dialect: found.dialect,
