@@ -225,9 +225,9 @@ fn goose() {
     let snapshot = snapshot("goose");
     let found = auto("goose");
     assert_eq!(found.layout, LayoutKind::Goose);
-    assert_eq!(ids(&found), ["1", "2", "9", "10"]);
+    assert_eq!(ids(&found), ["1", "2", "3", "9", "10"]);
     use TransactionMode::*;
-    assert_eq!(modes(&found), [Wrapped, Wrapped, Wrapped, None]);
+    assert_eq!(modes(&found), [Wrapped, Wrapped, None, Wrapped, None]);
 
     let users = &found.migrations[0];
     assert_eq!(users.paths, ["1_create_users.sql"]);
@@ -241,27 +241,19 @@ fn goose() {
     assert!(trigger.starts_with("-- +goose StatementBegin\nCREATE FUNCTION touch()"));
     assert!(!trigger.contains("DROP FUNCTION"));
 
-    assert!(found.migrations[2].down.is_none());
-    let index = section(&snapshot, found.migrations[3].up.as_ref().unwrap());
+    assert!(found.migrations[3].down.is_none());
+    let index = section(&snapshot, found.migrations[4].up.as_ref().unwrap());
     assert_eq!(
         index.trim(),
         "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);"
     );
 
-    // A Go migration is listed where it runs, not dropped.
-    let ignored: Vec<_> = found
-        .ignored
-        .iter()
-        .map(|i| (i.path.as_str(), i.reason.as_str()))
-        .collect();
-    assert_eq!(
-        ignored,
-        [(
-            "3_backfill_display_names.go",
-            "code migration (version 3, runs after 2_touch_trigger.sql and before \
-             9_add_email.sql): rollsafe cannot analyse code"
-        )]
-    );
+    // A Go migration keeps its place in the order; it has no SQL to analyse.
+    assert!(found.ignored.is_empty(), "{:?}", found.ignored);
+    let code = &found.migrations[2];
+    assert_eq!((code.id.as_str(), code.kind), ("3", MigrationKind::Code));
+    assert_eq!(code.paths, ["3_backfill_display_names.go"]);
+    assert!(code.up.is_none() && code.down.is_none());
 }
 
 #[test]
@@ -682,6 +674,17 @@ fn ignored_files_are_in_the_json_report_and_counted_in_text() {
         text.contains(
             "note: 1 file(s) in the migrations directory are not golang-migrate migrations"
         ),
+        "{text}"
+    );
+    // A code migration is said in text output.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        .args(["check", "--all", "--fail-on", "never"])
+        .arg(fixture_dir("goose"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("note: 1 code migration(s) not analysed (rollsafe reads SQL only): 3_backfill_display_names.go"),
         "{text}"
     );
     // Nothing ignored: no key, no note.

@@ -2,7 +2,7 @@
 //! the file would be misread), and files in the migrations directory that are not
 //! migrations of the layout (listed with the reason, never dropped silently).
 
-use super::{common, Ignored, LayoutKind, Migration, Version, LAYOUTS};
+use super::{common, Ignored, LayoutKind, Migration, MigrationKind, TransactionMode, LAYOUTS};
 use crate::source::Snapshot;
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
@@ -64,70 +64,75 @@ pub(super) fn reject_foreign_markers(
 /// Flyway's Java ones).
 const CODE: &[&str] = &[".go", ".java", ".kt", ".py", ".rb", ".js", ".ts"];
 
-/// SQL files and code migrations in the snapshot that no migration uses, the reader did not
-/// account for, and the layout does not use otherwise, with the reason.
-pub(super) fn ignored(
-    snapshot: &Snapshot,
-    layout: LayoutKind,
-    migrations: &[Migration],
-    accounted: &[&str],
-) -> Vec<Ignored> {
-    let used: BTreeSet<&str> = migrations
-        .iter()
-        .flat_map(|migration| migration.paths.iter().map(String::as_str))
-        .chain(accounted.iter().copied())
-        .collect();
-    let spec = layout.spec();
-    snapshot
-        .paths()
-        .filter(|path| !used.contains(path) && !(spec.auxiliary)(path))
-        .filter_map(|path| {
-            let reason = if common::is_sql(path) {
-                format!(
-                    "matches no {} migration pattern ({})",
-                    spec.name, spec.pattern
-                )
-            } else {
-                code_migration(path, migrations)?
-            };
-            Some(Ignored {
-                path: path.to_string(),
-                reason,
-            })
-        })
-        .collect()
-}
-
-/// The reason line for a code migration: its version and where it runs among the SQL ones.
-fn code_migration(path: &str, migrations: &[Migration]) -> Option<String> {
-    let file = common::file_name(path);
-    if !CODE.iter().any(|ext| file.ends_with(ext)) || file.ends_with("_test.go") {
+/// `(version, name)` of a code migration's file name (`00003_backfill.go`,
+/// `V3__Backfill.java`); test files and names without a version are not migrations.
+fn code_migration_name(file: &str) -> Option<(&str, &str)> {
+    let extension = CODE.iter().find(|ext| file.ends_with(*ext))?;
+    if file.ends_with("_test.go") {
         return None;
     }
-    let unprefixed = file.strip_prefix(['V', 'v']).unwrap_or(file);
+    let stem = &file[..file.len() - extension.len()];
+    let unprefixed = stem.strip_prefix(['V', 'v']).unwrap_or(stem);
     let digits = unprefixed
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(unprefixed.len());
     if digits == 0 {
         return None;
     }
-    let version = &unprefixed[..digits];
-    let key = Version::parse(version);
-    let before = migrations.iter().rev().find(|m| m.version < key);
-    let after = migrations.iter().find(|m| m.version >= key);
-    let position = match (before, after) {
-        (Some(before), Some(after)) => format!(
-            "runs after {} and before {}",
-            before.display_path(),
-            after.display_path()
-        ),
-        (Some(before), None) => format!("runs last, after {}", before.display_path()),
-        (None, Some(after)) => format!("runs first, before {}", after.display_path()),
-        (None, None) => "runs alone".to_string(),
-    };
-    Some(format!(
-        "code migration (version {version}, {position}): rollsafe cannot analyse code"
-    ))
+    let name = unprefixed[digits..].trim_start_matches(['_', '-', '.']);
+    Some((&unprefixed[..digits], name))
+}
+
+/// Code migrations at the top of the migrations directory (where goose and Flyway keep
+/// them), as `MigrationKind::Code` migrations.
+pub(super) fn code_migrations(
+    snapshot: &Snapshot,
+    layout: LayoutKind,
+    migrations: &[Migration],
+    accounted: &[&str],
+) -> Vec<Migration> {
+    let used = used_paths(migrations, accounted);
+    common::root_files(snapshot)
+        .filter(|path| !used.contains(path) && !(layout.spec().auxiliary)(path))
+        .filter_map(|path| {
+            let (version, name) = code_migration_name(path)?;
+            let mut migration = common::versioned(version, name, None, None, TransactionMode::None);
+            migration.kind = MigrationKind::Code;
+            migration.paths = vec![path.to_string()];
+            Some(migration)
+        })
+        .collect()
+}
+
+fn used_paths<'a>(migrations: &'a [Migration], accounted: &[&'a str]) -> BTreeSet<&'a str> {
+    migrations
+        .iter()
+        .flat_map(|migration| migration.paths.iter().map(String::as_str))
+        .chain(accounted.iter().copied())
+        .collect()
+}
+
+/// SQL files in the snapshot that no migration uses, the reader did not account for, and
+/// the layout does not use otherwise, with the reason.
+pub(super) fn ignored(
+    snapshot: &Snapshot,
+    layout: LayoutKind,
+    migrations: &[Migration],
+    accounted: &[&str],
+) -> Vec<Ignored> {
+    let used = used_paths(migrations, accounted);
+    let spec = layout.spec();
+    snapshot
+        .paths()
+        .filter(|path| common::is_sql(path) && !used.contains(path) && !(spec.auxiliary)(path))
+        .map(|path| Ignored {
+            path: path.to_string(),
+            reason: format!(
+                "matches no {} migration pattern ({})",
+                spec.name, spec.pattern
+            ),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -157,5 +162,20 @@ mod tests {
             foreign_marker("SELECT 1; -- +goose Up", LayoutKind::Plain),
             None
         );
+    }
+
+    #[test]
+    fn code_migration_names() {
+        assert_eq!(
+            code_migration_name("00003_backfill.go"),
+            Some(("00003", "backfill"))
+        );
+        assert_eq!(
+            code_migration_name("V3__Backfill.java"),
+            Some(("3", "Backfill"))
+        );
+        assert_eq!(code_migration_name("migrations.go"), None);
+        assert_eq!(code_migration_name("00003_backfill_test.go"), None);
+        assert_eq!(code_migration_name("3_x.sql"), None);
     }
 }

@@ -419,6 +419,9 @@ pub enum MigrationKind {
     Repeatable,
     /// Flyway `B<ver>__name.sql`: a baseline that stands in for everything before it.
     Baseline,
+    /// A migration written in code (goose's `.go`, Flyway's `.java`): it keeps its place in
+    /// the order and its edits are history, but it has no SQL to analyse.
+    Code,
 }
 
 /// A byte range of one file in the snapshot holding a migration's up or down SQL. Spans in
@@ -472,7 +475,8 @@ pub struct Discovered {
     pub dialect: Option<Dialect>,
     /// In apply order: versioned by version (ties by path), then repeatables by name.
     pub migrations: Vec<Migration>,
-    /// SQL files and code migrations that are not read as migrations, with the reason.
+    /// SQL files in the migrations directory that are not read as migrations, with the
+    /// reason.
     pub ignored: Vec<Ignored>,
 }
 
@@ -529,9 +533,11 @@ pub fn discover(
     if migrations.is_empty() {
         return Err(detect::no_migrations_error(snapshot, layout));
     }
+    let accounted: Vec<&str> = found.set_aside.iter().map(String::as_str).collect();
+    let code = leftovers::code_migrations(snapshot, layout, &migrations, &accounted);
+    migrations.extend(code);
     migrations.sort_by(apply_order);
     leftovers::reject_foreign_markers(snapshot, layout, &migrations)?;
-    let accounted: Vec<&str> = found.set_aside.iter().map(String::as_str).collect();
     // In path order, as the snapshot lists them.
     let ignored = leftovers::ignored(snapshot, layout, &migrations, &accounted);
     Ok(Discovered {

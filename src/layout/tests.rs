@@ -269,7 +269,7 @@ fn another_tools_marker_is_an_error_naming_file_marker_and_layout() {
 }
 
 #[test]
-fn unmatched_sql_and_code_migrations_are_listed_with_a_reason() {
+fn unmatched_sql_is_listed_with_a_reason_and_code_migrations_keep_their_place() {
     let found = auto(&snapshot(&[
         ("1_a.sql", "-- +goose Up\nSELECT 1;\n"),
         ("2_b.go", "package migrations"),
@@ -285,9 +285,22 @@ fn unmatched_sql_and_code_migrations_are_listed_with_a_reason() {
         .collect();
     assert_eq!(
         ignored,
+        [(
+            "seed.sql",
+            "matches no goose migration pattern (`<version>_name.sql` with `-- +goose Up`)"
+        )]
+    );
+    let order: Vec<_> = found
+        .migrations
+        .iter()
+        .map(|m| (m.display_path(), m.kind))
+        .collect();
+    assert_eq!(
+        order,
         [
-            ("2_b.go", "code migration (version 2, runs after 1_a.sql and before 3_c.sql): rollsafe cannot analyse code"),
-            ("seed.sql", "matches no goose migration pattern (`<version>_name.sql` with `-- +goose Up`)"),
+            ("1_a.sql", MigrationKind::Versioned),
+            ("2_b.go", MigrationKind::Code),
+            ("3_c.sql", MigrationKind::Versioned)
         ]
     );
 }

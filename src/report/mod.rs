@@ -41,6 +41,14 @@ pub struct MigrationEntry {
     pub status: MigrationStatus,
     pub phases: Vec<Phase>,
     pub statements: usize,
+    /// Omitted for ordinary versioned migrations; `code` for a migration rollsafe cannot
+    /// analyse (goose's Go files), `repeatable` or `baseline` for Flyway's.
+    #[serde(skip_serializing_if = "is_versioned")]
+    pub kind: crate::layout::MigrationKind,
+}
+
+fn is_versioned(kind: &crate::layout::MigrationKind) -> bool {
+    *kind == crate::layout::MigrationKind::Versioned
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -305,6 +313,7 @@ fn migration_entry(m: &DeployMigration, display: &dyn Fn(&str) -> String) -> Mig
         status: m.status,
         phases: phases(m),
         statements: m.up.statements.len(),
+        kind: m.migration.kind,
     }
 }
 

@@ -1,5 +1,6 @@
-//! A migrations directory that moved between the base and the head is followed: the base's
-//! migrations are read where the base kept them, never taken as all new.
+//! Layouts against git history: a migrations directory that moved between the base and the
+//! head is followed (the base's migrations are read where the base kept them, never taken
+//! as all new), and a code migration's edit is history like any other.
 
 use git2::{IndexAddOption, Repository, Signature};
 use serde_json::Value;
@@ -116,4 +117,22 @@ fn a_new_directory_with_nothing_at_the_base_is_all_new() {
     let (report, stderr) = check(root, "migrations");
     assert_eq!(listed(&report), [("1".to_string(), "new".to_string())]);
     assert!(!stderr.contains("at the base revision"), "{stderr}");
+}
+
+#[test]
+fn an_edit_to_a_shipped_code_migration_is_an_edit() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    let repo = Repository::init(root).unwrap();
+    write(root, "db/1_users.sql", &format!("-- +goose Up\n{USERS}"));
+    write(root, "db/2_backfill.go", "package db // v1\n");
+    commit(&repo);
+    // Unchanged: nothing to report.
+    let (report, _) = check(root, "db");
+    assert!(listed(&report).is_empty(), "{report}");
+    write(root, "db/2_backfill.go", "package db // v2\n");
+    let (report, _) = check(root, "db");
+    assert_eq!(listed(&report), [("2".to_string(), "edited".to_string())]);
+    assert_eq!(report["migrations"][0]["kind"], "code");
+    assert!(rules(&report).contains(&"edited-migration"), "{report}");
 }
