@@ -1,13 +1,16 @@
-//! `rollsafe.toml`: found by walking up from the checked directory. Unknown keys and unknown
-//! rule ids are errors that name the key and line.
+//! `rollsafe.toml`: found by walking up from the checked directory. What the user wrote,
+//! typed: unknown keys and bad values are errors that name the file, the line and the key,
+//! and every entry a finding can be about keeps its position (`retire[i].span`, the line of
+//! each `[rules]` key). Whether a rule id exists is checked by the caller that knows the
+//! rules (`resolve::check_rule_ids`).
 
 use crate::dialect::Dialect;
 use crate::ir::QualifiedName;
-use crate::layout::CustomPattern;
-use crate::rules::{self, Severity};
-use anyhow::{bail, Context, Result};
-use serde::Deserialize;
+use crate::layout::{CustomPattern, LayoutChoice, LayoutKind};
+use anyhow::{Context, Result};
+use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 pub const FILE_NAME: &str = "rollsafe.toml";
@@ -16,11 +19,14 @@ pub const FILE_NAME: &str = "rollsafe.toml";
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// `postgres` (default), `mysql` or `sqlite`.
-    pub dialect: Option<String>,
+    #[serde(default, deserialize_with = "dialect_name")]
+    pub dialect: Option<Dialect>,
     /// A layout name, or `auto` (default).
-    pub layout: Option<String>,
+    #[serde(default, deserialize_with = "layout_name")]
+    pub layout: Option<LayoutChoice>,
     /// Where a layout keeps one file per dialect (popx), read this dialect's files: `cockroach`
     /// reads CockroachDB's files as Postgres. Default: the files of `dialect`.
+    #[serde(default, deserialize_with = "dialect_files_name")]
     pub dialect_files: Option<String>,
     /// `[custom_layout]`: a layout described by a file-name pattern (`layout = "custom"`, the
     /// default when this table is present).
@@ -30,7 +36,7 @@ pub struct Config {
     /// The revision N-1 runs when `--base` is not given (default `HEAD`).
     pub base: Option<String>,
     /// `error` (default), `warning` or `never`.
-    pub fail_on: Option<String>,
+    pub fail_on: Option<FailOn>,
     /// Whether plain numbered files run in one transaction each (default true).
     pub plain_transaction: Option<bool>,
     /// The Postgres major version the migrations run on (default 15).
@@ -46,6 +52,25 @@ pub struct Config {
     #[serde(default)]
     pub retire: Vec<Retire>,
     pub rollback: Option<RollbackConfig>,
+    /// Where each `[rules]` key is (1-based line), for errors about it.
+    #[serde(skip)]
+    pub rule_lines: BTreeMap<String, usize>,
+    /// The text the config was read from (empty for the defaults), so a finding about an
+    /// entry can quote its line.
+    #[serde(skip)]
+    pub text: String,
+}
+
+/// When `rollsafe check` exits 1.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    /// On an unsuppressed error (the default).
+    Error,
+    /// On an unsuppressed error or warning.
+    Warning,
+    /// Never: report only.
+    Never,
 }
 
 /// The settings rules read, with their defaults filled in.
@@ -80,17 +105,6 @@ pub enum RuleLevel {
     Error,
 }
 
-impl RuleLevel {
-    pub fn severity(self) -> Option<Severity> {
-        match self {
-            RuleLevel::Off => None,
-            RuleLevel::Info => Some(Severity::Info),
-            RuleLevel::Warning => Some(Severity::Warning),
-            RuleLevel::Error => Some(Severity::Error),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct RollbackConfig {
@@ -108,12 +122,153 @@ fn default_window() -> usize {
     5
 }
 
+/// `[[retire]]`: an object the application no longer uses, so a later release may drop it.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Retire {
+    /// `table`, `table.column` or `schema.table.column`.
+    pub object: String,
+    #[serde(default)]
+    pub reason: String,
+    /// The byte span of the entry's `object` value in the config text (empty when built in
+    /// code).
+    #[serde(skip)]
+    pub span: Range<usize>,
+}
+
+impl Retire {
+    /// True when this entry retires `table` (with `column: None`) or the column `column` of
+    /// `table` (a retired table covers all its columns). Two-part names are read both ways:
+    /// `a.b` is table `a` column `b`, or table `b` in schema `a`.
+    pub fn covers(&self, dialect: Dialect, table: &QualifiedName, column: Option<&str>) -> bool {
+        let parts: Vec<&str> = self.object.split('.').map(str::trim).collect();
+        let default_schema = dialect.default_schema();
+        let is_table = |schema: &str, name: &str| table.schema == schema && table.name == name;
+        match (parts.as_slice(), column) {
+            ([name], _) => is_table(default_schema, name),
+            ([first, second], None) => is_table(first, second),
+            ([first, second], Some(column)) => {
+                is_table(first, second) || (is_table(default_schema, first) && *second == column)
+            }
+            ([schema, name, retired_column], Some(column)) => {
+                is_table(schema, name) && *retired_column == column
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Config {
+    /// Parses `text` read from `path`; errors name the file, the line and the key.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let error = |err: toml::de::Error| {
+            anyhow::anyhow!("{}: {}", path.display(), err.to_string().trim_end())
+        };
+        let mut config: Config = toml::from_str(text).map_err(error)?;
+        let positions: Positions = toml::from_str(text).map_err(error)?;
+        for (entry, spanned) in config.retire.iter_mut().zip(&positions.retire) {
+            entry.span = spanned.object.span();
+        }
+        config.rule_lines = positions
+            .rules
+            .iter()
+            .map(|(id, value)| (id.clone(), line_at(text, value.span().start)))
+            .collect();
+        config.text = text.to_string();
+        Ok(config)
+    }
+
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read config", path.display()))?;
+        Config::parse(&text, path)
+    }
+
+    /// The settings rules read. `require_down` defaults to whether `project_has_downs`.
+    pub fn settings_for(&self, project_has_downs: bool) -> Settings {
+        Settings {
+            require_down: self.require_down.unwrap_or(project_has_downs),
+            ..self.settings()
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        let defaults = Settings::default();
+        Settings {
+            pg_version: self.pg_version.unwrap_or(defaults.pg_version),
+            lock_timeout_set_by_runner: self
+                .lock_timeout_set_by_runner
+                .unwrap_or(defaults.lock_timeout_set_by_runner),
+            require_down: self.require_down.unwrap_or(defaults.require_down),
+            min_window: self.rollback.as_ref().map_or(0, |r| r.min_window),
+        }
+    }
+
+    /// The layout config names: `layout`, else the custom layout when `[custom_layout]` is
+    /// present.
+    pub fn layout_choice(&self) -> Option<LayoutChoice> {
+        match (self.layout, &self.custom_layout) {
+            (Some(LayoutChoice::Fixed(kind)), _) => Some(LayoutChoice::Fixed(kind)),
+            (_, Some(_)) => Some(LayoutChoice::Fixed(LayoutKind::Custom)),
+            (choice, None) => choice,
+        }
+    }
+
+    /// The 1-based line of a retire entry, or of a `[rules]` key.
+    pub fn line_of_rule(&self, id: &str) -> usize {
+        self.rule_lines.get(id).copied().unwrap_or(1)
+    }
+}
+
+/// The positions of the entries findings and errors point at; the rest of the file is
+/// ignored here (it was checked by the typed parse).
+#[derive(Deserialize)]
+struct Positions {
+    #[serde(default)]
+    retire: Vec<RetirePosition>,
+    #[serde(default)]
+    rules: BTreeMap<String, toml::Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+struct RetirePosition {
+    object: toml::Spanned<toml::Value>,
+}
+
+fn dialect_files_name<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    match name.as_str() {
+        "postgres" | "mysql" | "sqlite3" | "cockroach" => Ok(Some(name)),
+        _ => Err(serde::de::Error::custom(format!(
+            "unknown dialect_files `{name}` (expected postgres, mysql, sqlite3 or cockroach)"
+        ))),
+    }
+}
+
+/// A `[custom_layout]` pattern, checked as it is read so the error points at it.
+fn custom_pattern<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let pattern = String::deserialize(deserializer)?;
+    let check = CustomPattern {
+        pattern: pattern.clone(),
+        up: "up".to_string(),
+        down: "down".to_string(),
+        transaction: true,
+    };
+    match check.compile() {
+        Ok(_) => Ok(pattern),
+        Err(err) => Err(serde::de::Error::custom(format!("{err:#}"))),
+    }
+}
+
 /// `[custom_layout]`: how a project with its own runner names its migrations.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct CustomLayout {
     /// Placeholders `{version}`, `{name}`, `{direction}`, `{dialect}`, matched against paths
     /// below the migrations directory: `"{dialect}/V{version}.{name}.{direction}.sql"`.
+    #[serde(deserialize_with = "custom_pattern")]
     pub pattern: String,
     /// The words `{direction}` stands for.
     #[serde(default = "default_up")]
@@ -148,147 +303,36 @@ impl CustomLayout {
     }
 }
 
-/// `[[retire]]`: an object the application no longer uses, so a later release may drop it.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Retire {
-    /// `table`, `table.column` or `schema.table.column`.
-    pub object: String,
-    #[serde(default)]
-    pub reason: String,
+/// The 1-based line of byte `offset` of `text`.
+pub fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-impl Retire {
-    /// True when this entry retires `table` (with `column: None`) or the column `column` of
-    /// `table` (a retired table covers all its columns). Two-part names are read both ways:
-    /// `a.b` is table `a` column `b`, or table `b` in schema `a`.
-    pub fn covers(&self, dialect: Dialect, table: &QualifiedName, column: Option<&str>) -> bool {
-        let parts: Vec<&str> = self.object.split('.').map(str::trim).collect();
-        let default_schema = dialect.default_schema();
-        let is_table = |schema: &str, name: &str| table.schema == schema && table.name == name;
-        match (parts.as_slice(), column) {
-            ([name], _) => is_table(default_schema, name),
-            ([first, second], None) => is_table(first, second),
-            ([first, second], Some(column)) => {
-                is_table(first, second) || (is_table(default_schema, first) && *second == column)
-            }
-            ([schema, name, retired_column], Some(column)) => {
-                is_table(schema, name) && *retired_column == column
-            }
-            _ => false,
-        }
-    }
+fn dialect_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Dialect>, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    Dialect::parse_name(&name).map(Some).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "unknown dialect `{name}` (expected postgres, mysql or sqlite)"
+        ))
+    })
 }
 
-impl Config {
-    /// Parses `text` read from `path`; errors name the file, the line and the key.
-    pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        let config: Config = toml::from_str(text)
-            .map_err(|err| anyhow::anyhow!("{}: {}", path.display(), err.to_string().trim_end()))?;
-        for id in config.rules.keys() {
-            if rules::meta(id).is_none() {
-                let line = line_of(text, id);
-                bail!(
-                    "{}:{line}: unknown rule id `{id}` in [rules] (`rollsafe rules` lists them)",
-                    path.display()
-                );
-            }
-        }
-        if let Some(name) = &config.dialect {
-            if Dialect::parse_name(name).is_none() {
-                bail!(
-                    "{}:{}: unknown dialect `{name}` (expected postgres, mysql or sqlite)",
-                    path.display(),
-                    line_of(text, "dialect")
-                );
-            }
-        }
-        if let Some(files) = &config.dialect_files {
-            if !matches!(
-                files.as_str(),
-                "postgres" | "mysql" | "sqlite3" | "cockroach"
-            ) {
-                bail!(
-                    "{}:{}: dialect_files must be postgres, mysql, sqlite3 or cockroach, not `{files}`",
-                    path.display(),
-                    line_of(text, "dialect_files")
-                );
-            }
-        }
-        if let Some(custom) = &config.custom_layout {
-            if let Err(err) = custom.pattern().compile() {
-                bail!(
-                    "{}:{}: [custom_layout] {err:#}",
-                    path.display(),
-                    line_of(text, "pattern")
-                );
-            }
-        }
-        if let Some(level) = &config.fail_on {
-            if !matches!(level.as_str(), "error" | "warning" | "never") {
-                bail!(
-                    "{}:{}: fail_on must be error, warning or never, not `{level}`",
-                    path.display(),
-                    line_of(text, "fail_on")
-                );
-            }
-        }
-        Ok(config)
+fn layout_name<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<LayoutChoice>, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    if name == "auto" {
+        return Ok(Some(LayoutChoice::Auto));
     }
-
-    pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{}: cannot read config", path.display()))?;
-        Config::parse(&text, path)
-    }
-
-    /// The severity of a rule after config: `None` when config turns it off.
-    pub fn severity_of(&self, rule: &str, default: Severity) -> Option<Severity> {
-        match self.rules.get(rule) {
-            Some(level) => level.severity(),
-            None => Some(default),
-        }
-    }
-
-    /// The settings rules read. `require_down` defaults to whether `project_has_downs`.
-    pub fn settings_for(&self, project_has_downs: bool) -> Settings {
-        Settings {
-            require_down: self.require_down.unwrap_or(project_has_downs),
-            ..self.settings()
-        }
-    }
-
-    pub fn settings(&self) -> Settings {
-        let defaults = Settings::default();
-        Settings {
-            pg_version: self.pg_version.unwrap_or(defaults.pg_version),
-            lock_timeout_set_by_runner: self
-                .lock_timeout_set_by_runner
-                .unwrap_or(defaults.lock_timeout_set_by_runner),
-            require_down: self.require_down.unwrap_or(defaults.require_down),
-            min_window: self.rollback.as_ref().map_or(0, |r| r.min_window),
-        }
-    }
-
-    pub fn dialect(&self) -> Option<Dialect> {
-        self.dialect.as_deref().and_then(Dialect::parse_name)
-    }
-
-    /// The layout config names: `layout`, else `custom` when `[custom_layout]` is present.
-    pub fn layout_name(&self) -> Option<&str> {
-        match (&self.layout, &self.custom_layout) {
-            (Some(name), _) if name != "auto" => Some(name),
-            (_, Some(_)) => Some("custom"),
-            _ => None,
-        }
-    }
-}
-
-/// The first line (1-based) that mentions `needle`, for error messages.
-fn line_of(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|line| line.contains(needle))
-        .map_or(1, |index| index + 1)
+    LayoutKind::parse_name(&name)
+        .map(|kind| Some(LayoutChoice::Fixed(kind)))
+        .ok_or_else(|| {
+            let names: Vec<&str> = LayoutKind::ALL.iter().map(|kind| kind.name()).collect();
+            serde::de::Error::custom(format!(
+                "unknown layout `{name}` (expected auto, {})",
+                names.join(", ")
+            ))
+        })
 }
 
 /// Finds `rollsafe.toml` in `start` or the nearest directory above it.
@@ -313,6 +357,7 @@ mod tests {
         let column = Retire {
             object: "users.legacy_email".into(),
             reason: String::new(),
+            span: 0..0,
         };
         assert!(column.covers(Dialect::Postgres, &users(), Some("legacy_email")));
         assert!(!column.covers(Dialect::Postgres, &users(), Some("email")));
@@ -321,6 +366,7 @@ mod tests {
         let table = Retire {
             object: "users".into(),
             reason: String::new(),
+            span: 0..0,
         };
         assert!(table.covers(Dialect::Postgres, &users(), None));
         assert!(table.covers(Dialect::Postgres, &users(), Some("email")));
@@ -328,6 +374,7 @@ mod tests {
         let qualified = Retire {
             object: "public.users.legacy_email".into(),
             reason: String::new(),
+            span: 0..0,
         };
         assert!(qualified.covers(Dialect::Postgres, &users(), Some("legacy_email")));
     }

@@ -777,9 +777,10 @@ fn a_bad_custom_pattern_names_the_config_line() {
     assert_eq!(output.status.code(), Some(2));
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(
-        err.contains("rollsafe.toml:3: [custom_layout] unknown placeholder `{title}`"),
+        err.contains("rollsafe.toml: TOML parse error at line 3"),
         "{err}"
     );
+    assert!(err.contains("unknown placeholder `{title}`"), "{err}");
 }
 
 #[test]

@@ -5,18 +5,19 @@
 //! - Otherwise the deploy is what the head (the working tree, or `--head REV`) adds over N-1's
 //!   revision: the merge base of `--base` (default: `base` in config, else `HEAD`) and the head.
 
-use super::{
-    audit_history_with_downs, final_schema, load_project, replay, resolve, resolve_with_unused,
-    Project,
-};
+use super::audit_history_with_downs;
 use crate::config::{Config, RollbackConfig, Settings};
 use crate::dialect::Dialect;
 use crate::git::GitRepo;
-use crate::history::{self, HistoryDiff, ReleaseRollback, Revision};
-use crate::layout::{LayoutChoice, LayoutKind};
+use crate::history::{self, HistoryDiff, Revision};
+use crate::layout::LayoutChoice;
+use crate::project::{
+    final_schema, load_project, replay, MigrationStatus, ParsedMigration, Project,
+};
 use crate::report::{DownEntry, Report, ReportInput, RevInfo, Rollback, WindowEntry};
+use crate::resolve::{check_rule_ids, resolve, resolve_with_unused};
 use crate::rollback::DownAnalysis;
-use crate::rules::{self, Category, Context, DeployMigration, MigrationStatus};
+use crate::rules::{self, Category, Context, ReleaseRollback};
 use crate::source::Snapshot;
 use anyhow::{bail, Context as _, Result};
 use std::collections::{BTreeMap, HashSet};
@@ -80,7 +81,11 @@ pub fn load_config(options: &CheckOptions) -> Result<(Config, Option<PathBuf>)> 
         None => crate::config::find(&options.dir),
     };
     match path {
-        Some(path) => Ok((Config::load(&path)?, Some(path))),
+        Some(path) => {
+            let config = Config::load(&path)?;
+            check_rule_ids(&config, &path)?;
+            Ok((config, Some(path)))
+        }
         None => Ok((Config::default(), None)),
     }
 }
@@ -109,7 +114,7 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
         bail!("{}: no such directory", dir.display());
     }
     // A directory named after a dialect says which one, when nothing else does.
-    let inferred = match (options.dialect, config.dialect()) {
+    let inferred = match (options.dialect, config.dialect) {
         (None, None) => crate::layout::dialect_of_dir(&dir),
         _ => None,
     };
@@ -118,7 +123,7 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
         dialect: options.dialect.or(inferred),
         ..options.clone()
     };
-    let layout = layout_choice(options, &config)?;
+    let layout = layout_choice(options, &config);
     let repo = if options.all {
         None
     } else {
@@ -142,15 +147,12 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
     Ok(run)
 }
 
-fn layout_choice(options: &CheckOptions, config: &Config) -> Result<LayoutChoice> {
-    Ok(match (options.layout, config.layout_name()) {
-        (LayoutChoice::Auto, Some(name)) => {
-            LayoutChoice::Fixed(LayoutKind::parse_name(name).with_context(|| {
-                format!("unknown layout `{name}` in config (`rollsafe check --help` lists them)")
-            })?)
-        }
+/// The command line's layout, else config's, else detection.
+fn layout_choice(options: &CheckOptions, config: &Config) -> LayoutChoice {
+    match (options.layout, config.layout_choice()) {
+        (LayoutChoice::Auto, Some(configured)) => configured,
         (choice, _) => choice,
-    })
+    }
 }
 
 /// `--all`: the working tree's history, each migration its own deploy.
@@ -186,8 +188,11 @@ fn audit(
     let outcome = resolve_with_unused(raw, &project, &config, &project.migrations);
     timings.lap("replay and rules");
     let report = Report::build(ReportInput {
-        project: &project,
+        dialect: project.dialect,
+        layout: project.layout,
+        sources: &with_config_text(project.sources.clone(), &config),
         migrations: &project.migrations,
+        ignored: &project.ignored,
         outcome,
         path_prefix: "",
         config_path: config_path.map(|path| display_from(&options.dir, &path)),
@@ -360,7 +365,7 @@ fn check_revisions(
 
     // The deploy: what N-1 has not run. An edited migration is not re-run by the tools (it is
     // reported by `edited-migration` instead).
-    let deploy: Vec<DeployMigration> = head_project
+    let deploy: Vec<ParsedMigration> = head_project
         .migrations
         .iter()
         .filter(|m| m.status == MigrationStatus::New)
@@ -374,6 +379,7 @@ fn check_revisions(
     }
     timings.lap("replay");
     let settings = config.settings_for(head_project.has_downs());
+    let mut releases = Vec::new();
     if let Some(rollback) = &config.rollback {
         let window = WindowInput {
             repo,
@@ -383,7 +389,7 @@ fn check_revisions(
             config: &config,
             settings: &settings,
         };
-        diff.releases = release_window(&window, rollback)?;
+        releases = release_window(&window, rollback)?;
         timings.lap("rollback window");
     }
     let ctx = Context {
@@ -395,6 +401,8 @@ fn check_revisions(
         retired: &base_config.retire,
         retire_declared: &config.retire,
         history: Some(&diff),
+        releases: &releases,
+        audit: false,
         cache: Default::default(),
     };
     let raw = rules::run_all(&ctx);
@@ -403,7 +411,7 @@ fn check_revisions(
     timings.lap("rules");
 
     let listed = listed_migrations(&head_project, &base_project, &diff);
-    let mut sources = head_project.sources.clone();
+    let mut sources = with_config_text(head_project.sources.clone(), &config);
     for deleted in &diff.deleted {
         for path in &deleted.paths {
             if let Some(text) = base_project.sources.get(path) {
@@ -411,25 +419,24 @@ fn check_revisions(
             }
         }
     }
-    let report_project = Project {
-        sources,
-        ..Project::empty(head_project.dialect, head_project.layout)
-    };
     let prefix = if dir.is_empty() {
         String::new()
     } else {
         format!("{dir}/")
     };
     let report = Report::build(ReportInput {
-        project: &report_project,
+        dialect: head_project.dialect,
+        layout: head_project.layout,
+        sources: &sources,
         migrations: &listed,
+        ignored: &head_project.ignored,
         outcome,
         path_prefix: &prefix,
         config_path: config_path.and_then(|path| repo.repo_path(path).ok()),
         base: Some(base.info),
         head: head.info,
         rollback: Rollback {
-            window: diff.releases.iter().map(window_entry).collect(),
+            window: releases.iter().map(window_entry).collect(),
             down: downs,
             ..Rollback::default()
         },
@@ -444,7 +451,7 @@ fn check_revisions(
 }
 
 /// The down verdict of each analysed migration of `migrations`.
-fn down_entries(analyses: &[DownAnalysis], migrations: &[DeployMigration]) -> Vec<DownEntry> {
+fn down_entries(analyses: &[DownAnalysis], migrations: &[ParsedMigration]) -> Vec<DownEntry> {
     analyses
         .iter()
         .map(|analysis| DownEntry {
@@ -496,7 +503,7 @@ fn release_window(
             .iter()
             .map(|m| (m.migration.id.as_str(), m.migration.display_path()))
             .collect();
-        let since: Vec<DeployMigration> = head
+        let since: Vec<ParsedMigration> = head
             .migrations
             .iter()
             .filter(|m| !shipped.contains(&(m.migration.id.as_str(), m.migration.display_path())))
@@ -512,6 +519,8 @@ fn release_window(
             retired: &release_config.retire,
             retire_declared: &input.config.retire,
             history: None,
+            releases: &[],
+            audit: false,
             cache: Default::default(),
         };
         let raw = rules::run_category(&ctx, Some(Category::Compat));
@@ -565,8 +574,8 @@ fn config_at(repo: &GitRepo, commit: git2::Oid, config_path: Option<&Path>) -> R
 }
 
 /// The migrations a report lists: the new and edited ones at head, and the deleted ones.
-fn listed_migrations(head: &Project, base: &Project, diff: &HistoryDiff) -> Vec<DeployMigration> {
-    let mut listed: Vec<DeployMigration> = head
+fn listed_migrations(head: &Project, base: &Project, diff: &HistoryDiff) -> Vec<ParsedMigration> {
+    let mut listed: Vec<ParsedMigration> = head
         .migrations
         .iter()
         .filter(|m| m.status != MigrationStatus::Unchanged)
@@ -577,7 +586,7 @@ fn listed_migrations(head: &Project, base: &Project, diff: &HistoryDiff) -> Vec<
         base.migrations
             .iter()
             .filter(|m| deleted.get(&m.migration.id) == Some(&&m.migration))
-            .map(|m| DeployMigration {
+            .map(|m| ParsedMigration {
                 status: MigrationStatus::Deleted,
                 ..m.clone()
             }),
@@ -596,4 +605,16 @@ fn skipped_notices(skipped: &[crate::git::SkippedPath]) -> Vec<String> {
             .to_lowercase()
         })
         .collect()
+}
+
+/// The report's file texts plus the config's, so a finding about a config entry (a
+/// `[[retire]]` that names nothing) shows its own line.
+fn with_config_text(
+    mut sources: BTreeMap<String, String>,
+    config: &Config,
+) -> BTreeMap<String, String> {
+    if !config.text.is_empty() {
+        sources.insert(crate::config::FILE_NAME.to_string(), config.text.clone());
+    }
+    sources
 }

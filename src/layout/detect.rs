@@ -47,11 +47,13 @@ impl<'a> Candidate<'a> {
             .filter(|file| common::is_sql(file) && file.starts_with(|c: char| c.is_ascii_digit()))
     }
 
-    /// The file's text (lossy: detection must not fail on a stray byte).
+    /// The file's text (lossy: detection must not fail on a stray byte), without a
+    /// byte-order mark.
     pub fn text(&self) -> &str {
-        self.text.get_or_init(|| {
+        let text = self.text.get_or_init(|| {
             String::from_utf8_lossy(self.snapshot.get(self.path).unwrap_or_default())
-        })
+        });
+        text.strip_prefix('\u{feff}').unwrap_or(text)
     }
 }
 

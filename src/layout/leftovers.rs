@@ -9,7 +9,10 @@ use std::collections::BTreeSet;
 
 /// A line's marker form: lowercase, without the space after `--` (`--+goose up`).
 fn marker_form(line: &str) -> Option<String> {
-    let rest = line.trim().strip_prefix("--")?;
+    let rest = line
+        .trim_start_matches('\u{feff}')
+        .trim()
+        .strip_prefix("--")?;
     Some(format!("--{}", rest.trim_start().to_ascii_lowercase()))
 }
 

@@ -7,7 +7,8 @@
 
 use super::finding;
 use crate::layout::{MigrationKind, OlderPending};
-use crate::rules::{Context, Finding, MigrationStatus, Rule, Severity};
+use crate::project::MigrationStatus;
+use crate::rules::{Context, Finding, Rule, Severity};
 
 pub struct OutOfOrderMigration;
 
