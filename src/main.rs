@@ -325,7 +325,12 @@ fn print_schema(args: SchemaArgs) -> Result<()> {
     let (config, config_path) = check::load_config(&options)?;
     let dir = check::migrations_dir(&options, &config, config_path.as_deref());
     let snapshot = rollsafe::source::read_dir(&dir)?;
-    let project = project::load_project(&snapshot, options.dialect, options.layout, &config, None)?;
+    // As `check` does: a directory named after a dialect gives it when nothing else does.
+    let dialect = match (options.dialect, config.dialect) {
+        (None, None) => rollsafe::layout::dialect_of_dir(&dir),
+        (named, _) => named,
+    };
+    let project = project::load_project(&snapshot, dialect, options.layout, &config, None)?;
     let catalog = project::final_schema(&project);
     let out = match args.format {
         SchemaFormat::Json => render::to_json_string(&catalog) + "\n",

@@ -813,6 +813,14 @@ fn a_directory_named_after_a_dialect_gives_the_dialect_and_says_so() {
         fired(&report, "unparsed-statement"),
         ["1_create_accounts.up.sql"]
     );
+    // `rollsafe schema` reads it the same way: MySQL names have no `public` schema.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        .args(["schema", "--format", "json"])
+        .arg(fixture_dir("per-dialect/mysql"))
+        .output()
+        .unwrap();
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(schema["tables"][0]["schema"], "", "{schema}");
     // Named on the command line: nothing is inferred.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsafe"))
         .args(["check", "--all", "--dialect", "mysql", "--fail-on", "never"])
