@@ -471,7 +471,8 @@ pub struct Ignored {
 #[derive(Debug, Clone)]
 pub struct Discovered {
     pub layout: LayoutKind,
-    /// A dialect the layout itself declares (Prisma's `migration_lock.toml`, sqitch's engine).
+    /// A dialect the layout itself declares (Prisma's `migration_lock.toml`, sqitch's engine)
+    /// or whose files it read (popx, a custom pattern with `{dialect}`).
     pub dialect: Option<Dialect>,
     /// In apply order: versioned by version (ties by path), then repeatables by name.
     pub migrations: Vec<Migration>,
