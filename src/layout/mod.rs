@@ -560,11 +560,12 @@ pub fn discover_dir(
 }
 
 /// The dialect a migrations directory is named after (`postgres/`, `postgresql/`, `mysql/`,
-/// `sqlite/`, `sqlite3/`), for projects that keep one directory per dialect.
+/// `sqlite/`, `sqlite3/`), or its parent is (`sqlite/migrations/`), for projects that keep
+/// one directory per dialect.
 pub fn dialect_of_dir(dir: &Path) -> Option<Dialect> {
     let canonical = dir.canonicalize().ok()?;
-    let name = canonical.file_name()?.to_str()?;
-    Dialect::parse_name(name)
+    let named = |path: &Path| Dialect::parse_name(path.file_name()?.to_str()?);
+    named(&canonical).or_else(|| named(canonical.parent()?))
 }
 
 /// Versioned (and baseline) migrations by version, ties by path; repeatables after, by name.

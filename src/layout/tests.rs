@@ -326,3 +326,17 @@ fn metadata_yaml_directories_are_not_diesel() {
     .unwrap();
     assert_eq!(found.layout, LayoutKind::Sourcegraph);
 }
+
+#[test]
+fn a_dialect_is_read_from_the_directory_or_its_parent() {
+    let temp = tempfile::tempdir().unwrap();
+    let nested = temp.path().join("sqlite/migrations");
+    let flat = temp.path().join("postgresql");
+    let plain = temp.path().join("db/migrations");
+    for dir in [&nested, &flat, &plain] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    assert_eq!(dialect_of_dir(&nested), Some(Dialect::Sqlite));
+    assert_eq!(dialect_of_dir(&flat), Some(Dialect::Postgres));
+    assert_eq!(dialect_of_dir(&plain), None);
+}
