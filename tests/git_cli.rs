@@ -410,7 +410,8 @@ fn repo_with_releases(min_window: usize) -> Repo {
     repo.tag("v1.2");
     repo.write(
         "db/migrations/0003_drop_legacy.up.sql",
-        "SET lock_timeout = '5s';\n-- rollsafe:allow irreversible-up legacy_email was copied to users_archive (#13)\nALTER TABLE users DROP COLUMN legacy_email;\n",
+        // Retired in a shipped release: dropping its data is the point (no irreversible-up).
+        "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN legacy_email;\n",
     );
     repo.write(
         "db/migrations/0003_drop_legacy.down.sql",

@@ -871,3 +871,25 @@ fn schema_reads_the_layout_config_names() {
     // V0010 dropped legacy_ref: the custom layout was used, not detection.
     assert_eq!(columns, ["id", "email"]);
 }
+
+#[test]
+fn a_sourcegraph_migration_file_is_checked_in_its_project() {
+    let file = fixture_dir("sourcegraph").join("1000000002_drop_repo_description/up.sql");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        .args(["check", "--all", "--format", "json", "--fail-on", "never"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // The directory above the migration's own is the project: its layout, its history.
+    assert_eq!(report["layout"], "sourcegraph");
+    assert_eq!(
+        fired(&report, "drop-column"),
+        ["1000000002_drop_repo_description/up.sql"]
+    );
+}

@@ -362,3 +362,175 @@ mod lock {
         assert_eq!(fired(sql, "dialect = \"sqlite\"", true), Vec::<&str>::new());
     }
 }
+
+/// Inside one transaction N-1 sees only the end state: compat rules judge what the
+/// transaction leaves, and each quiet case has an unsafe twin that still fires.
+mod net_effect {
+    use rollsafe::check::run_example;
+
+    const SETUP: &str = "
+        CREATE TABLE users (id bigint PRIMARY KEY, email text, status text DEFAULT 'active');
+        CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, amount integer,
+            CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id),
+            CONSTRAINT orders_amount_positive CHECK (amount > 0));
+        CREATE TYPE mood AS ENUM ('happy', 'sad');
+        CREATE TABLE feelings (id bigint PRIMARY KEY, mood mood, at timestamp);
+        CREATE TABLE totals (day date, amount integer);
+        CREATE MATERIALIZED VIEW daily AS SELECT day, sum(amount) AS amount FROM totals GROUP BY day;
+    ";
+
+    fn fired_with(sql: &str, config: &str, transaction: bool) -> Vec<&'static str> {
+        run_example(SETUP, sql, config, transaction)
+            .expect("example runs")
+            .iter()
+            .map(|f| f.finding.rule)
+            .collect()
+    }
+
+    fn fired(sql: &str) -> Vec<&'static str> {
+        fired_with(sql, "", true)
+    }
+
+    #[test]
+    fn a_default_dropped_and_set_again_in_one_transaction_is_not_dropped() {
+        let again = "ALTER TABLE users ALTER COLUMN status DROP DEFAULT;
+                     ALTER TABLE users ALTER COLUMN status SET DEFAULT 'new';";
+        assert!(
+            !fired(again).contains(&"drop-default"),
+            "{:?}",
+            fired(again)
+        );
+        let dropped = "ALTER TABLE users ALTER COLUMN status DROP DEFAULT;";
+        assert!(fired(dropped).contains(&"drop-default"));
+        // Outside a transaction N-1 can see the column without a default in between.
+        assert!(fired_with(again, "", false).contains(&"drop-default"));
+    }
+
+    #[test]
+    fn a_constraint_dropped_and_added_back_identically_is_not_new_for_n1() {
+        let same_fk = "ALTER TABLE orders DROP CONSTRAINT orders_user_fk;
+            ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;";
+        assert!(
+            !fired(same_fk).contains(&"add-foreign-key"),
+            "{:?}",
+            fired(same_fk)
+        );
+        let same_check = "ALTER TABLE orders DROP CONSTRAINT orders_amount_positive;
+            ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (AMOUNT >  0) NOT VALID;";
+        assert!(!fired(same_check).contains(&"add-check-constraint"));
+
+        let tighter = "ALTER TABLE orders DROP CONSTRAINT orders_amount_positive;
+            ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 10) NOT VALID;";
+        assert!(fired(tighter).contains(&"add-check-constraint"));
+        let other_table = "ALTER TABLE orders DROP CONSTRAINT orders_user_fk;
+            ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (amount) REFERENCES users (id) NOT VALID;";
+        assert!(fired(other_table).contains(&"add-foreign-key"));
+    }
+
+    #[test]
+    fn a_table_dropped_and_recreated_with_its_columns_is_not_dropped() {
+        let superset = "DROP TABLE totals;
+            CREATE TABLE totals (day date, amount integer, currency text);";
+        let found = fired_with(superset, "require_down = true", true);
+        assert!(!found.contains(&"drop-table"), "{found:?}");
+        assert!(!found.contains(&"irreversible-up"), "{found:?}");
+
+        let narrower = "DROP TABLE totals;\nCREATE TABLE totals (day date);";
+        let found = fired_with(narrower, "require_down = true", true);
+        assert!(found.contains(&"drop-table"), "{found:?}");
+        assert!(found.contains(&"irreversible-up"), "{found:?}");
+    }
+
+    #[test]
+    fn lossless_type_changes_are_neither_a_break_nor_a_loss() {
+        for sql in [
+            "ALTER TABLE feelings ALTER COLUMN mood TYPE text;",
+            "ALTER TABLE feelings ALTER COLUMN at TYPE timestamptz;",
+            "ALTER TABLE orders ALTER COLUMN amount TYPE bigint;",
+        ] {
+            let found = fired_with(sql, "require_down = true", true);
+            assert!(!found.contains(&"change-column-type"), "{sql}: {found:?}");
+            assert!(!found.contains(&"irreversible-up"), "{sql}: {found:?}");
+        }
+        let narrowing = "ALTER TABLE orders ALTER COLUMN amount TYPE smallint;";
+        let found = fired_with(narrowing, "require_down = true", true);
+        assert!(found.contains(&"change-column-type"), "{found:?}");
+        assert!(found.contains(&"irreversible-up"), "{found:?}");
+        let to_text = "ALTER TABLE feelings ALTER COLUMN at TYPE text;";
+        assert!(fired(to_text).contains(&"change-column-type"));
+    }
+
+    #[test]
+    fn sqlite_types_of_one_affinity_are_the_same_type() {
+        let setup = "CREATE TABLE events (id integer PRIMARY KEY, at TIMESTAMP, note text);";
+        let rebuild = |at: &str| {
+            format!(
+                "CREATE TABLE events_new (id integer PRIMARY KEY, at {at}, note text);
+                 INSERT INTO events_new SELECT id, at, note FROM events;
+                 DROP TABLE events;
+                 ALTER TABLE events_new RENAME TO events;"
+            )
+        };
+        let rules = |sql: &str| -> Vec<&'static str> {
+            run_example(setup, sql, "dialect = \"sqlite\"", true)
+                .expect("example runs")
+                .iter()
+                .map(|f| f.finding.rule)
+                .collect()
+        };
+        assert!(!rules(&rebuild("DATETIME")).contains(&"change-column-type"));
+        assert!(rules(&rebuild("BLOB")).contains(&"change-column-type"));
+    }
+
+    #[test]
+    fn a_unique_index_on_a_materialized_view_restricts_no_write() {
+        let on_view = "CREATE UNIQUE INDEX CONCURRENTLY daily_day ON daily (day);";
+        assert!(!fired_with(on_view, "", false).contains(&"add-unique-constraint"));
+        let on_table = "CREATE UNIQUE INDEX CONCURRENTLY totals_day ON totals (day);";
+        assert!(fired_with(on_table, "", false).contains(&"add-unique-constraint"));
+    }
+
+    #[test]
+    fn commit_then_begin_runs_what_is_between_outside_the_transaction() {
+        let between = "SET lock_timeout = '5s';
+            COMMIT;
+            CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
+            BEGIN;";
+        let found = fired(between);
+        assert!(!found.contains(&"concurrently-in-transaction"), "{found:?}");
+        let inside = "SET lock_timeout = '5s';
+            CREATE INDEX CONCURRENTLY users_email_idx ON users (email);";
+        assert!(fired(inside).contains(&"concurrently-in-transaction"));
+    }
+
+    #[test]
+    fn a_drop_retired_in_the_shipped_release_loses_data_on_purpose() {
+        let drop = "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN email;";
+        let retired =
+            "require_down = true\n[[retire]]\nobject = \"users.email\"\nreason = \"moved\"";
+        let found = fired_with(drop, retired, true);
+        assert!(!found.contains(&"irreversible-up"), "{found:?}");
+        assert!(!found.contains(&"drop-column"), "{found:?}");
+        let found = fired_with(drop, "require_down = true", true);
+        assert!(found.contains(&"irreversible-up"), "{found:?}");
+    }
+}
+
+#[test]
+fn timestamp_to_timestamptz_says_when_postgres_skips_the_rewrite() {
+    let setup = "CREATE TABLE events (id bigint PRIMARY KEY, at timestamp);";
+    let sql = "SET lock_timeout = '5s';\nALTER TABLE events ALTER COLUMN at TYPE timestamptz;";
+    let findings = run_example(setup, sql, "", true).expect("example runs");
+    let rewrite = findings
+        .iter()
+        .find(|f| f.finding.rule == "column-type-rewrite")
+        .expect("the lock finding stays");
+    assert!(rewrite.finding.message.contains("TimeZone = 'UTC'"));
+    let other = "SET lock_timeout = '5s';\nALTER TABLE events ALTER COLUMN at TYPE date;";
+    let findings = run_example(setup, other, "", true).expect("example runs");
+    let rewrite = findings
+        .iter()
+        .find(|f| f.finding.rule == "column-type-rewrite")
+        .expect("a real rewrite");
+    assert!(!rewrite.finding.message.contains("TimeZone"));
+}

@@ -16,9 +16,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-const UP: &str = "up.sql";
-const DOWN: &str = "down.sql";
-const METADATA: &str = "metadata.toml";
+pub(super) const UP: &str = "up.sql";
+pub(super) const DOWN: &str = "down.sql";
+pub(super) const METADATA: &str = "metadata.toml";
 
 /// A dashed date, optionally with a time, and whatever follows (`-0000`).
 static DASHED_DATE: LazyLock<Regex> = LazyLock::new(|| {

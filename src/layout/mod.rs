@@ -568,6 +568,19 @@ pub fn dialect_of_dir(dir: &Path) -> Option<Dialect> {
     named(&canonical).or_else(|| named(canonical.parent()?))
 }
 
+/// Whether a file of this name lives in a directory of its own per migration (Diesel,
+/// Prisma, Sourcegraph-style): the migrations directory is then one level above it.
+pub fn is_per_migration_file(name: &str) -> bool {
+    [
+        diesel::UP,
+        diesel::DOWN,
+        diesel::METADATA,
+        prisma::MIGRATION_FILE,
+        sourcegraph::METADATA,
+    ]
+    .contains(&name)
+}
+
 /// Versioned (and baseline) migrations by version, ties by path; repeatables after, by name.
 fn apply_order(a: &Migration, b: &Migration) -> Ordering {
     let repeatable = |m: &Migration| m.kind == MigrationKind::Repeatable;

@@ -20,7 +20,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 
 const UP: &str = "up.sql";
 const DOWN: &str = "down.sql";
-const METADATA: &str = "metadata.yaml";
+pub(super) const METADATA: &str = "metadata.yaml";
 
 /// What `metadata.yaml` says.
 #[derive(Debug, Default, PartialEq, Eq)]

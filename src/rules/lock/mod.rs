@@ -48,20 +48,6 @@ fn is_existing_table(ctx: &Context<'_>, table: &QualifiedName) -> bool {
             .is_some_and(|from| ctx.known_to_n1(from))
 }
 
-/// True when two statements of the deploy run in the same transaction: the same migration,
-/// both inside a transaction, with no BEGIN, COMMIT or ROLLBACK between them.
-fn same_transaction(a: &StatementRef<'_>, b: &StatementRef<'_>) -> bool {
-    if !std::ptr::eq(a.migration, b.migration) || !a.in_transaction || !b.in_transaction {
-        return false;
-    }
-    let (first, last) = (a.index.min(b.index), a.index.max(b.index));
-    let between = &a.migration.up.statements[first + 1..last];
-    !between
-        .iter()
-        .flat_map(|statement| &statement.changes)
-        .any(|change| matches!(change, Change::Transaction(_)))
-}
-
 /// The table owning index `index` in N-1's schema, when that table existed before the
 /// deploy. An index the base schema does not know (created in this deploy, or outside the
 /// migrations) gives `None`.
@@ -173,7 +159,7 @@ fn validating_adds<'a>(
                 let add = not_valid_adds.iter().find(|add| {
                     add.table == table
                         && add.name == *name
-                        && same_transaction(&add.at, &change_ref.at)
+                        && add.at.same_transaction(&change_ref.at)
                 });
                 if let Some(add) = add {
                     found.push(ValidatingAdd {
