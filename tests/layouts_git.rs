@@ -136,3 +136,24 @@ fn an_edit_to_a_shipped_code_migration_is_an_edit() {
     assert_eq!(report["migrations"][0]["kind"], "code");
     assert!(rules(&report).contains(&"edited-migration"), "{report}");
 }
+
+#[test]
+fn a_copy_of_a_set_into_a_new_directory_is_not_a_move() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    let repo = Repository::init(root).unwrap();
+    write(root, "migrations/postgres/1_users.up.sql", USERS);
+    commit(&repo);
+    // A second set starts from the same first migration: everything in it is new.
+    write(root, "migrations/cockroach/1_users.up.sql", USERS);
+    write(root, "migrations/cockroach/2_drop_email.up.sql", DROP_EMAIL);
+    let (report, stderr) = check(root, "migrations/cockroach");
+    assert_eq!(
+        listed(&report),
+        [
+            ("1".to_string(), "new".to_string()),
+            ("2".to_string(), "new".to_string())
+        ]
+    );
+    assert!(!stderr.contains("at the base revision"), "{stderr}");
+}

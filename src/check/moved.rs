@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Where the base revision `commit` kept the migrations that the head keeps in `dir` (both
-/// relative to the repository root), when that is elsewhere: the base config's `migrations`
-/// key, else the directory where most of the head's files lie with the same contents and
-/// the same path below it.
+/// relative to the repository root), when that is elsewhere and gone at the head (a copy
+/// is a new set, not a move): the base config's `migrations` key, else the directory where
+/// most of the head's files lie with the same contents and the same path below it.
+/// `still_at_head` says whether a directory holds files at the head.
 pub(super) fn base_dir(
     repo: &GitRepo,
     commit: Oid,
@@ -21,10 +22,11 @@ pub(super) fn base_dir(
     head: &Snapshot,
     base_config: &Config,
     config_path: Option<&Path>,
+    still_at_head: &dyn Fn(&str) -> Result<bool>,
 ) -> Result<Option<String>> {
     let dir = dir.trim_matches('/');
     if let Some(configured) = configured_dir(repo, base_config, config_path) {
-        if configured != dir {
+        if configured != dir && !still_at_head(&configured)? {
             return Ok(Some(configured));
         }
     }
@@ -48,10 +50,10 @@ pub(super) fn base_dir(
             *votes.entry(old_dir.to_string()).or_default() += 1;
         }
     }
-    Ok(votes
-        .into_iter()
-        .max_by_key(|(_, count)| *count)
-        .map(|(old_dir, _)| old_dir))
+    let Some((old_dir, _)) = votes.into_iter().max_by_key(|(_, count)| *count) else {
+        return Ok(None);
+    };
+    Ok((!still_at_head(&old_dir)?).then_some(old_dir))
 }
 
 /// The base config's `migrations` directory, relative to the repository root.

@@ -362,6 +362,13 @@ fn check_revisions(
             let mut snapshot = repo.snapshot_at(fork, &dir)?;
             let base_config = config_at(repo, fork, config_path)?;
             if snapshot.files.is_empty() {
+                let still_at_head = |old: &str| -> Result<bool> {
+                    let files = match &options.head {
+                        Some(_) => repo.snapshot_at(head_commit.commit, old)?.files,
+                        None => repo.worktree_snapshot(old)?.files,
+                    };
+                    Ok(!files.is_empty())
+                };
                 let moved = super::moved::base_dir(
                     repo,
                     fork,
@@ -369,6 +376,7 @@ fn check_revisions(
                     &head.snapshot,
                     &base_config,
                     config_path,
+                    &still_at_head,
                 )?;
                 if let Some(old_dir) = moved {
                     snapshot = repo.snapshot_at(fork, &old_dir)?;
