@@ -50,9 +50,23 @@ use std::path::Path;
 pub use custom::CustomPattern;
 pub use version::Version;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LayoutKind {
+/// Declares `LayoutKind` and the list of its variants, so a test can check that each has a
+/// row in `LAYOUTS` without a second list to keep up to date.
+macro_rules! layout_kinds {
+    ($($(#[$doc:meta])* $variant:ident,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum LayoutKind {
+            $($(#[$doc])* $variant,)*
+        }
+
+        /// Every variant, in declaration order.
+        #[cfg(test)]
+        const EVERY_KIND: &[LayoutKind] = &[$(LayoutKind::$variant,)*];
+    };
+}
+
+layout_kinds! {
     GolangMigrate,
     Flyway,
     Diesel,

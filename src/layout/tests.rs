@@ -159,54 +159,14 @@ fn not_utf8_is_an_error_not_a_panic() {
     assert!(err.starts_with("1_a.sql:2: not UTF-8"), "{err}");
 }
 
-/// Every variant, by an exhaustive match: a new `LayoutKind` does not compile until it is
-/// listed here, and then fails below until it has a row.
-fn every_kind() -> Vec<LayoutKind> {
-    let all = [
-        LayoutKind::GolangMigrate,
-        LayoutKind::Flyway,
-        LayoutKind::Diesel,
-        LayoutKind::Sqlx,
-        LayoutKind::Prisma,
-        LayoutKind::Goose,
-        LayoutKind::Dbmate,
-        LayoutKind::Sqitch,
-        LayoutKind::Plain,
-        LayoutKind::SqlMigrate,
-        LayoutKind::Popx,
-        LayoutKind::Sourcegraph,
-        LayoutKind::Atlas,
-        LayoutKind::Custom,
-    ];
-    for kind in all {
-        match kind {
-            LayoutKind::GolangMigrate
-            | LayoutKind::Flyway
-            | LayoutKind::Diesel
-            | LayoutKind::Sqlx
-            | LayoutKind::Prisma
-            | LayoutKind::Goose
-            | LayoutKind::Dbmate
-            | LayoutKind::Sqitch
-            | LayoutKind::Plain
-            | LayoutKind::SqlMigrate
-            | LayoutKind::Popx
-            | LayoutKind::Sourcegraph
-            | LayoutKind::Atlas
-            | LayoutKind::Custom => {}
-        }
-    }
-    all.to_vec()
-}
-
 #[test]
 fn every_layout_kind_has_exactly_one_row() {
-    for kind in every_kind() {
+    for &kind in EVERY_KIND {
         let rows = LAYOUTS.iter().filter(|spec| spec.kind == kind).count();
         assert_eq!(rows, 1, "{kind:?} needs exactly one row in LAYOUTS");
         assert_eq!(LayoutKind::parse_name(kind.name()), Some(kind));
     }
-    assert_eq!(LAYOUTS.len(), every_kind().len());
+    assert_eq!(LAYOUTS.len(), EVERY_KIND.len());
     assert_eq!(LayoutKind::ALL.len(), LAYOUTS.len());
 }
 
