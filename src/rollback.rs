@@ -193,6 +193,9 @@ fn loss(before: &Catalog, change: &Change, later: &[Statement]) -> Vec<LossOf> {
         } if before.table(table).is_some() => {
             vec![(table.clone(), None, format!("deletes rows from {table}"))]
         }
+        Change::Truncate { table } if before.table(table).is_some() => {
+            vec![(table.clone(), None, format!("empties {table}"))]
+        }
         _ => Vec::new(),
     }
 }

@@ -534,3 +534,141 @@ fn timestamp_to_timestamptz_says_when_postgres_skips_the_rewrite() {
         .expect("a real rewrite");
     assert!(!rewrite.finding.message.contains("TimeZone"));
 }
+
+/// What the database does, known instead of presumed; each quiet case with its unsafe twin.
+mod database_knowledge {
+    use rollsafe::check::run_example;
+
+    const SETUP: &str = "
+        CREATE TABLE users (id bigint PRIMARY KEY, email text, status text);
+        CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, note text);
+    ";
+
+    fn fired(sql: &str) -> Vec<&'static str> {
+        run_example(SETUP, sql, "", true)
+            .expect("example runs")
+            .iter()
+            .map(|f| f.finding.rule)
+            .collect()
+    }
+
+    #[test]
+    fn set_not_null_on_a_column_with_a_default_keeps_n1_inserts_working() {
+        let with_default = "SET lock_timeout = '5s';
+            ALTER TABLE users ALTER COLUMN status SET DEFAULT 'active', ALTER COLUMN status SET NOT NULL;";
+        assert!(
+            !fired(with_default).contains(&"set-not-null"),
+            "{:?}",
+            fired(with_default)
+        );
+        let without =
+            "SET lock_timeout = '5s';\nALTER TABLE users ALTER COLUMN status SET NOT NULL;";
+        assert!(fired(without).contains(&"set-not-null"));
+    }
+
+    #[test]
+    fn a_new_column_referencing_another_table_has_nothing_to_validate() {
+        let new_column = "SET lock_timeout = '5s';
+            ALTER TABLE orders ADD COLUMN buyer_id bigint REFERENCES users (id);";
+        let found = fired(new_column);
+        assert!(!found.contains(&"foreign-key-validates"), "{found:?}");
+        assert!(!found.contains(&"enforce-before-backfill"), "{found:?}");
+        let existing = "SET lock_timeout = '5s';
+            ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);";
+        assert!(fired(existing).contains(&"foreign-key-validates"));
+    }
+
+    #[test]
+    fn uniqueness_on_a_new_nullable_column_is_not_enforced_before_a_backfill() {
+        let nullable = "SET lock_timeout = '5s';
+            ALTER TABLE users ADD COLUMN handle text UNIQUE;";
+        assert!(
+            !fired(nullable).contains(&"enforce-before-backfill"),
+            "{:?}",
+            fired(nullable)
+        );
+        // One constant default in every row: the unique index cannot be built.
+        let constant = "SET lock_timeout = '5s';
+            ALTER TABLE users ADD COLUMN handle text NOT NULL DEFAULT 'x' UNIQUE;";
+        assert!(
+            fired(constant).contains(&"enforce-before-backfill"),
+            "{:?}",
+            fired(constant)
+        );
+    }
+
+    #[test]
+    fn a_primary_key_filled_by_its_own_sequence_needs_no_backfill() {
+        let serial = "SET lock_timeout = '5s';
+            ALTER TABLE orders DROP CONSTRAINT orders_pkey;
+            ALTER TABLE orders ADD COLUMN seq bigserial PRIMARY KEY;";
+        let found = fired(serial);
+        assert!(!found.contains(&"enforce-before-backfill"), "{found:?}");
+        let plain = "SET lock_timeout = '5s';
+            ALTER TABLE orders DROP CONSTRAINT orders_pkey;
+            ALTER TABLE orders ADD COLUMN seq bigint NOT NULL DEFAULT 0 PRIMARY KEY;";
+        assert!(
+            fired(plain).contains(&"enforce-before-backfill"),
+            "{:?}",
+            fired(plain)
+        );
+    }
+}
+
+/// A table emptied or replaced earlier in the same transaction is new or empty for the lock
+/// rules, and TRUNCATE is not a row-by-row backfill.
+mod emptied_tables {
+    use rollsafe::check::run_example;
+
+    const SETUP: &str = "CREATE TABLE cache (id bigint PRIMARY KEY, key text, value text);";
+
+    fn fired(sql: &str) -> Vec<&'static str> {
+        run_example(SETUP, sql, "", true)
+            .expect("example runs")
+            .iter()
+            .map(|f| f.finding.rule)
+            .collect()
+    }
+
+    #[test]
+    fn an_index_on_a_table_truncated_in_the_same_transaction_locks_nothing_new() {
+        let truncated = "SET lock_timeout = '5s';
+            TRUNCATE cache;
+            CREATE INDEX cache_key_idx ON cache (key);";
+        let found = fired(truncated);
+        assert!(
+            !found.contains(&"create-index-not-concurrently"),
+            "{found:?}"
+        );
+        let full = "SET lock_timeout = '5s';\nCREATE INDEX cache_key_idx ON cache (key);";
+        assert!(fired(full).contains(&"create-index-not-concurrently"));
+    }
+
+    #[test]
+    fn an_index_on_a_table_recreated_in_the_same_transaction_is_on_a_new_table() {
+        let recreated = "SET lock_timeout = '5s';
+            DROP TABLE cache;
+            CREATE TABLE cache (id bigint PRIMARY KEY, key text, value text, hits int);
+            CREATE INDEX cache_key_idx ON cache (key);";
+        let found = fired(recreated);
+        assert!(
+            !found.contains(&"create-index-not-concurrently"),
+            "{found:?}"
+        );
+        assert!(!found.contains(&"drop-table"), "{found:?}");
+    }
+
+    #[test]
+    fn truncate_is_not_a_backfill_but_an_unfiltered_delete_is() {
+        let truncate = "SET lock_timeout = '5s';\nTRUNCATE cache;";
+        let found = fired(truncate);
+        assert!(!found.contains(&"unbatched-backfill"), "{found:?}");
+        assert!(!found.contains(&"backfill-in-ddl-migration"), "{found:?}");
+        let delete = "DELETE FROM cache;";
+        assert!(
+            fired(delete).contains(&"unbatched-backfill"),
+            "{:?}",
+            fired(delete)
+        );
+    }
+}

@@ -352,6 +352,8 @@ fn phase_of(
         | Change::DropNotNull { .. }
         | Change::SetDefault { .. }
         | Change::AddConstraint { .. } => Some(Phase::Expand),
+        // Emptying a table is a data step, like a backfill.
+        Change::Truncate { table } => (!created.contains(table)).then_some(Phase::Backfill),
         Change::Backfill { .. } => {
             let existed = |table: &QualifiedName| !created.contains(table);
             let rebuild_copy = |table: &QualifiedName| rebuilt.contains(table);

@@ -1,7 +1,7 @@
 //! `column-type-rewrite`: `ALTER COLUMN ... TYPE` to a type that is not binary-compatible
 //! rewrites the whole table and rebuilds its indexes under an ACCESS EXCLUSIVE lock.
 
-use super::{column_type_before, is_existing_table, is_postgres};
+use super::{column_type_before, holds_rows, is_postgres};
 use crate::ir::types::{canonical_type, is_binary_compatible};
 use crate::ir::Change;
 use crate::rules::{Context, Finding, Rule};
@@ -29,7 +29,7 @@ impl Rule for ColumnTypeRewrite {
             else {
                 continue;
             };
-            if !is_existing_table(ctx, table) {
+            if !holds_rows(ctx, &change_ref.at, table) {
                 continue;
             }
             // Without the old type we cannot tell; stay quiet rather than guess.
