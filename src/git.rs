@@ -459,6 +459,33 @@ impl GitRepo {
         Ok(Some(contents))
     }
 
+    /// Where files with exactly these contents lie at `commit`: `(index into contents, path
+    /// relative to the root)` for each match. Only tree entries are listed, no blob is read,
+    /// so this is cheap; it follows a directory that moved (git's exact-rename detection).
+    pub fn paths_of_contents(
+        &self,
+        commit: Oid,
+        contents: &[&[u8]],
+    ) -> Result<Vec<(usize, String)>> {
+        let mut wanted: HashMap<Oid, Vec<usize>> = HashMap::new();
+        for (index, bytes) in contents.iter().enumerate() {
+            let id = Oid::hash_object(ObjectType::Blob, bytes)
+                .context("cannot hash a file's contents")?;
+            wanted.entry(id).or_default().push(index);
+        }
+        let tree = self.tree_of(commit)?;
+        let mut found = Vec::new();
+        tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
+            if let Some(indexes) = wanted.get(&entry.id()) {
+                let path = format!("{parent}{}", String::from_utf8_lossy(entry.name_bytes()));
+                found.extend(indexes.iter().map(|&index| (index, path.clone())));
+            }
+            TreeWalkResult::Ok
+        })
+        .with_context(|| format!("cannot list commit {commit}"))?;
+        Ok(found)
+    }
+
     /// The content of the file at `path` (relative to the root) at `commit`, or `None` when
     /// there is no such file.
     pub fn file_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>> {

@@ -56,6 +56,9 @@ pub struct HistoryDiff {
     pub renamed: Vec<(Migration, Migration)>,
     /// The newest version applied at base, for `out-of-order-migration`.
     pub newest_at_base: Option<Migration>,
+    /// What the project's tool does with an older pending migration (from the layout
+    /// table); `None` when unknown.
+    pub older_pending: Option<crate::layout::OlderPending>,
     /// Every migration at head, in apply order, for `duplicate-version`.
     pub head: Vec<Migration>,
 }
