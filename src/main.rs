@@ -135,6 +135,10 @@ struct CheckArgs {
     /// Print only the one-line verdict.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Print to standard error what the run read: the config file, the layout and dialect,
+    /// each migration's transaction mode, and the files not checked with the reason.
+    #[arg(long, short = 'v', conflicts_with = "quiet")]
+    verbose: bool,
 }
 
 #[derive(clap::Args)]
@@ -286,6 +290,11 @@ fn run_check(args: CheckArgs) -> Result<ExitCode> {
     } = check::run(&options)?;
     for notice in notices {
         eprintln!("rollsafe: note: {notice}");
+    }
+    if args.verbose {
+        for line in report::text::verbose(&report).lines() {
+            eprintln!("rollsafe: {line}");
+        }
     }
     if args.timings {
         for (stage, duration) in &timings.stages {

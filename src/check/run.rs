@@ -158,7 +158,17 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
              repository; use --all to audit the whole history without git",
             options.dir.display()
         ),
-        None => audit(options, config, config_path, layout),
+        None => {
+            let mut run = audit(options, config, config_path, layout)?;
+            if !options.all {
+                run.notices.push(
+                    "not inside a git repository: auditing the whole history (each migration \
+                     against the ones before it), as --all does"
+                        .to_string(),
+                );
+            }
+            Ok(run)
+        }
     }?;
     if let Some(dialect) = inferred {
         run.notices.push(format!(
@@ -177,17 +187,56 @@ fn layout_choice(options: &CheckOptions, config: &Config) -> LayoutChoice {
     }
 }
 
-/// `--all`: the working tree's history, each migration its own deploy.
-/// `path` as seen from `dir`: relative when it lies inside, else as given.
-fn display_from(dir: &Path, path: &Path) -> String {
-    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let (dir, full) = (canonical(dir), canonical(path));
-    match full.strip_prefix(&dir) {
-        Ok(_) => crate::source::relative_path(&dir, &full),
-        Err(_) => path.display().to_string(),
+/// `path` as the report shows it: relative to the repository root inside a git repository,
+/// else to the current directory, with `/`; never absolute when a relative form exists.
+pub fn shown_path(path: &Path) -> String {
+    let full = match path.canonicalize() {
+        Ok(full) => full,
+        Err(_) => return path.display().to_string().replace('\\', "/"),
+    };
+    if let Ok(Some(repo)) = GitRepo::discover(&full) {
+        if let Ok(relative) = repo.repo_path(&full) {
+            return relative;
+        }
+    }
+    match std::env::current_dir().and_then(|cwd| cwd.canonicalize()) {
+        Ok(cwd) => relative_to(&cwd, &full),
+        Err(_) => full.display().to_string(),
     }
 }
 
+/// `path` from `from` (both absolute), climbing with `..` where needed.
+fn relative_to(from: &Path, path: &Path) -> String {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = path.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        // Another drive or root: no relative form.
+        return path.display().to_string();
+    }
+    let parts: Vec<String> = std::iter::repeat_n("..".to_string(), from.len() - common)
+        .chain(
+            to[common..]
+                .iter()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+        )
+        .collect();
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// The prefix that turns a path relative to the migrations directory into the shown form.
+fn dir_prefix(dir: &Path) -> String {
+    match shown_path(dir).as_str() {
+        "" | "." => String::new(),
+        shown => format!("{shown}/"),
+    }
+}
+
+/// `--all`: the working tree's history, each migration its own deploy.
 fn audit(
     options: &CheckOptions,
     config: Config,
@@ -225,12 +274,13 @@ fn audit(
         migrations: &selected,
         ignored: &project.ignored,
         outcome,
-        path_prefix: "",
-        config_path: config_path.map(|path| display_from(&options.dir, &path)),
+        path_prefix: &dir_prefix(&options.dir),
+        config_path: config_path.as_deref().map(shown_path),
         base: None,
         head: worktree(),
         rollback: Rollback {
             down: down_entries(&downs, &project.migrations),
+            releases: config.rollback.as_ref().map(|r| r.releases.clone()),
             ..Rollback::default()
         },
     });
@@ -510,12 +560,13 @@ fn check_revisions(
         ignored: &head_project.ignored,
         outcome,
         path_prefix: &prefix,
-        config_path: config_path.and_then(|path| repo.repo_path(path).ok()),
+        config_path: config_path.map(shown_path),
         base: Some(base.info),
         head: head.info,
         rollback: Rollback {
             window: releases.iter().map(window_entry).collect(),
             down: downs,
+            releases: config.rollback.as_ref().map(|r| r.releases.clone()),
             ..Rollback::default()
         },
     });
@@ -579,6 +630,14 @@ fn release_window(
     let head = input.head;
     let head_schema = final_schema(head);
     let tags = input.repo.tags_matching(&rollback.releases)?;
+    if tags.is_empty() {
+        bail!(
+            "[rollback] releases = \"{}\" in rollsafe.toml matches no tag in this repository, \
+             so the rollback window cannot be checked: fetch the tags (`git fetch --tags`; in CI, \
+             a checkout with `fetch-depth: 0` and tags) or fix the pattern",
+            rollback.releases
+        );
+    }
     let mut releases = Vec::new();
     for tag in tags.iter().rev().take(rollback.window) {
         let snapshot = input.repo.snapshot_at(tag.commit, input.dir)?.files;

@@ -1,6 +1,6 @@
 //! Words the renderers share: names of the model's enums and the one-line summary.
 
-use super::{DownVerdict, Phase, Report};
+use super::{DownEntry, DownVerdict, Phase, Report};
 use crate::project::MigrationStatus;
 
 pub fn status_name(status: MigrationStatus) -> &'static str {
@@ -40,7 +40,28 @@ pub fn down_verdict(report: &Report, id: &str) -> Option<DownVerdict> {
         .map(|entry| entry.verdict)
 }
 
-/// `"2 errors, 1 warning, 1 suppressed in 3 migrations"`; zero counts are left out.
+/// Why a report has no rollback window.
+pub fn no_window(report: &Report) -> String {
+    match (&report.rollback.releases, &report.base) {
+        (None, _) => "not configured (`[rollback] releases` in rollsafe.toml)".to_string(),
+        (Some(glob), None) => format!(
+            "not computed in a history audit (the releases `{glob}` are compared with a \
+             revision: run with --base)"
+        ),
+        (Some(glob), Some(_)) => format!("no release tag matches `{glob}`"),
+    }
+}
+
+/// Whether a down verdict needs no reader's attention: inverse or none needed, without notes.
+pub fn down_is_clean(entry: &DownEntry) -> bool {
+    let clean_verdict = matches!(
+        entry.verdict,
+        DownVerdict::Inverse | DownVerdict::NoneNeeded
+    );
+    clean_verdict && entry.notes.is_empty()
+}
+
+/// `"2 errors, 1 suppressed in 3 migrations"`; zero counts are left out.
 pub fn counts_phrase(report: &Report) -> String {
     let c = report.counts;
     let parts: Vec<String> = [

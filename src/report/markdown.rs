@@ -4,8 +4,10 @@
 //! too, and long lists fold into `<details>`.
 
 use super::labels::{self, down_name, phase_name, plural, short_commit, status_name};
-use super::{DownEntry, DownVerdict, FindingEntry, MigrationEntry, Report, WindowEntry};
+use super::{DownEntry, FindingEntry, MigrationEntry, Report, WindowEntry};
 use crate::resolve::Verdict;
+use crate::rules::Severity;
+use std::cmp::Reverse;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
@@ -18,16 +20,101 @@ const EXCERPT_LINES: usize = 12;
 /// Lets a bot find its earlier comment and update it.
 const MARKER: &str = "<!-- rollsafe-report -->";
 
+/// What a pull-request comment holds on GitHub, in characters.
+pub const COMMENT_LIMIT: usize = 65_536;
+
+/// The report, cut to fit a pull-request comment.
 pub fn render(report: &Report) -> String {
+    render_within(report, COMMENT_LIMIT)
+}
+
+/// The report in at most `limit` characters. When the whole report is longer, it keeps the
+/// verdict, then the findings in order of severity (every error first) as space allows, and
+/// says how many it left out and where the full list is.
+pub fn render_within(report: &Report, limit: usize) -> String {
+    let ordered = by_severity(report);
+    let full = assemble(report, &ordered, Fit::Full);
+    if chars(&full) <= limit {
+        return full;
+    }
+    // The most findings that fit, with the tables in full, else with the tables counted.
+    for fit in [Fit::Cut, Fit::Compact] {
+        let render = |kept: usize| assemble(report, &ordered[..kept], fit);
+        let kept = most_that_fit(ordered.len(), |kept| chars(&render(kept)) <= limit);
+        let errors = count_errors(&ordered);
+        if let Some(kept) = kept.filter(|kept| fit == Fit::Compact || *kept >= errors) {
+            return render(kept);
+        }
+    }
+    // Even the verdict and the rollback section overflow: cut the text itself.
+    let compact = assemble(report, &[], Fit::Compact);
+    let cut: String = compact.chars().take(limit.saturating_sub(200)).collect();
+    format!(
+        "{cut}\n\n{}\n\n{MARKER}\n",
+        left_out_line(report.findings.len())
+    )
+}
+
+/// How much of the report a rendering keeps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fit {
+    /// Everything.
+    Full,
+    /// Some findings left out; the tables in full.
+    Cut,
+    /// Some findings left out; the migrations and suppressions tables reduced to a count.
+    Compact,
+}
+
+fn chars(text: &str) -> usize {
+    text.chars().count()
+}
+
+fn count_errors(findings: &[&FindingEntry]) -> usize {
+    findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count()
+}
+
+/// The largest `n` in `0..=len` for which `fits(n)` holds (it holds for every smaller `n`
+/// too), or `None` when not even `0` fits.
+fn most_that_fit(len: usize, fits: impl Fn(usize) -> bool) -> Option<usize> {
+    if !fits(0) {
+        return None;
+    }
+    let (mut low, mut high) = (0, len);
+    while low < high {
+        let middle = low + (high - low).div_ceil(2);
+        if fits(middle) {
+            low = middle;
+        } else {
+            high = middle - 1;
+        }
+    }
+    Some(low)
+}
+
+fn assemble(report: &Report, findings_shown: &[&FindingEntry], fit: Fit) -> String {
+    let left_out = report.findings.len() - findings_shown.len();
+    let mut findings_section = findings(report, findings_shown);
+    if fit != Fit::Full {
+        let _ = write!(findings_section, "\n{}\n", left_out_line(left_out));
+    }
+    let compact = fit == Fit::Compact;
     let sections = [
         heading(report),
-        migrations(report),
-        findings(report),
+        migrations(report, compact),
+        findings_section,
         rollback(report),
-        suppressions(report),
+        suppressions(report, compact),
+        ignored(report),
     ];
     let mut out = String::new();
     for section in sections {
+        if section.is_empty() {
+            continue;
+        }
         out.push_str(section.trim_end());
         out.push_str("\n\n");
     }
@@ -36,14 +123,24 @@ pub fn render(report: &Report) -> String {
     out
 }
 
+/// What a cut report says about the findings it does not show.
+fn left_out_line(left_out: usize) -> String {
+    format!(
+        "**{} left out** to fit a pull-request comment ({COMMENT_LIMIT} characters): \
+         `rollsafe check --format text` (or `--format json -o FILE`) lists every finding, \
+         and so does the SARIF upload to code scanning.",
+        plural(left_out, "finding", "findings")
+    )
+}
+
 fn heading(report: &Report) -> String {
     let (marker, meaning) = match report.verdict {
         Verdict::Unsafe => (
-            "[x]",
+            "❌",
             "An unsuppressed error: N-1, a rollback or the database's availability breaks if this deploys as is.",
         ),
-        Verdict::Review => ("[!]", "Warnings only: read them before deploying."),
-        Verdict::Safe => ("[ok]", "No errors or warnings."),
+        Verdict::Review => ("⚠️", "Warnings only: read them before deploying."),
+        Verdict::Safe => ("✅", "No errors or warnings."),
     };
     format!(
         "## {marker} {}\n\n{meaning}\n\n{}\n",
@@ -75,10 +172,18 @@ fn revision(rev: &str, commit: Option<&str>) -> String {
     }
 }
 
-fn migrations(report: &Report) -> String {
+fn migrations(report: &Report, compact: bool) -> String {
     let mut out = String::from("### Migrations\n\n");
     if report.migrations.is_empty() {
         out.push_str("No migrations in this deploy.\n");
+        return out;
+    }
+    if compact {
+        let _ = writeln!(
+            out,
+            "{} (the table is left out to fit; `--format json` lists them).",
+            plural(report.migrations.len(), "migration", "migrations")
+        );
         return out;
     }
     let rows: Vec<Vec<String>> = report
@@ -111,60 +216,52 @@ fn migration_row(report: &Report, m: &MigrationEntry) -> Vec<String> {
     ]
 }
 
-fn findings(report: &Report) -> String {
+/// `shown`: the findings to show, in the order of `by_severity` (a prefix of it when the
+/// report is cut).
+fn findings(report: &Report, shown: &[&FindingEntry]) -> String {
     let mut out = String::from("### Findings\n\n");
     if report.findings.is_empty() {
         out.push_str("None.\n");
         return out;
     }
     let mut already = AlreadyShown::default();
-    let mut shown = 0;
-    for (migration, group) in by_migration(report) {
-        let mut heading_written = false;
-        for finding in group {
-            if shown == VISIBLE_FINDINGS {
-                let rest = report.findings.len() - shown;
-                let _ = writeln!(
-                    out,
-                    "<details><summary>{}</summary>\n",
-                    plural(rest, "more finding", "more findings")
-                );
-                heading_written = false;
-            }
-            if !heading_written {
-                out.push_str(&migration_heading(report, migration));
-                heading_written = true;
-            }
-            out.push_str(&finding_block(report, finding, &mut already));
-            shown += 1;
+    let mut previous: Option<&str> = None;
+    for (index, finding) in shown.iter().enumerate() {
+        if index == VISIBLE_FINDINGS {
+            let rest = shown.len() - index;
+            let _ = writeln!(
+                out,
+                "<details><summary>{}</summary>\n",
+                plural(rest, "more finding", "more findings")
+            );
+            previous = None;
         }
+        if previous != Some(finding.migration.as_str()) {
+            out.push_str(&migration_heading(report, &finding.migration));
+            previous = Some(&finding.migration);
+        }
+        out.push_str(&finding_block(report, finding, &mut already));
     }
-    if shown > VISIBLE_FINDINGS {
+    if shown.len() > VISIBLE_FINDINGS {
         out.push_str("</details>\n");
     }
     out
 }
 
-/// The findings grouped by migration: the report's migrations in order, then any other
-/// migration a finding names (a deleted one), in order of appearance.
-fn by_migration(report: &Report) -> Vec<(&str, Vec<&FindingEntry>)> {
+/// The findings by severity (errors first), so that no error is folded or cut while a
+/// warning shows; within a severity, grouped by migration: the report's migrations in
+/// order, then any other migration a finding names (a deleted one), in order of appearance.
+fn by_severity(report: &Report) -> Vec<&FindingEntry> {
     let mut ids: Vec<&str> = report.migrations.iter().map(|m| m.id.as_str()).collect();
     for finding in &report.findings {
         if !ids.contains(&finding.migration.as_str()) {
             ids.push(&finding.migration);
         }
     }
-    ids.into_iter()
-        .map(|id| {
-            let group: Vec<&FindingEntry> = report
-                .findings
-                .iter()
-                .filter(|f| f.migration == id)
-                .collect();
-            (id, group)
-        })
-        .filter(|(_, group)| !group.is_empty())
-        .collect()
+    let position = |id: &str| ids.iter().position(|known| *known == id);
+    let mut ordered: Vec<&FindingEntry> = report.findings.iter().collect();
+    ordered.sort_by_key(|f| (Reverse(f.severity), position(&f.migration)));
+    ordered
 }
 
 fn migration_heading(report: &Report, id: &str) -> String {
@@ -273,7 +370,7 @@ fn recipe(finding: &FindingEntry, recipes_shown: &mut BTreeSet<String>) -> Strin
 fn rollback(report: &Report) -> String {
     let mut out = String::from("### Rollback\n\n");
     out.push_str(&image_only(report));
-    out.push_str(&window(&report.rollback.window));
+    out.push_str(&window(report));
     out.push_str(&down(&report.rollback.down));
     out
 }
@@ -293,10 +390,10 @@ fn image_only(report: &Report) -> String {
     out
 }
 
-fn window(window: &[WindowEntry]) -> String {
+fn window(report: &Report) -> String {
+    let window: &[WindowEntry] = &report.rollback.window;
     if window.is_empty() {
-        return "**Rollback window:** not configured (`[rollback] releases` in rollsafe.toml).\n\n"
-            .to_string();
+        return format!("**Rollback window:** {}.\n\n", labels::no_window(report));
     }
     let rows: Vec<Vec<String>> = window
         .iter()
@@ -330,7 +427,7 @@ fn down(down: &[DownEntry]) -> String {
         return "**Down migrations:** no verdicts in this report.\n".to_string();
     }
     let (clean, flagged): (Vec<&DownEntry>, Vec<&DownEntry>) =
-        down.iter().partition(|entry| is_clean(entry));
+        down.iter().partition(|entry| labels::down_is_clean(entry));
     if flagged.is_empty() {
         return "**Down migrations:** each one undoes its up (inverse, or none needed).\n"
             .to_string();
@@ -364,18 +461,14 @@ fn down(down: &[DownEntry]) -> String {
     out
 }
 
-fn is_clean(entry: &DownEntry) -> bool {
-    let clean_verdict = matches!(
-        entry.verdict,
-        DownVerdict::Inverse | DownVerdict::NoneNeeded
-    );
-    clean_verdict && entry.notes.is_empty()
-}
-
-fn suppressions(report: &Report) -> String {
+fn suppressions(report: &Report, compact: bool) -> String {
     let mut out = format!("### Suppressions ({})\n\n", report.suppressed.len());
     if report.suppressed.is_empty() {
         out.push_str("None.\n");
+        return out;
+    }
+    if compact {
+        out.push_str("The table is left out to fit; `--format json` lists each with its reason.\n");
         return out;
     }
     let rows: Vec<Vec<String>> = report
@@ -397,6 +490,28 @@ fn suppressions(report: &Report) -> String {
         &plural(rows.len(), "suppression", "suppressions"),
     ));
     out
+}
+
+/// The files the layout did not take as migrations, folded: they were not checked.
+fn ignored(report: &Report) -> String {
+    if report.ignored.is_empty() {
+        return String::new();
+    }
+    let mut list = String::new();
+    for ignored in &report.ignored {
+        let _ = writeln!(list, "- {}: {}", code(&ignored.path), text(&ignored.reason));
+    }
+    format!(
+        "### Not checked\n\n<details><summary>{} in the migrations directory {} not {} \
+         migrations</summary>\n\n{list}\n</details>\n",
+        plural(report.ignored.len(), "file", "files"),
+        if report.ignored.len() == 1 {
+            "is"
+        } else {
+            "are"
+        },
+        report.layout
+    )
 }
 
 /// A pipe table; cells must already be escaped.

@@ -8,6 +8,7 @@ pub mod gitlab;
 pub mod json;
 mod labels;
 pub mod markdown;
+pub mod recipe;
 pub mod sarif;
 pub mod text;
 
@@ -51,6 +52,9 @@ pub struct MigrationEntry {
     /// analyse (goose's Go files), `repeatable` or `baseline` for Flyway's.
     #[serde(skip_serializing_if = "is_versioned")]
     pub kind: crate::layout::MigrationKind,
+    /// How the tool sends the migration to the database (`--verbose` prints it).
+    #[serde(skip)]
+    pub transaction: crate::layout::TransactionMode,
 }
 
 fn is_versioned(kind: &crate::layout::MigrationKind) -> bool {
@@ -114,8 +118,12 @@ pub struct Rollback {
     pub image_only_safe: bool,
     /// The compat findings that block an image-only rollback (`rule: object (migration)`).
     pub blocking: Vec<String>,
-    /// Per release, newest first; empty without `[rollback] releases` in config.
+    /// Per release, newest first; empty without `[rollback] releases` in config, and in a
+    /// history audit (no revision to roll back from).
     pub window: Vec<WindowEntry>,
+    /// The configured `[rollback] releases` glob, so an empty window can say why.
+    #[serde(skip)]
+    pub releases: Option<String>,
     pub down: Vec<DownEntry>,
 }
 
@@ -143,6 +151,9 @@ pub struct Report {
     /// Files in the migrations directory that are not migrations of the layout, with why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignored: Vec<crate::layout::Ignored>,
+    /// The config file the run read, as the report shows paths; `None`: the defaults.
+    #[serde(skip)]
+    pub config: Option<String>,
     /// The text of each file a finding points at, by displayed path.
     #[serde(skip)]
     pub sources: BTreeMap<String, String>,
@@ -220,7 +231,10 @@ impl Report {
                 severity: resolved.severity,
                 message: finding.message.clone(),
                 help: meta
-                    .map(|m| m.recipe.trim().to_string())
+                    .map(|m| {
+                        let object = finding.object.as_deref();
+                        recipe::fill(m.recipe.trim(), finding.rule, object, dialect)
+                    })
                     .unwrap_or_default(),
                 path,
                 line: start.0,
@@ -282,6 +296,7 @@ impl Report {
             findings,
             suppressed,
             rollback,
+            config: config_path,
             ignored: ignored
                 .iter()
                 .map(|ignored| crate::layout::Ignored {
@@ -311,6 +326,7 @@ fn migration_entry(
         phases: phases(m, dialect),
         statements: m.up.statements.len(),
         kind: m.migration.kind,
+        transaction: m.migration.transaction,
     }
 }
 

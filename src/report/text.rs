@@ -1,14 +1,18 @@
-//! The terminal report: each finding as an ariadne diagnostic pointing at the statement,
-//! with the rule id, the message and the safe recipe as `help`; then the suppressions and
-//! a one-line verdict.
+//! The terminal report: what the run compared; each finding as an ariadne diagnostic
+//! pointing at the statement, headed `error[rule]: message` as rustc prints it, with the
+//! safe recipe as `help`; then the suppressions, the rollback summary and a one-line verdict.
 
+use super::labels::{self, down_name, plural, short_commit};
 use super::{FindingEntry, Report};
+use crate::layout::TransactionMode;
+use crate::project::MigrationStatus;
 use crate::rules::Severity;
-use ariadne::{Config, IndexType, Label, ReportKind, Source};
+use ariadne::{Color, Config, IndexType, Label, ReportKind, Source};
 use std::fmt::Write as _;
 
 pub fn render(report: &Report, color: bool) -> String {
-    let mut out = String::new();
+    let mut out = scope(report);
+    out.push('\n');
     for finding in &report.findings {
         match report.sources.get(&finding.path) {
             Some(text) => out.push_str(&diagnostic(finding, text, color)),
@@ -30,6 +34,7 @@ pub fn render(report: &Report, color: bool) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&rollback(report));
     out.push_str(&summary(report));
     let code: Vec<&str> = report
         .migrations
@@ -48,20 +53,163 @@ pub fn render(report: &Report, color: bool) -> String {
     if !report.ignored.is_empty() {
         let _ = writeln!(
             out,
-            "note: {} file(s) in the migrations directory are not {} migrations and were not \
-             checked (`--format json` lists them with the reason)",
-            report.ignored.len(),
-            report.layout
+            "note: {} in the migrations directory {} not {} migrations and {} not checked \
+             (`--verbose` lists them with the reason)",
+            plural(report.ignored.len(), "file", "files"),
+            if report.ignored.len() == 1 {
+                "is"
+            } else {
+                "are"
+            },
+            report.layout,
+            if report.ignored.len() == 1 {
+                "was"
+            } else {
+                "were"
+            },
         );
     }
     out
 }
 
-fn kind(severity: Severity) -> ReportKind<'static> {
+/// The mode and what was compared, on one line.
+pub fn scope(report: &Report) -> String {
+    let Some(base) = &report.base else {
+        return "history audit: every migration against the ones before it\n".to_string();
+    };
+    let count = |status| {
+        let n = report
+            .migrations
+            .iter()
+            .filter(|m| m.status == status)
+            .count();
+        (n, status)
+    };
+    let parts: Vec<String> = [
+        count(MigrationStatus::New),
+        count(MigrationStatus::Edited),
+        count(MigrationStatus::Deleted),
+    ]
+    .into_iter()
+    .filter(|(n, status)| *n > 0 || *status == MigrationStatus::New)
+    .map(|(n, status)| match status {
+        MigrationStatus::New => plural(n, "new migration", "new migrations"),
+        other => format!("{n} {}", labels::status_name(other)),
+    })
+    .collect();
+    let since = match &base.commit {
+        Some(commit) if commit != &base.rev => {
+            format!("since {} (merge base {})", base.rev, short_commit(commit))
+        }
+        Some(_) => format!("since {}", base.rev),
+        None => "in a repository without commits".to_string(),
+    };
+    let head = match report.head.rev.as_str() {
+        "worktree" => String::new(),
+        "index" => " (staged)".to_string(),
+        rev => format!(" at {rev}"),
+    };
+    format!("deploy: {} {since}{head}\n", parts.join(", "))
+}
+
+/// The rollback summary the markdown report has: the image-only verdict with its blockers,
+/// the window per release, the downs that need attention.
+fn rollback(report: &Report) -> String {
+    let rollback = &report.rollback;
+    let mut out = String::from("rollback:\n");
+    if rollback.image_only_safe {
+        out.push_str("  image-only (N-1's image on the new schema): safe\n");
+    } else {
+        out.push_str("  image-only (N-1's image on the new schema): unsafe, blocked by\n");
+        for blocker in &rollback.blocking {
+            let _ = writeln!(out, "    - {blocker}");
+        }
+    }
+    if rollback.window.is_empty() {
+        let _ = writeln!(out, "  window: {}", labels::no_window(report));
+    } else {
+        out.push_str("  window:\n");
+        for entry in &rollback.window {
+            let verdict = if entry.safe { "safe" } else { "unsafe" };
+            let _ = write!(
+                out,
+                "    {} ({}): {verdict}",
+                entry.release,
+                short_commit(&entry.commit)
+            );
+            if !entry.reasons.is_empty() {
+                let _ = write!(out, ", blocked by {}", entry.reasons.join("; "));
+            }
+            out.push('\n');
+        }
+    }
+    let (clean, flagged): (Vec<_>, Vec<_>) = rollback
+        .down
+        .iter()
+        .partition(|entry| labels::down_is_clean(entry));
+    if rollback.down.is_empty() {
+        out.push_str("  downs: no verdicts in this report\n");
+    } else if flagged.is_empty() {
+        out.push_str("  downs: each one undoes its up (inverse, or none needed)\n");
+    } else {
+        out.push_str("  downs:\n");
+        for entry in flagged {
+            let _ = write!(out, "    {}: {}", entry.migration, down_name(entry.verdict));
+            if !entry.notes.is_empty() {
+                let _ = write!(out, " ({})", entry.notes.join("; "));
+            }
+            out.push('\n');
+        }
+        if !clean.is_empty() {
+            let _ = writeln!(
+                out,
+                "    {}: inverse, or none needed",
+                plural(clean.len(), "other", "others")
+            );
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// What `--verbose` prints on standard error before the report: the config file read, the
+/// layout and dialect, how each migration runs, and the files left out with the reason.
+pub fn verbose(report: &Report) -> String {
+    let mut out = String::new();
+    let config = report.config.as_deref().unwrap_or("none (the defaults)");
+    let _ = writeln!(out, "config: {config}");
+    let _ = writeln!(
+        out,
+        "layout: {}, dialect: {}",
+        report.layout, report.dialect
+    );
+    for m in &report.migrations {
+        let mode = match m.transaction {
+            TransactionMode::Wrapped => "in one transaction",
+            TransactionMode::None => "no transaction (each statement on its own)",
+            TransactionMode::ImplicitMultiStatement if m.statements > 1 => {
+                "one multi-statement query (an implicit transaction)"
+            }
+            TransactionMode::ImplicitMultiStatement => "one statement, no transaction",
+        };
+        let _ = writeln!(out, "migration {} ({}): {mode}", m.id, m.path);
+    }
+    for ignored in &report.ignored {
+        let _ = writeln!(out, "not checked: {}: {}", ignored.path, ignored.reason);
+    }
+    out
+}
+
+/// `error[drop-column]`, as rustc and ruff head a diagnostic.
+fn header(finding: &FindingEntry) -> String {
+    format!("{}[{}]", finding.severity.name(), finding.rule)
+}
+
+fn color_of(severity: Severity) -> Color {
     match severity {
-        Severity::Error => ReportKind::Error,
-        Severity::Warning => ReportKind::Warning,
-        Severity::Info => ReportKind::Advice,
+        Severity::Error => Color::Red,
+        Severity::Warning => Color::Yellow,
+        Severity::Info => Color::Fixed(147),
     }
 }
 
@@ -73,9 +221,10 @@ fn diagnostic(finding: &FindingEntry, text: &str, color: bool) -> String {
         .with_index_type(IndexType::Byte)
         .with_color(color);
     let mut buffer = Vec::new();
-    let written = ariadne::Report::build(kind(finding.severity), (path, span.clone()))
+    let header = header(finding);
+    let kind = ReportKind::Custom(&header, color_of(finding.severity));
+    let written = ariadne::Report::build(kind, (path, span.clone()))
         .with_config(config)
-        .with_code(&finding.rule)
         .with_message(&finding.message)
         .with_label(Label::new((path, span)).with_message(label))
         .with_help(&finding.help)
@@ -100,9 +249,8 @@ fn plain(out: &mut String, finding: &FindingEntry) {
         .join("\n           ");
     let _ = writeln!(
         out,
-        "{}[{}]: {}\n   ╭─[ {}:{}:{} ]\n   = help: {}\n",
-        finding.severity.name(),
-        finding.rule,
+        "{}: {}\n   ╭─[ {}:{}:{} ]\n   = help: {}\n",
+        header(finding),
         finding.message,
         finding.path,
         finding.line,
@@ -126,8 +274,4 @@ pub fn summary(report: &Report) -> String {
         report.layout,
         report.dialect
     )
-}
-
-fn plural(count: usize, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
 }
