@@ -76,6 +76,12 @@ fn suppression(meta: &RuleMeta) -> Option<String> {
         .then(|| format!("-- rollsafe:allow {} <why it is safe here>", meta.id))
 }
 
+/// The rule's recipe with its placeholders in their generic form (`TABLE.COLUMN`): a
+/// finding's help fills them with its object.
+fn generic_recipe(meta: &RuleMeta) -> String {
+    crate::report::recipe::generic(&meta.recipe, &meta.id)
+}
+
 /// `rollsafe explain <id>`: what the rule reports, why it breaks, the recipe, the examples
 /// (the same change, unsafe then safe), how to configure or suppress it, and the link.
 pub fn explain_text(meta: &RuleMeta) -> String {
@@ -90,7 +96,7 @@ pub fn explain_text(meta: &RuleMeta) -> String {
         severity = meta.severity.name(),
         summary = wrap(&meta.summary),
         why = wrap(&meta.why),
-        recipe = wrap(&meta.recipe),
+        recipe = wrap(&generic_recipe(meta)),
     );
     out.push_str("Example\n");
     if !example.setup.trim().is_empty() {
@@ -199,7 +205,7 @@ pub fn rules_json() -> String {
                 "severity": meta.severity.name(),
                 "summary": meta.summary.trim(),
                 "why": meta.why.trim(),
-                "recipe": meta.recipe.trim(),
+                "recipe": generic_recipe(meta).trim(),
                 "url": rule_url(&meta.id),
                 "suppression": suppression(meta),
                 "example": {
@@ -285,7 +291,7 @@ fn rule_section(out: &mut String, meta: &RuleMeta) {
         category = meta.category.name(),
         severity = meta.severity.name(),
         why = meta.why.trim(),
-        recipe = meta.recipe.trim(),
+        recipe = generic_recipe(meta).trim(),
     );
     if !example.setup.trim().is_empty() {
         let _ = write!(

@@ -85,7 +85,7 @@ fn rule_descriptor(id: &str) -> Value {
             "helpUri": help_uri(id),
         });
     };
-    let recipe = meta.recipe.trim();
+    let recipe = super::recipe::generic(meta.recipe.trim(), &meta.id);
     json!({
         "id": id,
         "shortDescription": { "text": meta.summary.trim() },
