@@ -5,8 +5,11 @@ use rollsafe::check::{self, CheckOptions};
 use rollsafe::report::{github, gitlab, json, markdown, sarif, text, Report, WindowEntry};
 use rollsafe::resolve::Verdict;
 use rollsafe::rollback::DownVerdict;
+use rollsafe::rules::Severity;
 use serde_json::Value;
 use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
 
 fn demo_report() -> Report {
     let options = CheckOptions {
@@ -156,10 +159,7 @@ fn markdown_says_safe_when_nothing_is_found() {
     report.verdict = Verdict::Safe;
     let out = markdown::render(&report);
     let first = out.lines().next().unwrap();
-    assert_eq!(
-        first,
-        "## [ok] rollsafe: safe — no findings in 10 migrations"
-    );
+    assert_eq!(first, "## ✅ rollsafe: safe — no findings in 10 migrations");
     assert!(out.contains("### Findings\n\nNone."));
     assert!(out.contains("### Suppressions (0)\n\nNone."));
 }
@@ -437,4 +437,404 @@ fn gitlab_issues_have_the_required_fields() {
         assert!(issue["location"]["path"].is_string());
         assert!(issue["location"]["lines"]["begin"].as_u64().unwrap() >= 1);
     }
+}
+
+// ---- Paths, mode and the rest of the story, end to end on throwaway repositories ----
+
+/// A small project: `users` created in 0001, its `name` column dropped in 0002; the config
+/// retires an object that never existed, so a finding points at the config too.
+const CREATE_UP: &str = "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n";
+const CREATE_DOWN: &str = "DROP TABLE users;\n";
+const DROP_UP: &str = "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN name;\n";
+const DROP_DOWN: &str = "ALTER TABLE users ADD COLUMN name text;\n";
+const CONFIG: &str = "[[retire]]\nobject = \"users.nmae\"\nreason = \"a typo\"\n";
+
+fn write(root: &Path, path: &str, text: &str) {
+    let full = root.join(path);
+    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+    std::fs::write(full, text).unwrap();
+}
+
+fn commit_all(repo: &git2::Repository) {
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let signature = git2::Signature::now("Test", "test@example.com").unwrap();
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    repo.commit(Some("HEAD"), &signature, &signature, "c", &tree, &parents)
+        .unwrap();
+}
+
+/// A repository with 0001 and the config committed under `db/migrations`, and 0002 new in
+/// the working tree.
+fn repo_with_new_drop() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    write(dir.path(), "rollsafe.toml", CONFIG);
+    write(dir.path(), "db/migrations/0001_create.up.sql", CREATE_UP);
+    write(
+        dir.path(),
+        "db/migrations/0001_create.down.sql",
+        CREATE_DOWN,
+    );
+    commit_all(&repo);
+    write(dir.path(), "db/migrations/0002_drop.up.sql", DROP_UP);
+    write(dir.path(), "db/migrations/0002_drop.down.sql", DROP_DOWN);
+    dir
+}
+
+fn rollsafe_in(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        .arg("check")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+const FORMATS: &[&str] = &["json", "sarif", "github", "gitlab", "text", "concise"];
+
+/// Every format names `expected` (the dropped column's file) and never the absolute path.
+fn assert_paths(cwd: &Path, mode: &[&str], expected: &str, absolute: &Path) {
+    for format in FORMATS {
+        let mut args = mode.to_vec();
+        args.extend(["--format", format, "--fail-on", "never"]);
+        let output = rollsafe_in(cwd, &args);
+        let out = String::from_utf8_lossy(&output.stdout);
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{format} {mode:?}: {err}");
+        assert!(
+            out.contains(expected),
+            "{format} {mode:?} lacks {expected}:\n{out}"
+        );
+        let absolute = absolute.to_string_lossy();
+        assert!(
+            !out.contains(absolute.as_ref()),
+            "{format} {mode:?}:\n{out}"
+        );
+    }
+}
+
+/// The paths of the findings in a JSON report.
+fn finding_paths(json_text: &str) -> BTreeSet<String> {
+    parse(json_text)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn paths_are_relative_to_the_repository_root_in_every_mode_and_format() {
+    let repo = repo_with_new_drop();
+    let root = repo.path().canonicalize().unwrap();
+    // Run from a subdirectory: the paths still start at the repository root.
+    let cwd = root.join("db");
+    let expected = "db/migrations/0002_drop.up.sql";
+    assert_paths(&cwd, &["migrations", "--base", "HEAD"], expected, &root);
+    assert_paths(&cwd, &["migrations", "--all"], expected, &root);
+    for mode in [
+        ["migrations", "--base", "HEAD"],
+        ["migrations", "--all", "-q"],
+    ] {
+        let mut args = mode.to_vec();
+        args.retain(|a| *a != "-q");
+        args.extend(["--format", "json", "--fail-on", "never"]);
+        let paths = finding_paths(&String::from_utf8_lossy(&rollsafe_in(&cwd, &args).stdout));
+        // The config finding points at the config file, from the root too.
+        let expected: BTreeSet<String> = [expected, "rollsafe.toml"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(paths, expected, "{mode:?}");
+    }
+}
+
+#[test]
+fn outside_git_paths_are_relative_to_the_current_directory_and_the_mode_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    if git2::Repository::discover(&root).is_ok() {
+        eprintln!("skipped: the temporary directory is inside a git repository");
+        return;
+    }
+    write(&root, "rollsafe.toml", CONFIG);
+    write(&root, "db/0001_create.up.sql", CREATE_UP);
+    write(&root, "db/0001_create.down.sql", CREATE_DOWN);
+    write(&root, "db/0002_drop.up.sql", DROP_UP);
+    write(&root, "db/0002_drop.down.sql", DROP_DOWN);
+    std::fs::create_dir(root.join("elsewhere")).unwrap();
+    assert_paths(&root, &["db"], "db/0002_drop.up.sql", &root);
+    assert_paths(
+        &root.join("elsewhere"),
+        &["../db"],
+        "../db/0002_drop.up.sql",
+        &root,
+    );
+
+    let output = rollsafe_in(&root, &["db", "--format", "json"]);
+    let paths = finding_paths(&String::from_utf8_lossy(&output.stdout));
+    assert!(paths.contains("rollsafe.toml"), "{paths:?}");
+    // Outside git the check audits the history: said once, on stderr.
+    let err = String::from_utf8_lossy(&output.stderr);
+    let notes: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("not inside a git repository"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{err}");
+    assert!(notes[0].contains("auditing the whole history"), "{err}");
+    // Asked for explicitly, the audit needs no note.
+    let output = rollsafe_in(&root, &["db", "--all", "--format", "json"]);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(!err.contains("not inside a git repository"), "{err}");
+}
+
+#[test]
+fn text_states_the_mode_and_what_was_compared() {
+    let repo = repo_with_new_drop();
+    let head = git2::Repository::open(repo.path())
+        .unwrap()
+        .head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .id()
+        .to_string();
+    let output = rollsafe_in(repo.path(), &["db/migrations", "--base", "HEAD"]);
+    let out = String::from_utf8_lossy(&output.stdout);
+    let first = out.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!(
+            "deploy: 1 new migration since HEAD (merge base {})",
+            &head[..12]
+        )
+    );
+    let output = rollsafe_in(repo.path(), &["db/migrations", "--all"]);
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        out.lines().next().unwrap(),
+        "history audit: every migration against the ones before it"
+    );
+}
+
+#[test]
+fn a_release_glob_that_matches_no_tag_is_an_error_with_the_fix() {
+    let repo = repo_with_new_drop();
+    write(
+        repo.path(),
+        "rollsafe.toml",
+        "[rollback]\nreleases = \"v*\"\nwindow = 3\n",
+    );
+    let output = rollsafe_in(repo.path(), &["db/migrations", "--base", "HEAD"]);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("releases = \"v*\""), "{err}");
+    assert!(err.contains("matches no tag"), "{err}");
+    assert!(err.contains("git fetch --tags"), "{err}");
+    // With a matching tag the window is computed.
+    let git = git2::Repository::open(repo.path()).unwrap();
+    let head = git.head().unwrap().peel_to_commit().unwrap();
+    git.tag_lightweight("v1.0.0", head.as_object(), false)
+        .unwrap();
+    let output = rollsafe_in(repo.path(), &["db/migrations", "--base", "HEAD"]);
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(out.contains("  window:\n    v1.0.0 ("), "{out}");
+}
+
+#[test]
+fn text_ends_with_the_rollback_summary_and_heads_findings_as_rustc() {
+    let out = text::render(&demo_report(), false);
+    assert!(!out.contains('\u{1b}'), "no colour when asked for none");
+    assert!(
+        out.contains("error[drop-column]: drops column public.users.name"),
+        "{out}"
+    );
+    assert!(out.contains("warning[irreversible-up]: "), "{out}");
+    let rollback = out
+        .split_once("\nrollback:\n")
+        .expect("a rollback section")
+        .1;
+    assert!(rollback.starts_with(
+        "  image-only (N-1's image on the new schema): unsafe, blocked by\n    \
+         - drop-column: public.users.name (0009)\n"
+    ));
+    assert!(rollback.contains("  window: not configured"), "{rollback}");
+    assert!(rollback.contains("    0009: lossy ("), "{rollback}");
+    assert!(
+        rollback.contains("    8 others: inverse, or none needed"),
+        "{rollback}"
+    );
+    // The verdict line comes last.
+    assert!(out
+        .trim_end()
+        .lines()
+        .last()
+        .unwrap()
+        .starts_with("rollsafe: unsafe"));
+}
+
+#[test]
+fn a_history_audit_says_why_it_has_no_rollback_window() {
+    let mut report = demo_report();
+    report.rollback.releases = Some("v*".into());
+    let out = text::render(&report, false);
+    assert!(
+        out.contains("  window: not computed in a history audit"),
+        "{out}"
+    );
+    assert!(
+        markdown::render(&report).contains("**Rollback window:** not computed in a history audit")
+    );
+}
+
+#[test]
+fn recipes_name_the_object_of_the_finding() {
+    let report = demo_report();
+    let drop = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "drop-column")
+        .unwrap();
+    assert_eq!(drop.object.as_deref(), Some("public.users.name"));
+    assert!(
+        drop.help.contains("[[retire]] object = \"users.name\""),
+        "{}",
+        drop.help
+    );
+    for finding in &report.findings {
+        assert!(!finding.help.contains("legacy_email"), "{}", finding.help);
+        assert!(
+            !finding.help.contains('{'),
+            "a placeholder left: {}",
+            finding.help
+        );
+    }
+}
+
+/// The demo's findings repeated until the markdown is far longer than a comment, with the
+/// errors last in the list, so that only the order of severity puts them first.
+fn huge_report() -> Report {
+    let mut report = demo_report();
+    let (errors, others): (Vec<_>, Vec<_>) = report
+        .findings
+        .iter()
+        .cloned()
+        .partition(|f| f.severity == Severity::Error);
+    let mut findings = Vec::new();
+    for _ in 0..400 {
+        findings.extend(others.iter().cloned());
+    }
+    for _ in 0..20 {
+        findings.extend(errors.iter().cloned());
+    }
+    report.counts.errors = count(&findings, Severity::Error);
+    report.counts.warnings = count(&findings, Severity::Warning);
+    report.findings = findings;
+    report
+}
+
+fn count(findings: &[rollsafe::report::FindingEntry], severity: Severity) -> usize {
+    findings.iter().filter(|f| f.severity == severity).count()
+}
+
+#[test]
+fn a_long_markdown_report_is_cut_to_fit_a_comment_with_every_error() {
+    let report = huge_report();
+    let out = markdown::render(&report);
+    assert!(
+        out.chars().count() <= markdown::COMMENT_LIMIT,
+        "{}",
+        out.len()
+    );
+    assert!(
+        out.starts_with("## ❌ rollsafe: unsafe — 40 errors, 400 warnings"),
+        "{}",
+        &out[..200]
+    );
+    assert_eq!(out.matches("**error** `").count(), 40);
+    let shown = out.matches("**warning** `").count();
+    assert!(shown > 0 && shown < 400, "{shown} warnings shown");
+    let line = format!("**{} findings left out**", 400 - shown);
+    assert!(out.contains(&line), "{line}");
+    assert!(out.contains("`--format json -o FILE`"));
+    assert!(out.trim_end().ends_with("<!-- rollsafe-report -->"));
+    // A report that fits is not cut.
+    let small = markdown::render(&demo_report());
+    assert!(!small.contains("left out"));
+}
+
+#[test]
+fn a_tight_limit_keeps_the_verdict_and_errors_before_anything_else() {
+    let report = huge_report();
+    let out = markdown::render_within(&report, 6_000);
+    assert!(out.chars().count() <= 6_000, "{}", out.chars().count());
+    assert!(out.starts_with("## ❌ rollsafe: unsafe"));
+    let errors = out.matches("**error** `").count();
+    assert!(errors > 0 && errors < 40, "{errors} errors shown");
+    assert!(!out.contains("**warning** `"), "errors come before any warning");
+    let line = format!("**{} findings left out**", 440 - errors);
+    assert!(out.contains(&line), "{out}");
+}
+
+#[test]
+fn markdown_orders_findings_by_severity_so_no_error_folds_under_a_shown_warning() {
+    let report = huge_report();
+    let out = markdown::render_within(&report, usize::MAX);
+    let (shown, folded) = out.split_once("<details><summary>").unwrap();
+    assert_eq!(shown.matches("**error** `").count(), 10);
+    assert!(!shown.contains("**warning** `"));
+    let first_warning = folded.find("**warning** `").unwrap();
+    let last_error = folded.rfind("**error** `").unwrap();
+    assert!(last_error < first_warning);
+}
+
+#[test]
+fn the_verdict_marker_is_no_checkbox() {
+    let out = markdown::render(&demo_report());
+    let first = out.lines().next().unwrap();
+    assert!(!first.contains("[x]") && !first.contains("[ ]"), "{first}");
+    assert!(first.starts_with("## ❌ "), "{first}");
+}
+
+#[test]
+fn ignored_files_fold_in_markdown_and_verbose_lists_them_with_the_reason() {
+    let mut report = demo_report();
+    assert!(!markdown::render(&report).contains("### Not checked"));
+    report.ignored = vec![rollsafe::layout::Ignored {
+        path: "fixtures/demo/seed.sql".into(),
+        reason: "no version in the name".into(),
+    }];
+    let out = markdown::render(&report);
+    assert!(
+        out.contains(
+            "### Not checked\n\n<details><summary>1 file in the migrations directory is not \
+             golang-migrate migrations</summary>\n\n- `fixtures/demo/seed.sql`: no version in \
+             the name\n"
+        ),
+        "{out}"
+    );
+    let verbose = text::verbose(&report);
+    assert!(
+        verbose.contains("config: fixtures/demo/rollsafe.toml\n"),
+        "{verbose}"
+    );
+    assert!(
+        verbose.contains("layout: golang-migrate, dialect: postgres\n"),
+        "{verbose}"
+    );
+    assert!(
+        verbose.contains("migration 0004 (fixtures/demo/0004_add_users_display_name.up.sql): one multi-statement query"),
+        "{verbose}"
+    );
+    assert!(verbose.contains("not checked: fixtures/demo/seed.sql: no version in the name\n"));
+    assert!(
+        text::render(&report, false).contains("note: 1 file in the migrations directory is not")
+    );
 }

@@ -200,6 +200,24 @@ pub fn verbose(report: &Report) -> String {
     out
 }
 
+/// `text` without its ANSI colour sequences (`ESC [ ... m`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `error[drop-column]`, as rustc and ruff head a diagnostic.
 fn header(finding: &FindingEntry) -> String {
     format!("{}[{}]", finding.severity.name(), finding.rule)
@@ -231,6 +249,8 @@ fn diagnostic(finding: &FindingEntry, text: &str, color: bool) -> String {
         .finish()
         .write((path, Source::from(text)), &mut buffer);
     match written {
+        // ariadne colours a custom header whatever the config says.
+        Ok(()) if !color => strip_ansi(&String::from_utf8_lossy(&buffer)),
         Ok(()) => String::from_utf8_lossy(&buffer).into_owned(),
         Err(_) => {
             let mut out = String::new();
