@@ -50,7 +50,10 @@ fn demo_json_follows_the_contract() {
     assert_eq!(migrations.len(), 10);
     assert_eq!(migrations[0]["id"], "0001");
     assert_eq!(migrations[0]["name"], "create_users");
-    assert_eq!(migrations[0]["path"], "0001_create_users.up.sql");
+    assert_eq!(
+        migrations[0]["path"],
+        "fixtures/demo/0001_create_users.up.sql"
+    );
     assert_eq!(migrations[0]["phases"], serde_json::json!(["expand"]));
     assert_eq!(migrations[4]["phases"], serde_json::json!(["backfill"]));
     assert_eq!(migrations[8]["phases"], serde_json::json!(["contract"]));
@@ -62,7 +65,7 @@ fn demo_json_follows_the_contract() {
         .expect("the premature drop is reported");
     assert_eq!(drop["category"], "compat");
     assert_eq!(drop["severity"], "error");
-    assert_eq!(drop["path"], "0009_drop_users_name.up.sql");
+    assert_eq!(drop["path"], "fixtures/demo/0009_drop_users_name.up.sql");
     assert_eq!(drop["line"], 4);
     assert_eq!(drop["column"], 1);
     assert_eq!(drop["end_line"], 4);
@@ -88,10 +91,14 @@ fn demo_json_follows_the_contract() {
     assert_eq!(
         audit,
         [
-            ("add-check-constraint", "0006_orders_status_check.up.sql", 3),
+            (
+                "add-check-constraint",
+                "fixtures/demo/0006_orders_status_check.up.sql",
+                3
+            ),
             (
                 "create-index-not-concurrently",
-                "0010_orders_currency.up.sql",
+                "fixtures/demo/0010_orders_currency.up.sql",
                 3
             ),
         ]
@@ -326,13 +333,12 @@ fn a_retire_entry_that_names_nothing_is_reported_at_its_own_line() {
     .unwrap();
     let config = "dialect = \"postgres\"\n\n[[retire]]\nobject = \"a.nope\"\nreason = \"typo\"\n";
     std::fs::write(dir.path().join("rollsafe.toml"), config).unwrap();
-    let output = rollsafe(&[
-        "check",
-        "--all",
-        "--format",
-        "json",
-        dir.path().to_str().unwrap(),
-    ]);
+    // Run from the project, as a user does: the config's path is relative to it.
+    let output = Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        .args(["check", "--all", "--format", "json", "."])
+        .current_dir(dir.path())
+        .output()
+        .expect("the binary runs");
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let finding = report["findings"]
         .as_array()

@@ -347,12 +347,16 @@ fn fixtures_side_by_side_are_several_sets() {
     );
 }
 
-/// Runs `rollsafe check --all --format json` on `dir` and returns the report.
+/// Runs `rollsafe check --all --format json` on `dir` from `dir` and returns the report,
+/// with paths read relative to `dir`. (The report's paths are relative to the repository
+/// root, or outside a repository to the current directory: the prefix of a fixture inside
+/// this repository is taken off.)
 fn audit(dir: &std::path::Path, extra: &[&str]) -> serde_json::Value {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsafe"))
         .args(["check", "--all", "--format", "json", "--fail-on", "never"])
         .args(extra)
         .arg(dir)
+        .current_dir(dir)
         .output()
         .expect("the binary runs");
     assert!(
@@ -360,7 +364,23 @@ fn audit(dir: &std::path::Path, extra: &[&str]) -> serde_json::Value {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).expect("valid JSON")
+    let mut report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .canonicalize()
+        .unwrap();
+    let prefix = match dir.canonicalize().unwrap().strip_prefix(&root) {
+        Ok(inside) => format!("{}/", inside.to_string_lossy().replace('\\', "/")),
+        Err(_) => String::new(),
+    };
+    for list in ["findings", "ignored", "migrations", "suppressed"] {
+        for entry in report[list].as_array_mut().into_iter().flatten() {
+            if let Some(path) = entry["path"].as_str() {
+                let relative = path.strip_prefix(&prefix).unwrap_or(path).to_string();
+                entry["path"] = serde_json::Value::String(relative);
+            }
+        }
+    }
+    report
 }
 
 /// `(rule, path)` of every finding of `rule`.
@@ -671,9 +691,7 @@ fn ignored_files_are_in_the_json_report_and_counted_in_text() {
         .unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
-        text.contains(
-            "note: 1 file(s) in the migrations directory are not golang-migrate migrations"
-        ),
+        text.contains("note: 1 file in the migrations directory is not golang-migrate migrations"),
         "{text}"
     );
     // A code migration is said in text output.
@@ -888,8 +906,9 @@ fn a_sourcegraph_migration_file_is_checked_in_its_project() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     // The directory above the migration's own is the project: its layout, its history.
     assert_eq!(report["layout"], "sourcegraph");
+    // Paths are relative to the repository root.
     assert_eq!(
         fired(&report, "drop-column"),
-        ["1000000002_drop_repo_description/up.sql"]
+        ["fixtures/layouts/sourcegraph/1000000002_drop_repo_description/up.sql"]
     );
 }

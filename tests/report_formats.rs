@@ -778,7 +778,10 @@ fn a_tight_limit_keeps_the_verdict_and_errors_before_anything_else() {
     assert!(out.starts_with("## ❌ rollsafe: unsafe"));
     let errors = out.matches("**error** `").count();
     assert!(errors > 0 && errors < 40, "{errors} errors shown");
-    assert!(!out.contains("**warning** `"), "errors come before any warning");
+    assert!(
+        !out.contains("**warning** `"),
+        "errors come before any warning"
+    );
     let line = format!("**{} findings left out**", 440 - errors);
     assert!(out.contains(&line), "{out}");
 }
@@ -836,5 +839,31 @@ fn ignored_files_fold_in_markdown_and_verbose_lists_them_with_the_reason() {
     assert!(verbose.contains("not checked: fixtures/demo/seed.sql: no version in the name\n"));
     assert!(
         text::render(&report, false).contains("note: 1 file in the migrations directory is not")
+    );
+}
+
+#[test]
+fn github_and_sarif_count_the_files_not_checked() {
+    let mut report = demo_report();
+    assert!(!github::render(&report).contains("not checked"));
+    assert!(parse(&sarif::render(&report))["runs"][0]["properties"]
+        .get("ignored")
+        .is_none());
+    report.ignored = vec![rollsafe::layout::Ignored {
+        path: "fixtures/demo/seed.sql".into(),
+        reason: "no version in the name".into(),
+    }];
+    let github = github::render(&report);
+    let last = github.lines().last().unwrap();
+    assert!(
+        last.ends_with(
+            "; 1 file in the migrations directory not checked (not golang-migrate migrations)"
+        ),
+        "{last}"
+    );
+    let sarif = parse(&sarif::render(&report));
+    assert_eq!(
+        sarif["runs"][0]["properties"]["ignored"][0]["path"],
+        "fixtures/demo/seed.sql"
     );
 }

@@ -13,7 +13,16 @@ pub fn render(report: &Report) -> String {
     for suppressed in &report.suppressed {
         out.push_str(&suppression_notice(suppressed));
     }
-    out.push_str(&command("notice", &[], &labels::summary(report)));
+    let mut summary = labels::summary(report);
+    if !report.ignored.is_empty() {
+        // Files the layout did not take are not checked: say so where the verdict is.
+        summary.push_str(&format!(
+            "; {} in the migrations directory not checked (not {} migrations)",
+            labels::plural(report.ignored.len(), "file", "files"),
+            report.layout
+        ));
+    }
+    out.push_str(&command("notice", &[], &summary));
     out
 }
 

@@ -40,12 +40,21 @@ pub fn render(report: &Report) -> String {
             // Our columns count characters, not UTF-16 code units (SARIF's default).
             "columnKind": "unicodeCodePoints",
             "results": results,
-            "properties": { "verdict": report.verdict.name() },
+            "properties": properties(report),
         }],
     });
     let mut out = serde_json::to_string_pretty(&log).expect("a JSON value always serializes");
     out.push('\n');
     out
+}
+
+/// The run's verdict, and the files the layout did not take (not checked), when there are any.
+fn properties(report: &Report) -> Value {
+    let mut properties = json!({ "verdict": report.verdict.name() });
+    if !report.ignored.is_empty() {
+        properties["ignored"] = json!(report.ignored);
+    }
+    properties
 }
 
 /// The rules the results name, sorted; a result's `ruleIndex` is its position here.
