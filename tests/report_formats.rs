@@ -728,7 +728,7 @@ fn huge_report() -> Report {
         .cloned()
         .partition(|f| f.severity == Severity::Error);
     let mut findings = Vec::new();
-    for _ in 0..400 {
+    for _ in 0..1000 {
         findings.extend(others.iter().cloned());
     }
     for _ in 0..20 {
@@ -754,14 +754,17 @@ fn a_long_markdown_report_is_cut_to_fit_a_comment_with_every_error() {
         out.len()
     );
     assert!(
-        out.starts_with("## ❌ rollsafe: unsafe — 40 errors, 400 warnings"),
+        out.starts_with("## ❌ rollsafe: unsafe — 40 errors, 1000 warnings"),
         "{}",
         &out[..200]
     );
     assert_eq!(out.matches("**error** `").count(), 40);
     let shown = out.matches("**warning** `").count();
-    assert!(shown > 0 && shown < 400, "{shown} warnings shown");
-    let line = format!("**{} findings left out**", 400 - shown);
+    assert!(shown > 0 && shown < 1000, "{shown} warnings shown");
+    // The errors fit in full (with their SQL); the warnings that fit, on a line each.
+    assert_eq!(out.matches("\n**error** `").count(), 40);
+    assert!(out.contains("- **warning** `irreversible-up` line 4: drops column public.users.name"));
+    let line = format!("**{} findings left out**", 1000 - shown);
     assert!(out.contains(&line), "{line}");
     assert!(out.contains("`--format json -o FILE`"));
     assert!(out.trim_end().ends_with("<!-- rollsafe-report -->"));
@@ -773,17 +776,35 @@ fn a_long_markdown_report_is_cut_to_fit_a_comment_with_every_error() {
 #[test]
 fn a_tight_limit_keeps_the_verdict_and_errors_before_anything_else() {
     let report = huge_report();
+    // Room for every error on a line, the first ones in full, then warnings.
+    let out = markdown::render_within(&report, 12_000);
+    assert!(out.chars().count() <= 12_000, "{}", out.chars().count());
+    assert!(out.starts_with("## ❌ rollsafe: unsafe"));
+    assert_eq!(out.matches("**error** `").count(), 40, "{out}");
+    assert!(
+        out.contains("\n**error** `drop-column` at `fixtures/demo/"),
+        "{out}"
+    );
+    assert!(out.contains("\n- **error** `"), "{out}");
+    let last_error = out.rfind("**error** `").unwrap();
+    assert!(out
+        .find("**warning** `")
+        .is_none_or(|first| first > last_error));
+    let warnings = out.matches("**warning** `").count();
+    assert!(out.contains(&format!("**{} findings left out**", 1000 - warnings)));
+    // Room for some errors only: no warning, and the count says so.
     let out = markdown::render_within(&report, 6_000);
     assert!(out.chars().count() <= 6_000, "{}", out.chars().count());
-    assert!(out.starts_with("## ❌ rollsafe: unsafe"));
     let errors = out.matches("**error** `").count();
     assert!(errors > 0 && errors < 40, "{errors} errors shown");
     assert!(
         !out.contains("**warning** `"),
         "errors come before any warning"
     );
-    let line = format!("**{} findings left out**", 440 - errors);
-    assert!(out.contains(&line), "{out}");
+    assert!(
+        out.contains(&format!("**{} findings left out**", 1040 - errors)),
+        "{out}"
+    );
 }
 
 #[test]

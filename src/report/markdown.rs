@@ -29,30 +29,73 @@ pub fn render(report: &Report) -> String {
 }
 
 /// The report in at most `limit` characters. When the whole report is longer, it keeps the
-/// verdict, then the findings in order of severity (every error first) as space allows, and
-/// says how many it left out and where the full list is.
+/// verdict and every error on a line of its own (as many as fit), the first errors in full,
+/// then the warnings and info on a line each as space allows, and says how many findings
+/// it left out and where the full list is.
 pub fn render_within(report: &Report, limit: usize) -> String {
     let ordered = by_severity(report);
-    let full = assemble(report, &ordered, Fit::Full);
+    let everything = Shown {
+        full: &ordered,
+        brief: &[],
+    };
+    let full = assemble(report, everything, Fit::Full);
     if chars(&full) <= limit {
         return full;
     }
-    // The most findings that fit, with the tables in full, else with the tables counted.
+    let errors = count_errors(&ordered);
+    // The tables in full when every error fits beside them, else the tables counted.
     for fit in [Fit::Cut, Fit::Compact] {
-        let render = |kept: usize| assemble(report, &ordered[..kept], fit);
-        let kept = most_that_fit(ordered.len(), |kept| chars(&render(kept)) <= limit);
-        let errors = count_errors(&ordered);
-        if let Some(kept) = kept.filter(|kept| fit == Fit::Compact || *kept >= errors) {
-            return render(kept);
-        }
+        let fits = |shown: Shown<'_, '_>| chars(&assemble(report, shown, fit)) <= limit;
+        // Every error on a line, then as many of them in full, then the others on a line.
+        let listed = most_that_fit(errors, |n| fits(Shown::brief(&ordered[..n])));
+        let Some(listed) = listed.filter(|n| fit == Fit::Compact || *n == errors) else {
+            continue;
+        };
+        let in_full = most_that_fit(listed, |n| fits(Shown::split(&ordered[..listed], n)))
+            .unwrap_or_default();
+        let others = ordered.len() - listed;
+        let more = most_that_fit(others, |n| {
+            fits(Shown::split(&ordered[..listed + n], in_full))
+        })
+        .unwrap_or_default();
+        return assemble(
+            report,
+            Shown::split(&ordered[..listed + more], in_full),
+            fit,
+        );
     }
     // Even the verdict and the rollback section overflow: cut the text itself.
-    let compact = assemble(report, &[], Fit::Compact);
-    let cut: String = compact.chars().take(limit.saturating_sub(200)).collect();
+    let compact = assemble(report, Shown::brief(&[]), Fit::Compact);
+    let cut: String = compact.chars().take(limit.saturating_sub(400)).collect();
     format!(
         "{cut}\n\n{}\n\n{MARKER}\n",
         left_out_line(report.findings.len())
     )
+}
+
+/// The findings a rendering shows: the first ones in full, the next ones on one line each.
+#[derive(Clone, Copy)]
+struct Shown<'r, 's> {
+    full: &'s [&'r FindingEntry],
+    brief: &'s [&'r FindingEntry],
+}
+
+impl<'r, 's> Shown<'r, 's> {
+    fn brief(findings: &'s [&'r FindingEntry]) -> Self {
+        Shown {
+            full: &[],
+            brief: findings,
+        }
+    }
+
+    fn split(findings: &'s [&'r FindingEntry], in_full: usize) -> Self {
+        let (full, brief) = findings.split_at(in_full);
+        Shown { full, brief }
+    }
+
+    fn len(&self) -> usize {
+        self.full.len() + self.brief.len()
+    }
 }
 
 /// How much of the report a rendering keeps.
@@ -95,9 +138,9 @@ fn most_that_fit(len: usize, fits: impl Fn(usize) -> bool) -> Option<usize> {
     Some(low)
 }
 
-fn assemble(report: &Report, findings_shown: &[&FindingEntry], fit: Fit) -> String {
-    let left_out = report.findings.len() - findings_shown.len();
-    let mut findings_section = findings(report, findings_shown);
+fn assemble(report: &Report, shown: Shown<'_, '_>, fit: Fit) -> String {
+    let left_out = report.findings.len() - shown.len();
+    let mut findings_section = findings(report, shown, fit == Fit::Full);
     if fit != Fit::Full {
         let _ = write!(findings_section, "\n{}\n", left_out_line(left_out));
     }
@@ -106,7 +149,7 @@ fn assemble(report: &Report, findings_shown: &[&FindingEntry], fit: Fit) -> Stri
         heading(report),
         migrations(report, compact),
         findings_section,
-        rollback(report),
+        rollback(report, compact),
         suppressions(report, compact),
         ignored(report),
     ];
@@ -126,7 +169,7 @@ fn assemble(report: &Report, findings_shown: &[&FindingEntry], fit: Fit) -> Stri
 /// What a cut report says about the findings it does not show.
 fn left_out_line(left_out: usize) -> String {
     format!(
-        "**{} left out** to fit a pull-request comment ({COMMENT_LIMIT} characters): \
+        "**{} left out** to fit a pull-request comment (GitHub allows 65,536 characters): \
          `rollsafe check --format text` (or `--format json -o FILE`) lists every finding, \
          and so does the SARIF upload to code scanning.",
         plural(left_out, "finding", "findings")
@@ -217,8 +260,9 @@ fn migration_row(report: &Report, m: &MigrationEntry) -> Vec<String> {
 }
 
 /// `shown`: the findings to show, in the order of `by_severity` (a prefix of it when the
-/// report is cut).
-fn findings(report: &Report, shown: &[&FindingEntry]) -> String {
+/// report is cut). Only an uncut report folds: a cut one is short already, and folding
+/// there could hide an error above a warning listed in brief.
+fn findings(report: &Report, shown: Shown<'_, '_>, fold: bool) -> String {
     let mut out = String::from("### Findings\n\n");
     if report.findings.is_empty() {
         out.push_str("None.\n");
@@ -226,9 +270,10 @@ fn findings(report: &Report, shown: &[&FindingEntry]) -> String {
     }
     let mut already = AlreadyShown::default();
     let mut previous: Option<&str> = None;
-    for (index, finding) in shown.iter().enumerate() {
-        if index == VISIBLE_FINDINGS {
-            let rest = shown.len() - index;
+    let folds = fold && shown.full.len() > VISIBLE_FINDINGS;
+    for (index, finding) in shown.full.iter().enumerate() {
+        if folds && index == VISIBLE_FINDINGS {
+            let rest = shown.full.len() - index;
             let _ = writeln!(
                 out,
                 "<details><summary>{}</summary>\n",
@@ -242,10 +287,46 @@ fn findings(report: &Report, shown: &[&FindingEntry]) -> String {
         }
         out.push_str(&finding_block(report, finding, &mut already));
     }
-    if shown.len() > VISIBLE_FINDINGS {
+    if folds {
         out.push_str("</details>\n");
     }
+    if !shown.brief.is_empty() {
+        let title = if shown.full.is_empty() {
+            "In brief"
+        } else {
+            "More, in brief"
+        };
+        let _ = writeln!(out, "#### {title}");
+        let mut file: Option<&str> = None;
+        for finding in shown.brief {
+            if file != Some(finding.path.as_str()) {
+                let _ = writeln!(out, "\n{}\n", code(&finding.path));
+                file = Some(&finding.path);
+            }
+            let _ = writeln!(
+                out,
+                "- **{}** {} line {}: {}",
+                finding.severity.name(),
+                code(&finding.rule),
+                finding.line,
+                text(&shortened(&finding.message, BRIEF_MESSAGE))
+            );
+        }
+    }
     out
+}
+
+/// Characters of a message a finding listed in brief keeps.
+const BRIEF_MESSAGE: usize = 140;
+
+/// `message` cut at a word boundary near `max` characters, marked with `…`.
+fn shortened(message: &str, max: usize) -> String {
+    if message.chars().count() <= max {
+        return message.to_string();
+    }
+    let cut: String = message.chars().take(max).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{}…", cut.trim_end_matches([',', ';', ':']))
 }
 
 /// The findings by severity (errors first), so that no error is folded or cut while a
@@ -367,15 +448,23 @@ fn recipe(finding: &FindingEntry, recipes_shown: &mut BTreeSet<String>) -> Strin
     format!("**Safe recipe:**\n\n{}\n\n", finding.help.trim())
 }
 
-fn rollback(report: &Report) -> String {
+/// `compact`: the blockers and the down verdicts reduced to counts, to fit a comment.
+fn rollback(report: &Report, compact: bool) -> String {
     let mut out = String::from("### Rollback\n\n");
-    out.push_str(&image_only(report));
+    out.push_str(&image_only(report, compact));
     out.push_str(&window(report));
-    out.push_str(&down(&report.rollback.down));
+    if compact {
+        out.push_str(&down_counts(&report.rollback.down));
+    } else {
+        out.push_str(&down(&report.rollback.down));
+    }
     out
 }
 
-fn image_only(report: &Report) -> String {
+/// Blockers listed before a compact report counts the rest.
+const COMPACT_BLOCKERS: usize = 10;
+
+fn image_only(report: &Report, compact: bool) -> String {
     let rollback = &report.rollback;
     if rollback.image_only_safe {
         return "**Image-only rollback** (N-1's image on the new schema): safe.\n\n".to_string();
@@ -383,11 +472,47 @@ fn image_only(report: &Report) -> String {
     let mut out = String::from(
         "**Image-only rollback** (N-1's image on the new schema): unsafe, blocked by:\n\n",
     );
-    for blocker in &rollback.blocking {
+    let listed = if compact {
+        COMPACT_BLOCKERS
+    } else {
+        rollback.blocking.len()
+    };
+    for blocker in rollback.blocking.iter().take(listed) {
         let _ = writeln!(out, "- {}", text(blocker));
+    }
+    if rollback.blocking.len() > listed {
+        let _ = writeln!(
+            out,
+            "- and {} more (each compat finding blocks it)",
+            rollback.blocking.len() - listed
+        );
     }
     out.push('\n');
     out
+}
+
+/// The down verdicts as counts, for a report cut to fit.
+fn down_counts(down: &[DownEntry]) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for entry in down {
+        let name = down_name(entry.verdict);
+        match counts.iter_mut().find(|(known, _)| *known == name) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((name, 1)),
+        }
+    }
+    let counts: Vec<String> = counts
+        .iter()
+        .map(|(name, n)| format!("{n} {name}"))
+        .collect();
+    format!(
+        "**Down migrations:** {} (the table is left out to fit; `--format json` lists them).\n",
+        if counts.is_empty() {
+            "no verdicts".to_string()
+        } else {
+            counts.join(", ")
+        }
+    )
 }
 
 fn window(report: &Report) -> String {
