@@ -692,7 +692,7 @@ fn ignored_files_are_in_the_json_report_and_counted_in_text() {
         .unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
-        text.contains("note: 1 file in the migrations directory is not golang-migrate migrations"),
+        text.contains("note: 1 file in the migrations directory is not a golang-migrate migration"),
         "{text}"
     );
     // A code migration is said in text output.

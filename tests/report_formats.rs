@@ -838,8 +838,8 @@ fn ignored_files_fold_in_markdown_and_verbose_lists_them_with_the_reason() {
     let out = markdown::render(&report);
     assert!(
         out.contains(
-            "### Not checked\n\n<details><summary>1 file in the migrations directory is not \
-             golang-migrate migrations</summary>\n\n- `fixtures/demo/seed.sql`: no version in \
+            "### Not checked\n\n<details><summary>1 file in the migrations directory is not a \
+             golang-migrate migration</summary>\n\n- `fixtures/demo/seed.sql`: no version in \
              the name\n"
         ),
         "{out}"
@@ -858,9 +858,10 @@ fn ignored_files_fold_in_markdown_and_verbose_lists_them_with_the_reason() {
         "{verbose}"
     );
     assert!(verbose.contains("not checked: fixtures/demo/seed.sql: no version in the name\n"));
-    assert!(
-        text::render(&report, false).contains("note: 1 file in the migrations directory is not")
-    );
+    assert!(text::render(&report, false).contains(
+        "note: 1 file in the migrations directory is not a golang-migrate migration and \
+             was not checked (`--verbose` lists it with the reason)"
+    ));
 }
 
 #[test]
@@ -878,7 +879,7 @@ fn github_and_sarif_count_the_files_not_checked() {
     let last = github.lines().last().unwrap();
     assert!(
         last.ends_with(
-            "; 1 file in the migrations directory not checked (not golang-migrate migrations)"
+            "; 1 file in the migrations directory is not a golang-migrate migration: not checked"
         ),
         "{last}"
     );

@@ -17,9 +17,8 @@ pub fn render(report: &Report) -> String {
     if !report.ignored.is_empty() {
         // Files the layout did not take are not checked: say so where the verdict is.
         summary.push_str(&format!(
-            "; {} in the migrations directory not checked (not {} migrations)",
-            labels::plural(report.ignored.len(), "file", "files"),
-            report.layout
+            "; {}: not checked",
+            labels::not_migrations(report)
         ));
     }
     out.push_str(&command("notice", &[], &summary));

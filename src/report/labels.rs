@@ -40,6 +40,18 @@ pub fn down_verdict(report: &Report, id: &str) -> Option<DownVerdict> {
         .map(|entry| entry.verdict)
 }
 
+/// `"1 file in the migrations directory is not a goose migration"`, or `"2 files ... are not
+/// goose migrations"`.
+pub fn not_migrations(report: &Report) -> String {
+    let n = report.ignored.len();
+    let layout = &report.layout;
+    if n == 1 {
+        format!("1 file in the migrations directory is not a {layout} migration")
+    } else {
+        format!("{n} files in the migrations directory are not {layout} migrations")
+    }
+}
+
 /// Why a report has no rollback window.
 pub fn no_window(report: &Report) -> String {
     match (&report.rollback.releases, &report.base) {

@@ -627,15 +627,8 @@ fn ignored(report: &Report) -> String {
         let _ = writeln!(list, "- {}: {}", code(&ignored.path), text(&ignored.reason));
     }
     format!(
-        "### Not checked\n\n<details><summary>{} in the migrations directory {} not {} \
-         migrations</summary>\n\n{list}\n</details>\n",
-        plural(report.ignored.len(), "file", "files"),
-        if report.ignored.len() == 1 {
-            "is"
-        } else {
-            "are"
-        },
-        report.layout
+        "### Not checked\n\n<details><summary>{}</summary>\n\n{list}\n</details>\n",
+        labels::not_migrations(report)
     )
 }
 

@@ -53,19 +53,17 @@ pub fn render(report: &Report, color: bool) -> String {
     if !report.ignored.is_empty() {
         let _ = writeln!(
             out,
-            "note: {} in the migrations directory {} not {} migrations and {} not checked \
-             (`--verbose` lists them with the reason)",
-            plural(report.ignored.len(), "file", "files"),
-            if report.ignored.len() == 1 {
-                "is"
-            } else {
-                "are"
-            },
-            report.layout,
+            "note: {} and {} not checked (`--verbose` lists {} with the reason)",
+            labels::not_migrations(report),
             if report.ignored.len() == 1 {
                 "was"
             } else {
                 "were"
+            },
+            if report.ignored.len() == 1 {
+                "it"
+            } else {
+                "them"
             },
         );
     }
