@@ -889,3 +889,32 @@ fn github_and_sarif_count_the_files_not_checked() {
         "fixtures/demo/seed.sql"
     );
 }
+
+#[test]
+fn verbose_prints_what_the_run_read_on_stderr() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = rollsafe_in(root, &["fixtures/demo", "--all", "--verbose", "-q"]);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot be used with"),
+        "--verbose and --quiet conflict: {err}"
+    );
+    let output = rollsafe_in(root, &["fixtures/demo", "--all", "--verbose"]);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("rollsafe: config: fixtures/demo/rollsafe.toml\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rollsafe: layout: golang-migrate, dialect: postgres\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rollsafe: migration 0001 (fixtures/demo/0001_create_users.up.sql): "),
+        "{err}"
+    );
+    // The report itself stays on stdout.
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(out.starts_with("history audit: "), "{out}");
+}
