@@ -117,6 +117,24 @@ mod tests {
     }
 
     #[test]
+    fn every_recipe_uses_only_known_placeholders() {
+        // A misspelt placeholder (`{colum}`) would reach users as written.
+        for meta in crate::rules::all_meta() {
+            let generic = generic(&meta.recipe, &meta.id);
+            let mut rest = generic.as_str();
+            while let Some(open) = rest.find('{') {
+                let word = rest[open + 1..].split('}').next().unwrap_or("");
+                assert!(
+                    !word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                    "rules/{}.toml: unknown placeholder {{{word}}} in the recipe",
+                    meta.id
+                );
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+
+    #[test]
     fn without_an_object_the_generic_form_names_what_to_write() {
         let filled = fill(COLUMN_RECIPE, "drop-column", None, Dialect::Postgres);
         assert_eq!(filled, generic(COLUMN_RECIPE, "drop-column"));
