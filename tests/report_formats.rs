@@ -918,3 +918,45 @@ fn verbose_prints_what_the_run_read_on_stderr() {
     let out = String::from_utf8_lossy(&output.stdout);
     assert!(out.starts_with("history audit: "), "{out}");
 }
+
+/// The fenced block that follows `marker` in `text`, without its fences.
+fn block_after<'a>(text: &'a str, marker: &str, fence: &str) -> &'a str {
+    let start = text.find(marker).expect("the section") + marker.len();
+    let body = &text[start..];
+    let body = &body[body.find(fence).expect("a fenced block")..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    &body[..body.find(&format!("\n{fence}")).expect("the closing fence") + 1]
+}
+
+#[test]
+fn docs_ci_quotes_real_output() {
+    let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/ci.md"))
+        .expect("docs/ci.md");
+    let report = demo_report();
+    let quoted = [
+        (
+            block_after(&ci, "### markdown\n", "````"),
+            markdown::render(&report),
+        ),
+        (
+            block_after(&ci, "### github\n", "```"),
+            github::render(&report),
+        ),
+        (
+            block_after(&ci, "(the default) states what it compared", "```"),
+            text::render(&report, false),
+        ),
+    ];
+    for (block, real) in quoted {
+        let real_lines: BTreeSet<&str> = real.lines().map(str::trim_end).collect();
+        for line in block.lines().map(str::trim_end) {
+            if line == "…" || line.is_empty() {
+                continue;
+            }
+            assert!(
+                real_lines.contains(line),
+                "docs/ci.md quotes a line the demo does not print:\n{line}"
+            );
+        }
+    }
+}
