@@ -5,6 +5,7 @@
 pub mod diff;
 #[cfg(test)]
 mod fixtures;
+pub mod map;
 pub mod naming;
 pub mod render;
 pub mod replay;
@@ -13,8 +14,7 @@ pub use diff::SchemaDifference;
 
 use crate::dialect::Dialect;
 use crate::ir::{ConstraintKind, DefaultExpr, Generated, QualifiedName};
-use std::collections::BTreeMap;
-use std::sync::Arc;
+pub use map::SharedMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
@@ -87,34 +87,80 @@ pub struct EnumType {
 }
 
 /// Tables by name, shared between catalog copies until one of them changes a table
-/// (copy on write). Rules compare the catalog before and after every deploy, and `--all`
-/// keeps one per migration: cloning a catalog copies pointers, not columns, and `diff` skips
-/// the tables two catalogs still share.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// (copy on write, see `SharedMap`). Rules compare the catalog before and after every
+/// deploy, and `--all` keeps one per migration: cloning a catalog copies a pointer, a write
+/// copies one chunk of the map, and `diff` skips what two catalogs share.
+///
+/// The map also indexes index and constraint names per schema, so name lookups (is a
+/// relation name taken, which table owns an index) do not scan every table. The indexes
+/// follow every write: `insert` and `remove` update them, and a table handed out by
+/// `get_mut` is re-indexed at the next write (until then, lookups read it directly).
+#[derive(Debug, Clone, Default)]
 pub struct TableMap {
-    tables: Arc<BTreeMap<QualifiedName, Arc<Table>>>,
+    tables: SharedMap<QualifiedName, Table>,
+    /// (schema, index name) to the tables that have an index of that name.
+    index_names: SharedMap<QualifiedName, Owners>,
+    /// (schema, constraint name) to the tables that have a constraint of that name.
+    constraint_names: SharedMap<QualifiedName, Owners>,
+    /// The table last handed out by `get_mut`, with its names as they were then: the name
+    /// indexes do not know its changes yet.
+    pending: Option<Box<(QualifiedName, TableNames)>>,
 }
+
+/// Table names in name order (usually one).
+type Owners = Vec<QualifiedName>;
+
+/// A table's index and constraint names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct TableNames {
+    indexes: Vec<String>,
+    constraints: Vec<String>,
+}
+
+impl TableNames {
+    fn of(table: &Table) -> TableNames {
+        TableNames {
+            indexes: table.indexes.iter().map(|i| i.name.clone()).collect(),
+            constraints: table.constraints.iter().map(|c| c.name.clone()).collect(),
+        }
+    }
+}
+
+impl PartialEq for TableMap {
+    fn eq(&self, other: &Self) -> bool {
+        self.tables == other.tables
+    }
+}
+
+impl Eq for TableMap {}
 
 impl TableMap {
     pub fn get(&self, name: &QualifiedName) -> Option<&Table> {
-        self.tables.get(name).map(Arc::as_ref)
+        self.tables.get(name)
     }
 
     /// The table, made this catalog's own first if another copy shares it.
     pub fn get_mut(&mut self, name: &QualifiedName) -> Option<&mut Table> {
-        Arc::make_mut(&mut self.tables)
-            .get_mut(name)
-            .map(Arc::make_mut)
+        self.reindex_pending();
+        let names = TableNames::of(self.tables.get(name)?);
+        self.pending = Some(Box::new((name.clone(), names)));
+        self.tables.get_mut(name)
     }
 
     pub fn insert(&mut self, name: QualifiedName, table: Table) {
-        Arc::make_mut(&mut self.tables).insert(name, Arc::new(table));
+        self.reindex_pending();
+        let names = TableNames::of(&table);
+        if let Some(old) = self.tables.insert(name.clone(), table) {
+            self.reindex(&name, &TableNames::of(&old), &TableNames::default());
+        }
+        self.reindex(&name, &TableNames::default(), &names);
     }
 
     pub fn remove(&mut self, name: &QualifiedName) -> Option<Table> {
-        Arc::make_mut(&mut self.tables)
-            .remove(name)
-            .map(Arc::unwrap_or_clone)
+        self.reindex_pending();
+        let table = self.tables.remove(name)?;
+        self.reindex(name, &TableNames::of(&table), &TableNames::default());
+        Some(table)
     }
 
     pub fn contains_key(&self, name: &QualifiedName) -> bool {
@@ -126,13 +172,11 @@ impl TableMap {
     }
 
     pub fn values(&self) -> impl Iterator<Item = &Table> {
-        self.tables.values().map(Arc::as_ref)
+        self.tables.values()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&QualifiedName, &Table)> {
-        self.tables
-            .iter()
-            .map(|(name, table)| (name, table.as_ref()))
+        self.tables.iter()
     }
 
     pub fn len(&self) -> usize {
@@ -163,13 +207,92 @@ impl TableMap {
 
     /// True when both maps are the very same map (neither changed since a copy).
     pub fn is_same(&self, other: &TableMap) -> bool {
-        Arc::ptr_eq(&self.tables, &other.tables)
+        self.tables.ptr_eq(&other.tables)
     }
 
-    /// The tables in name order with their shared handles, so a comparison can tell a
-    /// table two catalogs still share (`Arc::ptr_eq`) without comparing its columns.
-    pub fn shared(&self) -> impl Iterator<Item = (&QualifiedName, &Arc<Table>)> {
-        self.tables.iter()
+    /// The tables that differ between `self` and `new`, in name order; tables both still
+    /// share are skipped without comparing their columns.
+    pub fn differences<'a>(&'a self, new: &'a TableMap) -> Vec<map::Difference<'a, QualifiedName, Table>> {
+        self.tables.differences(&new.tables)
+    }
+
+    /// The first table, in name order, in `schema` with an index named `index`.
+    pub fn index_owner(&self, schema: &str, index: &str) -> Option<&QualifiedName> {
+        self.first_owner(&self.index_names, schema, index, |t| t.index(index).is_some())
+    }
+
+    /// True when a table in `schema` has a constraint named `constraint`.
+    pub fn has_constraint_named(&self, schema: &str, constraint: &str) -> bool {
+        self.first_owner(&self.constraint_names, schema, constraint, |t| {
+            t.constraint(constraint).is_some()
+        })
+        .is_some()
+    }
+
+    fn first_owner<'a>(
+        &'a self,
+        owners: &'a SharedMap<QualifiedName, Owners>,
+        schema: &str,
+        name: &str,
+        has: impl Fn(&Table) -> bool,
+    ) -> Option<&'a QualifiedName> {
+        let key = QualifiedName::new(schema, name);
+        let pending = self.pending.as_deref().map(|(table, _)| table);
+        let indexed = owners
+            .get(&key)
+            .and_then(|tables| tables.iter().find(|t| Some(*t) != pending));
+        // The pending table's names may have changed since it was indexed: ask it.
+        let pending = pending
+            .filter(|table| table.schema == schema)
+            .filter(|table| self.tables.get(table).is_some_and(&has));
+        match (indexed, pending) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Brings the name indexes up to date with the table last handed out by `get_mut`.
+    fn reindex_pending(&mut self) {
+        if let Some(pending) = self.pending.take() {
+            let (name, before) = *pending;
+            let now = self.tables.get(&name).map(TableNames::of).unwrap_or_default();
+            if now != before {
+                self.reindex(&name, &before, &now);
+            }
+        }
+    }
+
+    /// Moves `table` from the owners of its `before` names to those of its `after` names.
+    fn reindex(&mut self, table: &QualifiedName, before: &TableNames, after: &TableNames) {
+        let schema = &table.schema;
+        let pairs = [
+            (&mut self.index_names, &before.indexes, &after.indexes),
+            (&mut self.constraint_names, &before.constraints, &after.constraints),
+        ];
+        for (owners, before, after) in pairs {
+            for gone in before.iter().filter(|n| !after.contains(n)) {
+                let key = QualifiedName::new(schema.clone(), gone.clone());
+                if let Some(tables) = owners.get_mut(&key) {
+                    tables.retain(|t| t != table);
+                    if tables.is_empty() {
+                        owners.remove(&key);
+                    }
+                }
+            }
+            for added in after.iter().filter(|n| !before.contains(n)) {
+                let key = QualifiedName::new(schema.clone(), added.clone());
+                match owners.get_mut(&key) {
+                    Some(tables) => {
+                        if let Err(at) = tables.binary_search(table) {
+                            tables.insert(at, table.clone());
+                        }
+                    }
+                    None => {
+                        owners.insert(key, vec![table.clone()]);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -178,9 +301,9 @@ impl TableMap {
 pub struct Catalog {
     pub dialect: Dialect,
     pub tables: TableMap,
-    /// Shared between catalog copies until one of them changes (see `TableMap`).
-    pub views: Arc<BTreeMap<QualifiedName, View>>,
-    pub enums: Arc<BTreeMap<QualifiedName, EnumType>>,
+    /// Shared between catalog copies until one of them changes (see `SharedMap`).
+    pub views: SharedMap<QualifiedName, View>,
+    pub enums: SharedMap<QualifiedName, EnumType>,
 }
 
 impl Catalog {
@@ -188,8 +311,8 @@ impl Catalog {
         Catalog {
             dialect,
             tables: TableMap::default(),
-            views: Arc::default(),
-            enums: Arc::default(),
+            views: SharedMap::default(),
+            enums: SharedMap::default(),
         }
     }
 
@@ -224,9 +347,17 @@ impl Catalog {
 
     /// The table owning index `name` (index names are unique per schema in Postgres).
     pub fn index_owner(&self, index: &QualifiedName) -> Option<(&Table, &Index)> {
-        self.tables
-            .values()
-            .filter(|table| table.name.schema == index.schema)
-            .find_map(|table| table.index(&index.name).map(|found| (table, found)))
+        let owner = self.tables.index_owner(&index.schema, &index.name)?;
+        let table = self.tables.get(owner)?;
+        Some((table, table.index(&index.name)?))
+    }
+
+    /// True when `name` is taken in `schema`'s namespace of relations, which tables, views
+    /// and indexes share in Postgres.
+    pub fn relation_name_taken(&self, schema: &str, name: &str) -> bool {
+        let relation = QualifiedName::new(schema, name);
+        self.tables.contains_key(&relation)
+            || self.views.contains_key(&relation)
+            || self.tables.index_owner(schema, name).is_some()
     }
 }

@@ -17,7 +17,6 @@ use crate::ir::{
     BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated,
     IndexDef, QualifiedName,
 };
-use std::sync::Arc;
 
 impl Catalog {
     /// Applies one change made by migration `migration_id`. Changes to objects the catalog
@@ -81,7 +80,7 @@ impl Catalog {
             } => self.create_view(name, *materialized, migration_id),
             Change::DropView { names, .. } => {
                 for name in names {
-                    Arc::make_mut(&mut self.views).remove(name);
+                    self.views.remove(name);
                 }
             }
             Change::CreateEnum { name, values } => self.create_enum(name, values, migration_id),
@@ -93,7 +92,7 @@ impl Catalog {
             Change::RenameEnumValue { name, from, to } => self.rename_enum_value(name, from, to),
             Change::DropType { names, .. } => {
                 for name in names {
-                    Arc::make_mut(&mut self.enums).remove(name);
+                    self.enums.remove(name);
                 }
             }
             Change::Backfill {
@@ -200,9 +199,9 @@ impl Catalog {
             table.name = to.clone();
             self.tables.insert(to.clone(), table);
             self.retarget_foreign_keys(from, &to);
-        } else if let Some(mut view) = Arc::make_mut(&mut self.views).remove(from) {
+        } else if let Some(mut view) = self.views.remove(from) {
             view.name = to.clone();
-            Arc::make_mut(&mut self.views).insert(to, view);
+            self.views.insert(to, view);
         }
     }
 
@@ -562,33 +561,13 @@ impl Catalog {
     }
 
     fn index_owner_mut(&mut self, index: &QualifiedName) -> Option<&mut Table> {
-        let owner = self
-            .tables
-            .iter()
-            .filter(|(_, table)| table.name.schema == index.schema)
-            .find(|(_, table)| table.index(&index.name).is_some())
-            .map(|(name, _)| name.clone())?;
+        let owner = self.tables.index_owner(&index.schema, &index.name)?.clone();
         self.tables.get_mut(&owner)
-    }
-
-    /// Tables, views and indexes share one namespace per schema in Postgres.
-    fn relation_name_taken(&self, schema: &str, name: &str) -> bool {
-        let relation = QualifiedName::new(schema, name);
-        self.tables.contains_key(&relation)
-            || self.views.contains_key(&relation)
-            || self
-                .tables
-                .values()
-                .filter(|table| table.name.schema == schema)
-                .any(|table| table.index(name).is_some())
     }
 
     /// Postgres picks generated constraint names unique within the schema.
     fn constraint_name_taken(&self, schema: &str, name: &str) -> bool {
-        self.tables
-            .values()
-            .filter(|table| table.name.schema == schema)
-            .any(|table| table.constraint(name).is_some())
+        self.tables.has_constraint_named(schema, name)
     }
 
     // ---- views and enums ----
@@ -603,17 +582,18 @@ impl Catalog {
             materialized,
             created_by: migration_id.to_string(),
         };
-        Arc::make_mut(&mut self.views).insert(name.clone(), view);
+        self.views.insert(name.clone(), view);
     }
 
     fn create_enum(&mut self, name: &QualifiedName, values: &[String], migration_id: &str) {
-        Arc::make_mut(&mut self.enums)
-            .entry(name.clone())
-            .or_insert_with(|| EnumType {
+        if !self.enums.contains_key(name) {
+            let enum_type = EnumType {
                 name: name.clone(),
                 values: values.to_vec(),
                 created_by: migration_id.to_string(),
-            });
+            };
+            self.enums.insert(name.clone(), enum_type);
+        }
     }
 
     /// Adds at the end, or next to the anchor; an unknown anchor changes nothing.
@@ -623,7 +603,7 @@ impl Catalog {
         value: &str,
         position: Option<&(bool, String)>,
     ) {
-        let Some(enum_type) = Arc::make_mut(&mut self.enums).get_mut(name) else {
+        let Some(enum_type) = self.enums.get_mut(name) else {
             return;
         };
         if enum_type.values.iter().any(|v| v == value) {
@@ -644,7 +624,7 @@ impl Catalog {
     }
 
     fn rename_enum_value(&mut self, name: &QualifiedName, from: &str, to: &str) {
-        let Some(enum_type) = Arc::make_mut(&mut self.enums).get_mut(name) else {
+        let Some(enum_type) = self.enums.get_mut(name) else {
             return;
         };
         if enum_type.values.iter().any(|v| v == to) {
