@@ -196,22 +196,25 @@ pub fn audit_history_with_downs(
         let before = catalog.clone();
         replay(&mut catalog, &deploy[0]);
         let ctx = base.with_deploy(deploy, &before, &catalog);
-        findings.extend(rules::run_where(&ctx, |meta| meta.id != WHOLE_HISTORY_RULE));
+        findings.extend(rules::run_where(&ctx, |meta| {
+            !WHOLE_HISTORY_RULES.contains(&meta.id.as_str())
+        }));
         downs.extend(ctx.downs().iter().map(|analysis| DownAnalysis {
             index,
             ..analysis.clone()
         }));
     }
-    // A retire entry is judged once, against every object the history ever had.
+    // A retire entry is judged once, against every object the history ever had; versions
+    // are compared once, not once per migration against all the others.
     let whole = base.with_deploy(&project.migrations, base.before, &catalog);
     findings.extend(rules::run_where(&whole, |meta| {
-        meta.id == WHOLE_HISTORY_RULE
+        WHOLE_HISTORY_RULES.contains(&meta.id.as_str())
     }));
     (findings, downs)
 }
 
-/// The rule `--all` runs once over the whole history rather than per migration.
-const WHOLE_HISTORY_RULE: &str = "retire-unknown-object";
+/// The rules `--all` runs once over the whole history rather than per migration.
+const WHOLE_HISTORY_RULES: &[&str] = &["retire-unknown-object", "duplicate-version"];
 
 /// The schema all of a project's migrations build.
 pub fn final_schema(project: &Project) -> Catalog {

@@ -6,6 +6,7 @@
 //! parser's message, and rules report the last kind as `unparsed-statement`.
 
 mod allow;
+mod fast;
 mod lower;
 mod parse;
 mod recognize;
@@ -116,7 +117,13 @@ fn understand(sql: &str, dialect: Dialect) -> Result<(Understanding, Vec<Change>
     if let Some(changes) = recognize::routine_definition(sql) {
         return Ok((Understanding::Recognized, changes));
     }
-    match parse::parse_one(sql, dialect) {
+    // A long seed INSERT is parsed with its first row only (the same IR); should that fail,
+    // the whole statement is parsed below, for sqlparser's own message.
+    let parsed = match fast::shorten_insert(sql) {
+        Some(short) => parse::parse_one(&short, dialect).or_else(|_| parse::parse_one(sql, dialect)),
+        None => parse::parse_one(sql, dialect),
+    };
+    match parsed {
         Ok(ast) => {
             let mut changes = lower::lower(&ast, dialect);
             if changes.is_empty() {
