@@ -237,7 +237,8 @@ impl GitRepo {
 
     /// The best common ancestor of `a` and `b`: where a branch forked from its base.
     pub fn merge_base(&self, a: &ResolvedRev, b: &ResolvedRev) -> Result<Oid> {
-        let _bound = self.bound(|| format!("finding the merge base of `{}` and `{}`", a.rev, b.rev));
+        let _bound =
+            self.bound(|| format!("finding the merge base of `{}` and `{}`", a.rev, b.rev));
         self.repo.merge_base(a.commit, b.commit).map_err(|err| {
             let pair = format!("`{}` and `{}`", a.rev, b.rev);
             if self.repo.is_shallow() {
@@ -592,7 +593,10 @@ impl GitRepo {
 /// The problem with the nearest `.git` at or above `dir`, when there is one that libgit2
 /// would not open: a HEAD that is neither `ref: <name>` nor a commit id, most often.
 fn broken_repository(dir: &Path) -> Option<anyhow::Error> {
-    let dot_git = dir.ancestors().map(|d| d.join(".git")).find(|p| p.exists())?;
+    let dot_git = dir
+        .ancestors()
+        .map(|d| d.join(".git"))
+        .find(|p| p.exists())?;
     // A linked worktree or submodule has a `.git` file naming its git directory.
     let git_dir = match std::fs::read_to_string(&dot_git) {
         Ok(link) => {
@@ -605,7 +609,8 @@ fn broken_repository(dir: &Path) -> Option<anyhow::Error> {
     let valid_head = match std::fs::read_to_string(&head) {
         Ok(text) => {
             let text = text.trim_end();
-            text.strip_prefix("ref: ").is_some_and(|r| r.starts_with("refs/"))
+            text.strip_prefix("ref: ")
+                .is_some_and(|r| r.starts_with("refs/"))
                 || (matches!(text.len(), 40 | 64) && text.bytes().all(|b| b.is_ascii_hexdigit()))
         }
         Err(_) => false,
@@ -658,9 +663,16 @@ mod watchdog {
         let bounds = bounds();
         let mut active = bounds.active.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            let earliest = active.1.values().min_by_key(|(deadline, _)| *deadline).cloned();
+            let earliest = active
+                .1
+                .values()
+                .min_by_key(|(deadline, _)| *deadline)
+                .cloned();
             active = match earliest {
-                None => bounds.changed.wait(active).unwrap_or_else(|e| e.into_inner()),
+                None => bounds
+                    .changed
+                    .wait(active)
+                    .unwrap_or_else(|e| e.into_inner()),
                 Some((deadline, message)) => {
                     let now = Instant::now();
                     if now >= deadline {

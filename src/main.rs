@@ -89,6 +89,10 @@ struct CheckArgs {
     /// Print how long each stage took to standard error.
     #[arg(long)]
     timings: bool,
+    /// Parse every file again instead of reading the parse cache (`cache_dir` in
+    /// rollsafe.toml, else `$XDG_CACHE_HOME/rollsafe` or `~/.cache/rollsafe`).
+    #[arg(long)]
+    no_cache: bool,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
@@ -177,6 +181,7 @@ fn check_options(source: SourceArgs, all: bool) -> CheckOptions {
         dialect: source.dialect,
         layout: source.layout,
         config: source.config,
+        cache: false,
     }
 }
 
@@ -184,6 +189,7 @@ fn run_check(args: CheckArgs) -> Result<ExitCode> {
     let options = CheckOptions {
         base: args.base,
         head: args.head,
+        cache: !args.no_cache,
         ..check_options(args.source, args.all)
     };
     let check::Run {

@@ -23,7 +23,10 @@ fn repository() -> (TempDir, Oid) {
     let signature = Signature::now("Test", "test@example.com").unwrap();
     repo.commit(Some("HEAD"), &signature, &signature, "one", &tree, &[])
         .unwrap();
-    let blob = tree.get_path(Path::new("db/001_users.up.sql")).unwrap().id();
+    let blob = tree
+        .get_path(Path::new("db/001_users.up.sql"))
+        .unwrap()
+        .id();
     (dir, blob)
 }
 
@@ -31,6 +34,11 @@ fn repository() -> (TempDir, Oid) {
 fn check_within(dir: &Path, limit: Duration) -> (Output, Duration) {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        // Never the user's cache directory.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("rollsafe-test-cache"),
+        )
         .args(["check", "db"])
         .env("NO_COLOR", "1")
         .current_dir(dir)
@@ -58,7 +66,11 @@ fn a_truncated_object_is_an_error_not_a_hang() {
     )
     .unwrap();
     let hex = blob.to_string();
-    let object = dir.path().join(".git/objects").join(&hex[..2]).join(&hex[2..]);
+    let object = dir
+        .path()
+        .join(".git/objects")
+        .join(&hex[..2])
+        .join(&hex[2..]);
     let bytes = std::fs::read(&object).unwrap();
     let mut permissions = std::fs::metadata(&object).unwrap().permissions();
     #[allow(clippy::permissions_set_readonly_false)]

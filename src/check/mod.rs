@@ -14,7 +14,7 @@ use crate::rollback::DownAnalysis;
 use crate::rules::{self, Context, DeployMigration, Finding, MigrationStatus, Severity};
 use crate::schema::Catalog;
 use crate::source::Snapshot;
-use crate::sql::{self, Allow, SqlFile, Statement};
+use crate::sql::{Allow, SqlFile, Statement};
 use anyhow::Result;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -75,7 +75,7 @@ pub fn load_project(
         if range.end > text.len() || !text.is_char_boundary(range.start) {
             anyhow::bail!("{}: section range out of bounds", part.path);
         }
-        Ok(sql::parse_sql(text, range, dialect))
+        Ok(crate::cache::parse_sql(text, range, dialect))
     };
     // Every up and down part, parsed on all cores: parsing is most of the time a run takes.
     let parts: Vec<&layout::SqlPart> = discovered

@@ -36,6 +36,9 @@ pub struct CheckOptions {
     pub layout: LayoutChoice,
     /// An explicit config file; otherwise `rollsafe.toml` is looked up from `dir` upwards.
     pub config: Option<PathBuf>,
+    /// Read and write the parse cache (the command line's default; off for other callers,
+    /// so that nothing writes to the user's cache directory unasked).
+    pub cache: bool,
 }
 
 /// The outcome of one run: the report, the config it ran with, notices to print on
@@ -104,6 +107,9 @@ pub fn migrations_dir(
 /// Runs a check and builds its report.
 pub fn run(options: &CheckOptions) -> Result<Run> {
     let (config, config_path) = load_config(options)?;
+    if options.cache {
+        enable_cache(&config, config_path.as_deref());
+    }
     let options = &CheckOptions {
         dir: migrations_dir(options, &config, config_path.as_deref()),
         ..options.clone()
@@ -125,6 +131,18 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
             options.dir.display()
         ),
         None => audit(options, config, config_path, layout),
+    }
+}
+
+/// The cache directory: `cache_dir` in config (relative to the config file), else the
+/// user's cache directory.
+fn enable_cache(config: &Config, config_path: Option<&Path>) {
+    let configured = config.cache_dir.as_ref().map(|dir| {
+        let base = config_path.and_then(Path::parent).unwrap_or(Path::new("."));
+        base.join(dir)
+    });
+    if let Some(dir) = configured.or_else(crate::cache::default_dir) {
+        crate::cache::enable(&dir);
     }
 }
 

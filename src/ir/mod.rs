@@ -2,13 +2,14 @@
 //! schema. Rules and the schema replay only ever see these types, never sqlparser's AST;
 //! `sql::lower` is the one place that translates.
 
+use serde::{Deserialize, Serialize};
 pub mod types;
 
 use std::fmt;
 
 /// A schema-qualified object name, already case-folded the way the dialect folds it
 /// (unquoted Postgres identifiers are lower-cased; quoted ones are kept as written).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct QualifiedName {
     pub schema: String,
     pub name: String,
@@ -36,14 +37,14 @@ impl fmt::Display for QualifiedName {
 /// A column default as written, with whether it is volatile (evaluated per row, so adding a
 /// column with it rewrites the table: `now()` is stable, `random()` or `gen_random_uuid()`
 /// or `nextval()` are volatile).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefaultExpr {
     pub sql: String,
     pub volatile: bool,
 }
 
 /// How a column gets generated values, if at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Generated {
     #[default]
     No,
@@ -57,7 +58,7 @@ pub enum Generated {
     Virtual,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnDef {
     pub name: String,
     /// The type as Postgres's `format_type` prints it (see `ir::types::canonical_type`).
@@ -67,7 +68,7 @@ pub struct ColumnDef {
     pub generated: Generated,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConstraintKind {
     PrimaryKey,
     Unique,
@@ -95,7 +96,7 @@ impl ConstraintKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConstraintDef {
     /// The name as written; `None` when the database generates one (the replay names it the
     /// way Postgres would: `users_pkey`, `users_email_key`, `orders_user_id_fkey`).
@@ -108,7 +109,7 @@ pub struct ConstraintDef {
     pub using_index: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexDef {
     /// `None` when the database generates the name.
     pub name: Option<String>,
@@ -122,7 +123,7 @@ pub struct IndexDef {
     pub partial: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BackfillKind {
     Update,
     Delete,
@@ -130,7 +131,7 @@ pub enum BackfillKind {
     Insert,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MaintenanceKind {
     Vacuum { full: bool },
     Analyze,
@@ -139,7 +140,7 @@ pub enum MaintenanceKind {
     RefreshMaterializedView { concurrently: bool },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransactionControl {
     Begin,
     Commit,
@@ -147,14 +148,14 @@ pub enum TransactionControl {
 }
 
 /// MySQL online-DDL clauses (`ALGORITHM=...`, `LOCK=...`) attached to an `ALTER TABLE`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct OnlineDdl {
     pub algorithm: Option<String>,
     pub lock: Option<String>,
 }
 
 /// One schema change. An `ALTER TABLE` with several actions lowers to several changes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Change {
     CreateTable {
         table: QualifiedName,

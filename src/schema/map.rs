@@ -336,7 +336,11 @@ mod tests {
             .collect();
         assert_eq!(
             differences,
-            [(700, true, true), (2_500, false, true), (5_000, true, false)]
+            [
+                (700, true, true),
+                (2_500, false, true),
+                (5_000, true, false)
+            ]
         );
         assert!(old.differences(&old.clone()).is_empty());
         assert_eq!(old, old.clone());

@@ -212,13 +212,18 @@ impl TableMap {
 
     /// The tables that differ between `self` and `new`, in name order; tables both still
     /// share are skipped without comparing their columns.
-    pub fn differences<'a>(&'a self, new: &'a TableMap) -> Vec<map::Difference<'a, QualifiedName, Table>> {
+    pub fn differences<'a>(
+        &'a self,
+        new: &'a TableMap,
+    ) -> Vec<map::Difference<'a, QualifiedName, Table>> {
         self.tables.differences(&new.tables)
     }
 
     /// The first table, in name order, in `schema` with an index named `index`.
     pub fn index_owner(&self, schema: &str, index: &str) -> Option<&QualifiedName> {
-        self.first_owner(&self.index_names, schema, index, |t| t.index(index).is_some())
+        self.first_owner(&self.index_names, schema, index, |t| {
+            t.index(index).is_some()
+        })
     }
 
     /// True when a table in `schema` has a constraint named `constraint`.
@@ -255,7 +260,11 @@ impl TableMap {
     fn reindex_pending(&mut self) {
         if let Some(pending) = self.pending.take() {
             let (name, before) = *pending;
-            let now = self.tables.get(&name).map(TableNames::of).unwrap_or_default();
+            let now = self
+                .tables
+                .get(&name)
+                .map(TableNames::of)
+                .unwrap_or_default();
             if now != before {
                 self.reindex(&name, &before, &now);
             }
@@ -267,7 +276,11 @@ impl TableMap {
         let schema = &table.schema;
         let pairs = [
             (&mut self.index_names, &before.indexes, &after.indexes),
-            (&mut self.constraint_names, &before.constraints, &after.constraints),
+            (
+                &mut self.constraint_names,
+                &before.constraints,
+                &after.constraints,
+            ),
         ];
         for (owners, before, after) in pairs {
             for gone in before.iter().filter(|n| !after.contains(n)) {

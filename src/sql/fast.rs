@@ -39,7 +39,10 @@ pub fn shorten_insert(sql: &str) -> Option<String> {
 fn starts_with_word(sql: &str, word: &str) -> bool {
     sql.get(..word.len())
         .is_some_and(|start| start.eq_ignore_ascii_case(word))
-        && !sql.as_bytes().get(word.len()).is_some_and(|b| is_word_byte(*b))
+        && !sql
+            .as_bytes()
+            .get(word.len())
+            .is_some_and(|b| is_word_byte(*b))
 }
 
 /// The offset of the first `VALUES` keyword outside parentheses, strings, quoted names and

@@ -9,8 +9,8 @@
 
 use super::finding;
 use crate::layout::{Migration, MigrationKind, Version};
-use std::collections::HashMap;
 use crate::rules::{Context, Finding, Rule};
+use std::collections::HashMap;
 
 pub struct DuplicateVersion;
 
@@ -25,7 +25,10 @@ impl Rule for DuplicateVersion {
         // Versioned migrations by version, in order: `--all` checks thousands at once.
         let mut by_version: HashMap<&Version, Vec<&Migration>> = HashMap::new();
         for migration in head.chain(deploy.clone()).filter(|m| is_versioned(m)) {
-            by_version.entry(&migration.version).or_default().push(migration);
+            by_version
+                .entry(&migration.version)
+                .or_default()
+                .push(migration);
         }
         for migration in deploy.filter(|m| is_versioned(m)) {
             let same = by_version.get(&migration.version).into_iter().flatten();
