@@ -1,40 +1,61 @@
 //! The parse cache: a SQL part's parsed statements and change IR, stored per file content,
 //! range, dialect and rollsafe version, as ruff and eslint cache their per-file results.
 //!
-//! One JSON file per entry, named by a 128-bit hash of what the parse depends on, in
-//! `<dir>/v1/`. Each entry repeats its key, so a corrupt, truncated or foreign file is
-//! simply a miss (and is rewritten). Writes go to a temporary file that is renamed into
-//! place, so concurrent runs see a whole entry or none. The directory is kept under a size
-//! bound by deleting the oldest entries.
+//! One pack file per migrations directory, in `<cache dir>/v1/`: a line per SQL part, its
+//! key (a 128-bit hash of what the parse depends on) and the parse as JSON. A run reads the
+//! pack once and, when it parsed anything new, writes it once: the parts it used and the
+//! new ones (so a pack holds what the project needs now, not every file it ever had). A
+//! line that does not parse, or whose key no part has, is a miss; writes go to a temporary
+//! file renamed into place, so concurrent runs each see a whole pack, and the last writer
+//! wins. The directory is kept under a size bound by deleting the oldest packs.
+//!
+//! One file per run rather than one per part: creating and renaming a file costs about a
+//! millisecond on common disks, more than parsing the part it would hold.
 //!
 //! The cache is off unless `enable` is called (the command line does, `--no-cache` aside):
 //! library users and tests never write to the user's cache directory by accident.
 
 use crate::dialect::Dialect;
 use crate::sql::{self, SqlFile};
-use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
-/// Bumped whenever the entry format changes (the rollsafe version is part of every key too).
+/// Bumped whenever the pack format changes (the rollsafe version is part of every key too).
 const FORMAT: &str = "v1";
+/// A pack's first line.
+const HEADER: &str = concat!("rollsafe parse cache v1 ", env!("CARGO_PKG_VERSION"));
 
-/// The cache is trimmed to this size (the oldest entries go first)...
-pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
-/// ...at most this often (a trim reads every entry's metadata).
+/// The cache is trimmed to this size (the oldest packs go first)...
+pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
+/// ...at most this often (a trim reads every pack's metadata).
 const TRIM_EVERY: Duration = Duration::from_secs(600);
 
 static CACHE: OnceLock<Cache> = OnceLock::new();
 
-/// A cache directory in use.
+/// The pack of one migrations directory, in use.
 #[derive(Debug)]
-pub struct Cache {
+struct Cache {
     /// `<cache dir>/v1`.
     dir: PathBuf,
+    /// `<cache dir>/v1/<hash of the migrations directory>.pack`.
+    pack: PathBuf,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// The pack as read, and where each key's JSON lies in it.
+    text: Arc<str>,
+    lines: HashMap<String, Range<usize>>,
+    /// Keys read from the pack during this run.
+    used: HashSet<String>,
+    /// Entries parsed during this run, not in the pack yet: key and JSON.
+    new: Vec<(String, String)>,
 }
 
 /// The cache directory when config names none: `$XDG_CACHE_HOME/rollsafe`, else
@@ -50,14 +71,20 @@ pub fn default_dir() -> Option<PathBuf> {
         .map(|base| base.join("rollsafe"))
 }
 
-/// Turns the cache on for this process, in `dir`. A directory that cannot be created
-/// leaves the cache off: it is an optimisation, never a reason to fail.
-pub fn enable(dir: &Path) {
-    let dir = dir.join(FORMAT);
+/// Turns the cache on for this process: `cache_dir` holds the packs, `project` (the
+/// migrations directory) names the pack. A directory that cannot be created leaves the
+/// cache off: it is an optimisation, never a reason to fail.
+pub fn enable(cache_dir: &Path, project: &Path) {
+    let dir = cache_dir.join(FORMAT);
     if std::fs::create_dir_all(&dir).is_err() {
         return;
     }
-    let cache = CACHE.get_or_init(|| Cache { dir });
+    let project = project
+        .canonicalize()
+        .unwrap_or_else(|_| project.to_path_buf());
+    let pack = dir.join(format!("{}.pack", hash_hex(|h| project.hash(h))));
+    let state = Mutex::new(read_pack(&pack));
+    let cache = CACHE.get_or_init(|| Cache { dir, pack, state });
     cache.trim_if_due();
 }
 
@@ -71,64 +98,134 @@ pub fn parse_sql(text: &str, range: Range<usize>, dialect: Dialect) -> SqlFile {
         return file;
     }
     let file = sql::parse_sql(text, range, dialect);
-    cache.put(&key, &file);
+    cache.put(key, &file);
     file
 }
 
-/// What an entry holds: its own key (to tell a foreign or damaged file) and the parse.
-#[derive(Serialize)]
-struct EntryRef<'a> {
-    key: &'a str,
-    file: &'a SqlFile,
-}
-
-#[derive(Deserialize)]
-struct Entry {
-    key: String,
-    file: SqlFile,
+/// Writes the pack when this run parsed anything new since the last save. Failures are
+/// ignored (the next run parses again).
+pub fn save() {
+    if let Some(cache) = CACHE.get() {
+        cache.save();
+    }
 }
 
 /// 128 bits of hash over everything a part's parse depends on: the whole file's text (a
 /// message's line numbers count from the file's start), the range, the dialect, the
-/// rollsafe version. Two SipHash runs with different salts: no dependency, and fast.
+/// rollsafe version.
 fn key(text: &str, range: &Range<usize>, dialect: Dialect) -> String {
+    hash_hex(|hasher| {
+        FORMAT.hash(hasher);
+        env!("CARGO_PKG_VERSION").hash(hasher);
+        dialect.hash(hasher);
+        range.start.hash(hasher);
+        range.end.hash(hasher);
+        text.hash(hasher);
+    })
+}
+
+/// Two SipHash runs with different salts, as 32 hex digits: no dependency, fast, and far
+/// from any accidental collision.
+fn hash_hex(feed: impl Fn(&mut std::collections::hash_map::DefaultHasher)) -> String {
     let half = |salt: u64| {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         salt.hash(&mut hasher);
-        FORMAT.hash(&mut hasher);
-        env!("CARGO_PKG_VERSION").hash(&mut hasher);
-        dialect.hash(&mut hasher);
-        range.start.hash(&mut hasher);
-        range.end.hash(&mut hasher);
-        text.hash(&mut hasher);
+        feed(&mut hasher);
         hasher.finish()
     };
     format!("{:016x}{:016x}", half(0x5eed_0001), half(0x5eed_0002))
 }
 
-impl Cache {
-    fn path(&self, key: &str) -> PathBuf {
-        self.dir.join(format!("{key}.json"))
+/// The pack at `path`; an empty state when it is missing or unreadable.
+fn read_pack(path: &Path) -> State {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_pack(Arc::from(text)),
+        Err(_) => State::default(),
     }
+}
 
-    /// The entry for `key`; `None` when missing, unreadable, corrupt or someone else's.
-    fn get(&self, key: &str) -> Option<SqlFile> {
-        let bytes = std::fs::read(self.path(key)).ok()?;
-        let entry: Entry = serde_json::from_slice(&bytes).ok()?;
-        (entry.key == key).then_some(entry.file)
-    }
-
-    /// Writes the entry: a temporary file, renamed into place. Failures are ignored.
-    fn put(&self, key: &str, file: &SqlFile) {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let Ok(bytes) = serde_json::to_vec(&EntryRef { key, file }) else {
-            return;
+/// Where each key's JSON lies in `text`: lines of `<32 hex digits> <json>`, after the
+/// header. A pack of another version is empty; a malformed line (a truncated last one) is
+/// left out.
+fn parse_pack(text: Arc<str>) -> State {
+    let Some(body) = text
+        .strip_prefix(HEADER)
+        .and_then(|rest| rest.strip_prefix('\n'))
+    else {
+        return State::default();
+    };
+    let mut lines = HashMap::new();
+    let mut offset = text.len() - body.len();
+    for row in body.split_inclusive('\n') {
+        let start = offset;
+        offset += row.len();
+        let Some((key, json)) = row.strip_suffix('\n').and_then(|r| r.split_once(' ')) else {
+            continue;
         };
-        let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let temp = self
-            .dir
-            .join(format!(".{key}.{}.{unique}.tmp", std::process::id()));
-        if std::fs::write(&temp, bytes).is_ok() && std::fs::rename(&temp, self.path(key)).is_err() {
+        if key.len() == 32 {
+            let json_start = start + key.len() + 1;
+            lines.insert(key.to_string(), json_start..json_start + json.len());
+        }
+    }
+    State {
+        text,
+        lines,
+        ..State::default()
+    }
+}
+
+impl Cache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The parse stored under `key`; `None` when missing or damaged.
+    fn get(&self, key: &str) -> Option<SqlFile> {
+        let (text, range) = {
+            let state = self.lock();
+            (Arc::clone(&state.text), state.lines.get(key)?.clone())
+        };
+        let file = serde_json::from_str(&text[range]).ok()?;
+        self.lock().used.insert(key.to_string());
+        Some(file)
+    }
+
+    fn put(&self, key: String, file: &SqlFile) {
+        if let Ok(json) = serde_json::to_string(file) {
+            self.lock().new.push((key, json));
+        }
+    }
+
+    fn save(&self) {
+        let mut state = self.lock();
+        if state.new.is_empty() {
+            return;
+        }
+        let mut out = String::with_capacity(state.text.len() + 4096);
+        out.push_str(HEADER);
+        out.push('\n');
+        let mut used: Vec<&String> = state.used.iter().collect();
+        used.sort();
+        for key in used {
+            out.push_str(key);
+            out.push(' ');
+            out.push_str(&state.text[state.lines[key].clone()]);
+            out.push('\n');
+        }
+        for (key, json) in &state.new {
+            out.push_str(key);
+            out.push(' ');
+            out.push_str(json);
+            out.push('\n');
+        }
+        static SAVES: AtomicU64 = AtomicU64::new(0);
+        let unique = SAVES.fetch_add(1, Ordering::Relaxed);
+        let temp = (self.pack).with_extension(format!("{}.{unique}.tmp", std::process::id()));
+        if std::fs::write(&temp, &out).is_ok() && std::fs::rename(&temp, &self.pack).is_ok() {
+            // What was written is the pack now, all of it in use: later saves start from it.
+            *state = parse_pack(Arc::from(out));
+            state.used = state.lines.keys().cloned().collect();
+        } else {
             let _ = std::fs::remove_file(&temp);
         }
     }
@@ -148,15 +245,15 @@ impl Cache {
     }
 }
 
-/// Deletes the oldest entries of `dir` (by modification time) until the rest take at most
-/// `max_bytes`. Leftover temporary files older than a minute go too (a run that was killed
-/// between write and rename). Returns how many files were deleted.
+/// Deletes the oldest packs of `dir` (by modification time) until the rest take at most
+/// `max_bytes`. Leftover temporary files older than a minute go too (a run killed between
+/// write and rename). Returns how many files were deleted.
 pub fn trim(dir: &Path, max_bytes: u64) -> usize {
     let Ok(listing) = std::fs::read_dir(dir) else {
         return 0;
     };
     let now = SystemTime::now();
-    let mut entries = Vec::new();
+    let mut packs = Vec::new();
     let mut deleted = 0;
     for item in listing.flatten() {
         let name = item.file_name();
@@ -164,17 +261,17 @@ pub fn trim(dir: &Path, max_bytes: u64) -> usize {
         let Ok(meta) = item.metadata() else { continue };
         let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
         if name.ends_with(".tmp") {
-            let stale = now.duration_since(modified).unwrap_or_default() > Duration::from_secs(60);
-            if stale && std::fs::remove_file(item.path()).is_ok() {
+            let age = now.duration_since(modified).unwrap_or_default();
+            if age > Duration::from_secs(60) && std::fs::remove_file(item.path()).is_ok() {
                 deleted += 1;
             }
-        } else if name.ends_with(".json") {
-            entries.push((modified, meta.len(), item.path()));
+        } else if name.ends_with(".pack") {
+            packs.push((modified, meta.len(), item.path()));
         }
     }
-    let mut total: u64 = entries.iter().map(|(_, len, _)| len).sum();
-    entries.sort();
-    for (_, len, path) in entries {
+    let mut total: u64 = packs.iter().map(|(_, len, _)| len).sum();
+    packs.sort();
+    for (_, len, path) in packs {
         if total <= max_bytes {
             break;
         }
@@ -191,22 +288,42 @@ mod tests {
     use super::*;
 
     fn cache_in(dir: &Path) -> Cache {
-        let dir = dir.join(FORMAT);
-        std::fs::create_dir_all(&dir).unwrap();
-        Cache { dir }
+        let pack = dir.join("p.pack");
+        Cache {
+            dir: dir.to_path_buf(),
+            state: Mutex::new(read_pack(&pack)),
+            pack,
+        }
+    }
+
+    fn parse(text: &str) -> (String, SqlFile) {
+        let range = 0..text.len();
+        let key = key(text, &range, Dialect::Postgres);
+        (key, sql::parse_sql(text, range, Dialect::Postgres))
     }
 
     #[test]
-    fn an_entry_round_trips() {
+    fn entries_round_trip_through_the_pack() {
         let temp = tempfile::tempdir().unwrap();
-        let cache = cache_in(temp.path());
         let text =
             "CREATE TABLE a (id int);\n-- rollsafe:allow drop-table gone\nDROP TABLE b;\nFROB;";
-        let file = sql::parse_sql(text, 0..text.len(), Dialect::Postgres);
-        let key = key(text, &(0..text.len()), Dialect::Postgres);
+        let (key, file) = parse(text);
+        let (other_key, other) = parse("SELECT 1;");
+        let cache = cache_in(temp.path());
         assert_eq!(cache.get(&key), None);
-        cache.put(&key, &file);
-        assert_eq!(cache.get(&key), Some(file));
+        cache.put(key.clone(), &file);
+        cache.put(other_key.clone(), &other);
+        cache.save();
+        let reread = cache_in(temp.path());
+        assert_eq!(reread.get(&key), Some(file));
+        // Saved again with one new entry: only the entries used, and the new one, stay.
+        let (third_key, third) = parse("SELECT 3;");
+        reread.put(third_key.clone(), &third);
+        reread.save();
+        let last = cache_in(temp.path());
+        assert!(last.get(&key).is_some());
+        assert!(last.get(&third_key).is_some());
+        assert_eq!(last.get(&other_key), None);
     }
 
     #[test]
@@ -220,52 +337,55 @@ mod tests {
     }
 
     #[test]
-    fn corrupt_and_foreign_entries_are_misses() {
+    fn damaged_or_foreign_packs_are_misses() {
         let temp = tempfile::tempdir().unwrap();
+        let (key, file) = parse("SELECT 1;");
         let cache = cache_in(temp.path());
-        let text = "SELECT 1;";
-        let file = sql::parse_sql(text, 0..text.len(), Dialect::Postgres);
-        let key = key(text, &(0..text.len()), Dialect::Postgres);
-        std::fs::write(cache.path(&key), b"{\"key\": \"trunc").unwrap();
-        assert_eq!(cache.get(&key), None);
-        // A whole entry, but for another key (copied, or a collision of file names).
-        let other = "0".repeat(32);
-        cache.put(&other, &file);
-        std::fs::copy(cache.path(&other), cache.path(&key)).unwrap();
-        assert_eq!(cache.get(&key), None);
-        // Rewritten by the next put.
-        cache.put(&key, &file);
-        assert_eq!(cache.get(&key), Some(file));
+        cache.put(key.clone(), &file);
+        cache.save();
+        let pack = temp.path().join("p.pack");
+        let good = std::fs::read_to_string(&pack).unwrap();
+        let damaged = [
+            good.replace("\"statements\"", "\"statement\""),
+            good[..good.len() - 5].to_string(),
+            good.replace(HEADER, "rollsafe parse cache v1 0.0.0"),
+            "\u{0}\u{ff} not a pack".to_string(),
+        ];
+        for text in damaged {
+            std::fs::write(&pack, text).unwrap();
+            assert_eq!(cache_in(temp.path()).get(&key), None);
+        }
     }
 
     #[test]
-    fn trim_deletes_the_oldest_entries_first() {
+    fn trim_deletes_the_oldest_packs_first() {
         let temp = tempfile::tempdir().unwrap();
         let dir = temp.path();
         let old = SystemTime::now() - Duration::from_secs(3600);
-        for (i, name) in ["a", "b", "c", "d"].iter().enumerate() {
-            let path = dir.join(format!("{name}.json"));
-            std::fs::write(&path, vec![b'x'; 100]).unwrap();
+        let touch = |name: &str, len: usize, at: SystemTime| {
+            let path = dir.join(name);
+            std::fs::write(&path, vec![b'x'; len]).unwrap();
             let file = std::fs::File::options().write(true).open(&path).unwrap();
-            file.set_modified(old + Duration::from_secs(i as u64 * 60))
-                .unwrap();
+            file.set_modified(at).unwrap();
+        };
+        for (i, name) in ["a", "b", "c", "d"].iter().enumerate() {
+            touch(
+                &format!("{name}.pack"),
+                100,
+                old + Duration::from_secs(i as u64 * 60),
+            );
         }
-        std::fs::write(dir.join(".x.1.1.tmp"), b"").unwrap();
-        let stale = std::fs::File::options()
-            .write(true)
-            .open(dir.join(".x.1.1.tmp"))
-            .unwrap();
-        stale.set_modified(old).unwrap();
+        touch("x.1.tmp", 10, old);
         assert_eq!(
             trim(dir, 250),
             3,
-            "two oldest entries and the stale temp file"
+            "the two oldest packs and the stale temp file"
         );
         let mut left: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         left.sort();
-        assert_eq!(left, ["c.json", "d.json"]);
+        assert_eq!(left, ["c.pack", "d.pack"]);
     }
 }

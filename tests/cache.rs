@@ -45,18 +45,25 @@ fn check(project: &Path, cache: &Path, extra: &[&str]) -> Output {
         .unwrap()
 }
 
-/// The cache's entry files (under `<cache>/rollsafe/v1`).
-fn entries(cache: &Path) -> Vec<PathBuf> {
-    let dir = cache.join("rollsafe/v1");
-    let Ok(listing) = std::fs::read_dir(dir) else {
+/// The cache's pack files (under `<cache>/rollsafe/v1`).
+fn packs(cache: &Path) -> Vec<PathBuf> {
+    let Ok(listing) = std::fs::read_dir(cache.join("rollsafe/v1")) else {
         return Vec::new();
     };
     let mut files: Vec<PathBuf> = listing
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| p.extension().is_some_and(|e| e == "pack"))
         .collect();
     files.sort();
     files
+}
+
+/// The lines of the one pack in `cache`: the header, then one entry per SQL part.
+fn pack_lines(cache: &Path) -> Vec<String> {
+    let packs = packs(cache);
+    assert_eq!(packs.len(), 1, "{packs:?}");
+    let text = std::fs::read_to_string(&packs[0]).unwrap();
+    text.lines().map(str::to_string).collect()
 }
 
 fn uncached_report(project: &Path) -> Vec<u8> {
@@ -73,9 +80,12 @@ fn a_cached_run_reports_byte_for_byte_what_an_uncached_one_does() {
     let expected = uncached_report(project.path());
     let cold = check(project.path(), cache.path(), &[]);
     // One entry per SQL part: three up sections and three down sections.
-    assert_eq!(entries(cache.path()).len(), 6);
+    assert_eq!(pack_lines(cache.path()).len(), 1 + 6);
     let warm = check(project.path(), cache.path(), &[]);
-    assert_eq!(String::from_utf8_lossy(&cold.stdout), String::from_utf8_lossy(&expected));
+    assert_eq!(
+        String::from_utf8_lossy(&cold.stdout),
+        String::from_utf8_lossy(&expected)
+    );
     assert_eq!(warm.stdout, expected);
     let report = String::from_utf8_lossy(&expected);
     assert!(report.contains("unparsed-statement"), "{report}");
@@ -87,14 +97,23 @@ fn no_cache_neither_reads_nor_writes_the_cache() {
     let project = project();
     let cache = tempfile::tempdir().unwrap();
     check(project.path(), cache.path(), &["--no-cache"]);
-    assert!(entries(cache.path()).is_empty());
-    // A poisoned cache is not read either: garbage in every entry changes nothing.
+    assert!(packs(cache.path()).is_empty());
+    // A poisoned cache is not read either: every entry emptied changes nothing.
     check(project.path(), cache.path(), &[]);
-    for entry in entries(cache.path()) {
-        std::fs::write(entry, b"{\"key\":\"x\",\"file\":{}}").unwrap();
+    let pack = &packs(cache.path())[0];
+    let lines = pack_lines(cache.path());
+    let mut poisoned = vec![lines[0].clone()];
+    for line in &lines[1..] {
+        let key = line.split_once(' ').unwrap().0;
+        poisoned.push(format!("{key} {{\"statements\":[],\"file_allows\":[]}}"));
     }
+    std::fs::write(pack, poisoned.join("\n") + "\n").unwrap();
     let output = check(project.path(), cache.path(), &["--no-cache"]);
     assert_eq!(output.stdout, uncached_report(project.path()));
+    // Without the flag the poisoned entries are read: proof that a warm run parses nothing.
+    let poisoned_report = check(project.path(), cache.path(), &[]).stdout;
+    assert_ne!(poisoned_report, output.stdout);
+    assert!(!String::from_utf8_lossy(&poisoned_report).contains("unparsed-statement"));
 }
 
 #[test]
@@ -103,15 +122,23 @@ fn a_corrupt_entry_is_ignored_and_rewritten() {
     let cache = tempfile::tempdir().unwrap();
     let expected = uncached_report(project.path());
     check(project.path(), cache.path(), &[]);
-    let files = entries(cache.path());
-    let good: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
-    // Truncated, garbage, and a valid entry that belongs to another key.
-    std::fs::write(&files[0], &good[0][..good[0].len() / 2]).unwrap();
-    std::fs::write(&files[1], b"\x00\xff not json").unwrap();
-    std::fs::write(&files[2], &good[3]).unwrap();
+    let pack = &packs(cache.path())[0];
+    let good = pack_lines(cache.path());
+    // A line cut short, a line of garbage, and the last line truncated without its newline.
+    let mut damaged = good.clone();
+    let half = damaged[1].len() / 2;
+    damaged[1].truncate(half);
+    damaged[2] = "\u{1}\u{7f} not json".to_string();
+    let last = damaged.len() - 1;
+    damaged[last].truncate(40);
+    std::fs::write(pack, damaged.join("\n")).unwrap();
     let output = check(project.path(), cache.path(), &[]);
     assert_eq!(output.stdout, expected);
-    let rewritten: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    // Rewritten whole: the same entries as before, in whatever order.
+    let mut rewritten = pack_lines(cache.path());
+    let mut good = good;
+    rewritten.sort();
+    good.sort();
     assert_eq!(rewritten, good);
 }
 
@@ -136,11 +163,17 @@ fn concurrent_runs_share_one_cache_safely() {
         assert!(output.status.success());
         assert_eq!(output.stdout, expected);
     }
-    assert_eq!(entries(cache.path()).len(), 6);
+    assert_eq!(pack_lines(cache.path()).len(), 1 + 6);
     // No temporary file is left behind.
     let leftovers = std::fs::read_dir(cache.path().join("rollsafe/v1"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "tmp"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "tmp")
+        })
         .count();
     assert_eq!(leftovers, 0);
     assert_eq!(check(project.path(), cache.path(), &[]).stdout, expected);
@@ -157,8 +190,8 @@ fn cache_dir_in_config_is_relative_to_the_config_file() {
     let unused = tempfile::tempdir().unwrap();
     let output = check(project.path(), unused.path(), &[]);
     assert!(output.status.success(), "{output:?}");
-    assert!(entries(unused.path()).is_empty());
+    assert!(packs(unused.path()).is_empty());
     let configured = project.path().join(".rollsafe-cache/v1");
     let count = std::fs::read_dir(configured).unwrap().count();
-    assert!(count >= 6, "{count}");
+    assert!(count >= 1, "{count}");
 }

@@ -84,6 +84,7 @@ pub fn load_project(
         .flat_map(|m| m.up.iter().chain(m.down.iter()))
         .collect();
     let mut parsed = crate::parallel::map(&parts, 16, |part| parse(part)).into_iter();
+    crate::cache::save();
     let mut next = || parsed.next().expect("one parse per part");
     let mut migrations = Vec::with_capacity(discovered.migrations.len());
     for migration in discovered.migrations {

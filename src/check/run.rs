@@ -107,15 +107,15 @@ pub fn migrations_dir(
 /// Runs a check and builds its report.
 pub fn run(options: &CheckOptions) -> Result<Run> {
     let (config, config_path) = load_config(options)?;
-    if options.cache {
-        enable_cache(&config, config_path.as_deref());
-    }
     let options = &CheckOptions {
         dir: migrations_dir(options, &config, config_path.as_deref()),
         ..options.clone()
     };
     if !options.dir.is_dir() {
         bail!("{}: no such directory", options.dir.display());
+    }
+    if options.cache {
+        enable_cache(&config, config_path.as_deref(), &options.dir);
     }
     let layout = layout_choice(options, &config)?;
     let repo = if options.all {
@@ -136,13 +136,13 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
 
 /// The cache directory: `cache_dir` in config (relative to the config file), else the
 /// user's cache directory.
-fn enable_cache(config: &Config, config_path: Option<&Path>) {
+fn enable_cache(config: &Config, config_path: Option<&Path>, migrations: &Path) {
     let configured = config.cache_dir.as_ref().map(|dir| {
         let base = config_path.and_then(Path::parent).unwrap_or(Path::new("."));
         base.join(dir)
     });
     if let Some(dir) = configured.or_else(crate::cache::default_dir) {
-        crate::cache::enable(&dir);
+        crate::cache::enable(&dir, migrations);
     }
 }
 
