@@ -98,10 +98,11 @@ pub struct EnumType {
 #[derive(Debug, Clone, Default)]
 pub struct TableMap {
     tables: SharedMap<QualifiedName, Table>,
-    /// (schema, index name) to the tables that have an index of that name.
-    index_names: SharedMap<QualifiedName, Owners>,
-    /// (schema, constraint name) to the tables that have a constraint of that name.
-    constraint_names: SharedMap<QualifiedName, Owners>,
+    /// (schema, index name), hashed (`name_key`), to the tables that have an index of that
+    /// name (or, rarely, of another name with the same hash: lookups check the table).
+    index_names: SharedMap<u64, Owners>,
+    /// The same for constraint names.
+    constraint_names: SharedMap<u64, Owners>,
     /// The table last handed out by `get_mut`, with its names as they were then: the name
     /// indexes do not know its changes yet.
     pending: Option<Box<(QualifiedName, TableNames)>>,
@@ -110,20 +111,36 @@ pub struct TableMap {
 /// Table names in name order (usually one).
 type Owners = Vec<QualifiedName>;
 
-/// A table's index and constraint names.
+/// A table's index and constraint names, as `name_key`s: hashing them is cheaper than
+/// copying them on every `get_mut`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct TableNames {
-    indexes: Vec<String>,
-    constraints: Vec<String>,
+    indexes: Vec<u64>,
+    constraints: Vec<u64>,
 }
 
 impl TableNames {
-    fn of(table: &Table) -> TableNames {
+    fn of(schema: &str, table: &Table) -> TableNames {
         TableNames {
-            indexes: table.indexes.iter().map(|i| i.name.clone()).collect(),
-            constraints: table.constraints.iter().map(|c| c.name.clone()).collect(),
+            indexes: table
+                .indexes
+                .iter()
+                .map(|i| name_key(schema, &i.name))
+                .collect(),
+            constraints: (table.constraints.iter())
+                .map(|c| name_key(schema, &c.name))
+                .collect(),
         }
     }
+}
+
+/// A 64-bit FNV-1a hash of a schema and a name.
+fn name_key(schema: &str, name: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in schema.bytes().chain([0]).chain(name.bytes()) {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
 }
 
 impl PartialEq for TableMap {
@@ -142,16 +159,17 @@ impl TableMap {
     /// The table, made this catalog's own first if another copy shares it.
     pub fn get_mut(&mut self, name: &QualifiedName) -> Option<&mut Table> {
         self.reindex_pending();
-        let names = TableNames::of(self.tables.get(name)?);
+        let names = TableNames::of(&name.schema, self.tables.get(name)?);
         self.pending = Some(Box::new((name.clone(), names)));
         self.tables.get_mut(name)
     }
 
     pub fn insert(&mut self, name: QualifiedName, table: Table) {
         self.reindex_pending();
-        let names = TableNames::of(&table);
+        let names = TableNames::of(&name.schema, &table);
         if let Some(old) = self.tables.insert(name.clone(), table) {
-            self.reindex(&name, &TableNames::of(&old), &TableNames::default());
+            let old = TableNames::of(&name.schema, &old);
+            self.reindex(&name, &old, &TableNames::default());
         }
         self.reindex(&name, &TableNames::default(), &names);
     }
@@ -159,7 +177,8 @@ impl TableMap {
     pub fn remove(&mut self, name: &QualifiedName) -> Option<Table> {
         self.reindex_pending();
         let table = self.tables.remove(name)?;
-        self.reindex(name, &TableNames::of(&table), &TableNames::default());
+        let names = TableNames::of(&name.schema, &table);
+        self.reindex(name, &names, &TableNames::default());
         Some(table)
     }
 
@@ -236,16 +255,17 @@ impl TableMap {
 
     fn first_owner<'a>(
         &'a self,
-        owners: &'a SharedMap<QualifiedName, Owners>,
+        owners: &'a SharedMap<u64, Owners>,
         schema: &str,
         name: &str,
         has: impl Fn(&Table) -> bool,
     ) -> Option<&'a QualifiedName> {
-        let key = QualifiedName::new(schema, name);
         let pending = self.pending.as_deref().map(|(table, _)| table);
-        let indexed = owners
-            .get(&key)
-            .and_then(|tables| tables.iter().find(|t| Some(*t) != pending));
+        let indexed = owners.get(&name_key(schema, name)).and_then(|tables| {
+            tables.iter().find(|t| {
+                Some(*t) != pending && t.schema == schema && self.tables.get(t).is_some_and(&has)
+            })
+        });
         // The pending table's names may have changed since it was indexed: ask it.
         let pending = pending
             .filter(|table| table.schema == schema)
@@ -260,10 +280,8 @@ impl TableMap {
     fn reindex_pending(&mut self) {
         if let Some(pending) = self.pending.take() {
             let (name, before) = *pending;
-            let now = self
-                .tables
-                .get(&name)
-                .map(TableNames::of)
+            let now = (self.tables.get(&name))
+                .map(|table| TableNames::of(&name.schema, table))
                 .unwrap_or_default();
             if now != before {
                 self.reindex(&name, &before, &now);
@@ -273,7 +291,6 @@ impl TableMap {
 
     /// Moves `table` from the owners of its `before` names to those of its `after` names.
     fn reindex(&mut self, table: &QualifiedName, before: &TableNames, after: &TableNames) {
-        let schema = &table.schema;
         let pairs = [
             (&mut self.index_names, &before.indexes, &after.indexes),
             (
@@ -284,16 +301,14 @@ impl TableMap {
         ];
         for (owners, before, after) in pairs {
             for gone in before.iter().filter(|n| !after.contains(n)) {
-                let key = QualifiedName::new(schema.clone(), gone.clone());
-                if let Some(tables) = owners.get_mut(&key) {
+                if let Some(tables) = owners.get_mut(gone) {
                     tables.retain(|t| t != table);
                     if tables.is_empty() {
-                        owners.remove(&key);
+                        owners.remove(gone);
                     }
                 }
             }
-            for added in after.iter().filter(|n| !before.contains(n)) {
-                let key = QualifiedName::new(schema.clone(), added.clone());
+            for &key in after.iter().filter(|n| !before.contains(n)) {
                 match owners.get_mut(&key) {
                     Some(tables) => {
                         if let Err(at) = tables.binary_search(table) {
@@ -372,5 +387,113 @@ impl Catalog {
         self.tables.contains_key(&relation)
             || self.views.contains_key(&relation)
             || self.tables.index_owner(schema, name).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(schema: &str, name: &str) -> Table {
+        Table {
+            name: QualifiedName::new(schema, name),
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            indexes: Vec::new(),
+            created_by: "1".into(),
+        }
+    }
+
+    fn index(name: &str) -> Index {
+        Index {
+            name: name.into(),
+            columns: vec!["a".into()],
+            unique: false,
+            partial: false,
+            created_by: "1".into(),
+        }
+    }
+
+    /// What the name indexes answer, computed by scanning every table.
+    fn scanned_owner<'a>(map: &'a TableMap, schema: &str, name: &str) -> Option<&'a QualifiedName> {
+        map.iter()
+            .filter(|(key, table)| key.schema == schema && table.index(name).is_some())
+            .map(|(key, _)| key)
+            .next()
+    }
+
+    /// Random writes through every path (insert, remove, get_mut, copies written apart)
+    /// never leave the name indexes disagreeing with a scan of the tables.
+    #[test]
+    fn name_lookups_agree_with_a_scan_after_any_writes() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |bound: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % bound
+        };
+        let mut maps = vec![TableMap::default()];
+        for _ in 0..1_500 {
+            let which = next(maps.len() as u64) as usize;
+            let schema = ["public", "app"][next(2) as usize];
+            let name = QualifiedName::new(schema, format!("t{}", next(12)));
+            let idx = format!("i{}", next(10));
+            let map = &mut maps[which];
+            match next(7) {
+                0 => map.insert(name.clone(), table(schema, &name.name)),
+                1 => {
+                    map.remove(&name);
+                }
+                2 | 3 => {
+                    if let Some(t) = map.get_mut(&name) {
+                        t.indexes.push(index(&idx));
+                    }
+                }
+                4 => {
+                    if let Some(t) = map.get_mut(&name) {
+                        t.indexes.retain(|i| i.name != idx);
+                        t.constraints.push(Constraint {
+                            name: idx.clone(),
+                            kind: ConstraintKind::Unique,
+                            columns: Vec::new(),
+                            validated: true,
+                            created_by: "1".into(),
+                        });
+                    }
+                }
+                5 => {
+                    if let Some(t) = map.get_mut(&name) {
+                        for i in &mut t.indexes {
+                            i.name = format!("{}x", i.name);
+                        }
+                        t.constraints.clear();
+                    }
+                }
+                _ => {
+                    let copy = map.clone();
+                    maps.push(copy);
+                }
+            }
+            for map in &maps {
+                for schema in ["public", "app"] {
+                    for i in 0..10 {
+                        for name in [format!("i{i}"), format!("i{i}x")] {
+                            assert_eq!(
+                                map.index_owner(schema, &name),
+                                scanned_owner(map, schema, &name)
+                            );
+                            let scanned = map.iter().any(|(key, t)| {
+                                key.schema == schema && t.constraint(&name).is_some()
+                            });
+                            assert_eq!(map.has_constraint_named(schema, &name), scanned);
+                        }
+                    }
+                }
+            }
+            if maps.len() > 6 {
+                maps.remove(0);
+            }
+        }
     }
 }
