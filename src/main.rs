@@ -14,6 +14,11 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc: a run allocates and frees many small strings and vectors (the IR, catalogs
+/// copied per migration); measured in `scripts/bench.sh`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "rollsafe",
