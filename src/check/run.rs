@@ -5,18 +5,19 @@
 //! - Otherwise the deploy is what the head (the working tree, or `--head REV`) adds over N-1's
 //!   revision: the merge base of `--base` (default: `base` in config, else `HEAD`) and the head.
 
-use super::{
-    audit_history_with_downs, final_schema, load_project, replay, resolve, resolve_with_unused,
-    Project,
-};
+use super::audit_history_with_downs;
 use crate::config::{Config, RollbackConfig, Settings};
 use crate::dialect::Dialect;
 use crate::git::GitRepo;
-use crate::history::{self, HistoryDiff, ReleaseRollback, Revision};
-use crate::layout::{LayoutChoice, LayoutKind};
+use crate::history::{self, HistoryDiff, Revision};
+use crate::layout::LayoutChoice;
+use crate::project::{
+    final_schema, load_project, replay, MigrationStatus, ParsedMigration, Project,
+};
 use crate::report::{DownEntry, Report, ReportInput, RevInfo, Rollback, WindowEntry};
+use crate::resolve::{check_rule_ids, resolve, resolve_with_unused};
 use crate::rollback::DownAnalysis;
-use crate::rules::{self, Category, Context, DeployMigration, MigrationStatus};
+use crate::rules::{self, Category, Context, ReleaseRollback};
 use crate::source::Snapshot;
 use anyhow::{bail, Context as _, Result};
 use std::collections::{BTreeMap, HashSet};
@@ -36,9 +37,24 @@ pub struct CheckOptions {
     pub layout: LayoutChoice,
     /// An explicit config file; otherwise `rollsafe.toml` is looked up from `dir` upwards.
     pub config: Option<PathBuf>,
+    /// `check FILE...`: the deploy is only the migrations these files (relative to `dir`,
+    /// with `/`) belong to. Empty: every migration the mode selects.
+    pub files: Vec<String>,
     /// Read and write the parse cache (the command line's default; off for other callers,
     /// so that nothing writes to the user's cache directory unasked).
     pub cache: bool,
+}
+
+impl CheckOptions {
+    /// Whether `migration` is part of the deploy `files` selects.
+    fn selects(&self, migration: &ParsedMigration) -> bool {
+        self.files.is_empty()
+            || migration
+                .migration
+                .paths
+                .iter()
+                .any(|path| self.files.contains(path))
+    }
 }
 
 /// The outcome of one run: the report, the config it ran with, notices to print on
@@ -83,7 +99,11 @@ pub fn load_config(options: &CheckOptions) -> Result<(Config, Option<PathBuf>)> 
         None => crate::config::find(&options.dir),
     };
     match path {
-        Some(path) => Ok((Config::load(&path)?, Some(path))),
+        Some(path) => {
+            let config = Config::load(&path)?;
+            check_rule_ids(&config, &path)?;
+            Ok((config, Some(path)))
+        }
         None => Ok((Config::default(), None)),
     }
 }
@@ -111,13 +131,20 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
         dir: migrations_dir(options, &config, config_path.as_deref()),
         ..options.clone()
     };
+    if options.dir.is_file() {
+        bail!(
+            "{}: is a file; give the migrations directory (or name migration files after it: \
+             `rollsafe check DIR FILE...`)",
+            options.dir.display()
+        );
+    }
     if !options.dir.is_dir() {
         bail!("{}: no such directory", options.dir.display());
     }
     if options.cache {
         enable_cache(&config, config_path.as_deref(), &options.dir);
     }
-    let layout = layout_choice(options, &config)?;
+    let layout = layout_choice(options, &config);
     let repo = if options.all {
         None
     } else {
@@ -146,15 +173,12 @@ fn enable_cache(config: &Config, config_path: Option<&Path>, migrations: &Path) 
     }
 }
 
-fn layout_choice(options: &CheckOptions, config: &Config) -> Result<LayoutChoice> {
-    Ok(match (options.layout, config.layout.as_deref()) {
-        (LayoutChoice::Auto, Some(name)) if name != "auto" => {
-            LayoutChoice::Fixed(LayoutKind::parse_name(name).with_context(|| {
-                format!("unknown layout `{name}` in config (`rollsafe check --help` lists them)")
-            })?)
-        }
+/// The command line's layout, else config's, else detection.
+fn layout_choice(options: &CheckOptions, config: &Config) -> LayoutChoice {
+    match (options.layout, config.layout) {
+        (LayoutChoice::Auto, Some(configured)) => configured,
         (choice, _) => choice,
-    })
+    }
 }
 
 /// `--all`: the working tree's history, each migration its own deploy.
@@ -186,12 +210,23 @@ fn audit(
     let project = load_project(&snapshot, options.dialect, layout, &config, None)?;
     timings.lap("discover and parse");
     let settings = config.settings_for(project.has_downs());
-    let (raw, downs) = audit_history_with_downs(&project, &settings, &config.retire);
-    let outcome = resolve_with_unused(raw, &project, &config, &project.migrations);
+    let (mut raw, downs) = audit_history_with_downs(&project, &settings, &config.retire);
+    // `check FILE...`: each named migration is checked against the ones before it.
+    let selected: Vec<ParsedMigration> = project
+        .migrations
+        .iter()
+        .filter(|m| options.selects(m))
+        .cloned()
+        .collect();
+    let ids: HashSet<&str> = selected.iter().map(|m| m.migration.id.as_str()).collect();
+    raw.retain(|f| f.migration.is_empty() || ids.contains(f.migration.as_str()));
+    let outcome = resolve_with_unused(raw, &project, &config, &selected);
     timings.lap("replay and rules");
     let report = Report::build(ReportInput {
-        project: &project,
-        migrations: &project.migrations,
+        dialect: project.dialect,
+        layout: project.layout,
+        sources: &with_config_text(project.sources.clone(), &config),
+        migrations: &selected,
         outcome,
         path_prefix: "",
         config_path: config_path.map(|path| display_from(&options.dir, &path)),
@@ -206,9 +241,29 @@ fn audit(
     Ok(Run {
         report,
         config,
-        notices: Vec::new(),
+        notices: unmatched_files(options, &project),
         timings,
     })
+}
+
+/// A notice for each file `check FILE...` named that is no migration's file.
+fn unmatched_files(options: &CheckOptions, project: &Project) -> Vec<String> {
+    options
+        .files
+        .iter()
+        .filter(|file| {
+            !project
+                .migrations
+                .iter()
+                .any(|m| m.migration.paths.contains(file))
+        })
+        .map(|file| {
+            format!(
+                "{file}: not a migration of the {} layout; not checked",
+                project.layout.name()
+            )
+        })
+        .collect()
 }
 
 fn worktree() -> RevInfo {
@@ -235,8 +290,28 @@ fn check_revisions(
     let dir = repo.checked_dir().to_string();
     let mut notices: Vec<String> = repo.state_notice().into_iter().collect();
 
-    let (head, head_commit) = match &options.head {
-        Some(rev) => {
+    let (head, head_commit) = match options.head.as_deref() {
+        Some("index") => {
+            let snapshot = repo.index_snapshot(&dir)?;
+            notices.extend(skipped_notices(&snapshot.skipped));
+            let head = repo
+                .has_commits()
+                .then(|| repo.resolve("HEAD"))
+                .transpose()?;
+            let info = RevInfo {
+                rev: "index".to_string(),
+                commit: None,
+            };
+            (
+                Side {
+                    snapshot: snapshot.files,
+                    info,
+                },
+                head,
+            )
+        }
+        Some(rev) if rev != "worktree" => {
+            let rev = &rev.to_string();
             let resolved = repo.resolve(rev)?;
             let snapshot = repo.snapshot_at(resolved.commit, &dir)?;
             notices.extend(skipped_notices(&snapshot.skipped));
@@ -252,7 +327,7 @@ fn check_revisions(
                 Some(resolved),
             )
         }
-        None => {
+        _ => {
             let snapshot = repo.worktree_snapshot(&dir)?;
             notices.extend(skipped_notices(&snapshot.skipped));
             let head = repo
@@ -279,11 +354,10 @@ fn check_revisions(
 
     // N-1's revision: where the head forked from the base. A repository without commits has
     // no base: everything in the working tree is new.
-    let base_rev = options
-        .base
-        .clone()
-        .or_else(|| config.base.clone())
-        .unwrap_or_else(|| "HEAD".to_string());
+    let base_rev = match options.base.clone().or_else(|| config.base.clone()) {
+        Some(rev) => rev,
+        None => default_base(repo, &mut notices),
+    };
     let (base, base_config) = match &head_commit {
         Some(head_commit) => {
             let base = repo.resolve(&base_rev)?;
@@ -330,7 +404,7 @@ fn check_revisions(
         )?
     };
     timings.lap("discover and parse");
-    let (mut diff, statuses) = history::compare(
+    let (diff, statuses) = history::compare(
         Revision {
             migrations: &base_project.migrations,
             files: &base.snapshot,
@@ -347,10 +421,10 @@ fn check_revisions(
 
     // The deploy: what N-1 has not run. An edited migration is not re-run by the tools (it is
     // reported by `edited-migration` instead).
-    let deploy: Vec<DeployMigration> = head_project
+    let deploy: Vec<ParsedMigration> = head_project
         .migrations
         .iter()
-        .filter(|m| m.status == MigrationStatus::New)
+        .filter(|m| m.status == MigrationStatus::New && options.selects(m))
         .cloned()
         .collect();
     timings.lap("compare history");
@@ -361,6 +435,7 @@ fn check_revisions(
     }
     timings.lap("replay");
     let settings = config.settings_for(head_project.has_downs());
+    let mut releases = Vec::new();
     if let Some(rollback) = &config.rollback {
         let window = WindowInput {
             repo,
@@ -370,7 +445,7 @@ fn check_revisions(
             config: &config,
             settings: &settings,
         };
-        diff.releases = release_window(&window, rollback)?;
+        releases = release_window(&window, rollback)?;
         timings.lap("rollback window");
     }
     let ctx = Context {
@@ -382,6 +457,8 @@ fn check_revisions(
         retired: &base_config.retire,
         retire_declared: &config.retire,
         history: Some(&diff),
+        releases: &releases,
+        audit: false,
         cache: Default::default(),
     };
     let raw = rules::run_all(&ctx);
@@ -390,7 +467,7 @@ fn check_revisions(
     timings.lap("rules");
 
     let listed = listed_migrations(&head_project, &base_project, &diff);
-    let mut sources = head_project.sources.clone();
+    let mut sources = with_config_text(head_project.sources.clone(), &config);
     for deleted in &diff.deleted {
         for path in &deleted.paths {
             if let Some(text) = base_project.sources.get(path) {
@@ -398,17 +475,15 @@ fn check_revisions(
             }
         }
     }
-    let report_project = Project {
-        sources,
-        ..Project::empty(head_project.dialect, head_project.layout)
-    };
     let prefix = if dir.is_empty() {
         String::new()
     } else {
         format!("{dir}/")
     };
     let report = Report::build(ReportInput {
-        project: &report_project,
+        dialect: head_project.dialect,
+        layout: head_project.layout,
+        sources: &sources,
         migrations: &listed,
         outcome,
         path_prefix: &prefix,
@@ -416,7 +491,7 @@ fn check_revisions(
         base: Some(base.info),
         head: head.info,
         rollback: Rollback {
-            window: diff.releases.iter().map(window_entry).collect(),
+            window: releases.iter().map(window_entry).collect(),
             down: downs,
             ..Rollback::default()
         },
@@ -430,8 +505,27 @@ fn check_revisions(
     })
 }
 
+/// N-1's revision for a local run: the upstream branch (or the remote's default branch),
+/// whose merge base with the head is what shipped; `HEAD` when there is neither, said in a
+/// notice.
+fn default_base(repo: &GitRepo, notices: &mut Vec<String>) -> String {
+    match repo.default_base() {
+        Some(upstream) => upstream,
+        None => {
+            if repo.has_commits() {
+                notices.push(
+                    "no upstream branch or remote default branch: comparing with HEAD (set \
+                     `base` in rollsafe.toml or pass --base to compare with what shipped)"
+                        .to_string(),
+                );
+            }
+            "HEAD".to_string()
+        }
+    }
+}
+
 /// The down verdict of each analysed migration of `migrations`.
-fn down_entries(analyses: &[DownAnalysis], migrations: &[DeployMigration]) -> Vec<DownEntry> {
+fn down_entries(analyses: &[DownAnalysis], migrations: &[ParsedMigration]) -> Vec<DownEntry> {
     analyses
         .iter()
         .map(|analysis| DownEntry {
@@ -483,7 +577,7 @@ fn release_window(
             .iter()
             .map(|m| (m.migration.id.as_str(), m.migration.display_path()))
             .collect();
-        let since: Vec<DeployMigration> = head
+        let since: Vec<ParsedMigration> = head
             .migrations
             .iter()
             .filter(|m| !shipped.contains(&(m.migration.id.as_str(), m.migration.display_path())))
@@ -499,6 +593,8 @@ fn release_window(
             retired: &release_config.retire,
             retire_declared: &input.config.retire,
             history: None,
+            releases: &[],
+            audit: false,
             cache: Default::default(),
         };
         let raw = rules::run_category(&ctx, Some(Category::Compat));
@@ -552,8 +648,8 @@ fn config_at(repo: &GitRepo, commit: git2::Oid, config_path: Option<&Path>) -> R
 }
 
 /// The migrations a report lists: the new and edited ones at head, and the deleted ones.
-fn listed_migrations(head: &Project, base: &Project, diff: &HistoryDiff) -> Vec<DeployMigration> {
-    let mut listed: Vec<DeployMigration> = head
+fn listed_migrations(head: &Project, base: &Project, diff: &HistoryDiff) -> Vec<ParsedMigration> {
+    let mut listed: Vec<ParsedMigration> = head
         .migrations
         .iter()
         .filter(|m| m.status != MigrationStatus::Unchanged)
@@ -564,7 +660,7 @@ fn listed_migrations(head: &Project, base: &Project, diff: &HistoryDiff) -> Vec<
         base.migrations
             .iter()
             .filter(|m| deleted.get(&m.migration.id) == Some(&&m.migration))
-            .map(|m| DeployMigration {
+            .map(|m| ParsedMigration {
                 status: MigrationStatus::Deleted,
                 ..m.clone()
             }),
@@ -583,4 +679,16 @@ fn skipped_notices(skipped: &[crate::git::SkippedPath]) -> Vec<String> {
             .to_lowercase()
         })
         .collect()
+}
+
+/// The report's file texts plus the config's, so a finding about a config entry (a
+/// `[[retire]]` that names nothing) shows its own line.
+fn with_config_text(
+    mut sources: BTreeMap<String, String>,
+    config: &Config,
+) -> BTreeMap<String, String> {
+    if !config.text.is_empty() {
+        sources.insert(crate::config::FILE_NAME.to_string(), config.text.clone());
+    }
+    sources
 }

@@ -3,9 +3,9 @@
 //! `bigint`) that every N-1 value and query still fits.
 
 use super::change_enum::{new_enum_values, old_enum_values};
-use super::{column_object, n1_uses_column, swapped_in, Rebuilds};
-use crate::ir::types::is_compatible_widening;
+use super::{column_object, n1_uses_column, swapped_in};
 use crate::ir::{Change, QualifiedName};
+use crate::rollback::keeps_values;
 use crate::rules::{Context, Finding, Rule, StatementRef};
 
 pub struct ChangeColumnType;
@@ -34,8 +34,8 @@ impl Rule for ChangeColumnType {
             }
         }
         // A rebuild whose new copy declares a column with another type changes it too.
-        let rebuilds = Rebuilds::of(ctx);
-        for (at, rebuild) in rebuilds.sites(ctx) {
+        let rebuilds = ctx.rebuilds();
+        for (at, rebuild) in rebuilds.sites() {
             for new in &rebuild.columns {
                 self.judge(
                     ctx,
@@ -64,7 +64,7 @@ impl ChangeColumnType {
             return;
         };
         if !n1_uses_column(ctx, table, column)
-            || is_compatible_widening(&old.data_type, new_type)
+            || keeps_values(ctx.before, &old.data_type, new_type)
             || is_enum_change(ctx, &old.data_type, new_type)
         {
             return;

@@ -4,7 +4,7 @@
 //! Quiet when the base schema shows the discipline already done: a backfill of the column
 //! shipped in an earlier deploy, or a validated `CHECK (col IS NOT NULL)` exists.
 
-use super::{column_object, n1_uses_column, swapped_in, Rebuilds};
+use super::{column_object, n1_uses_column, swapped_in};
 use crate::ir::{Change, ConstraintKind, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
 use crate::schema::Table;
@@ -33,8 +33,8 @@ impl Rule for SetNotNull {
             }
         }
         // A rebuild whose new copy declares a nullable column NOT NULL sets it too.
-        let rebuilds = Rebuilds::of(ctx);
-        for (at, rebuild) in rebuilds.sites(ctx) {
+        let rebuilds = ctx.rebuilds();
+        for (at, rebuild) in rebuilds.sites() {
             for new in rebuild.columns.iter().filter(|c| !c.nullable) {
                 self.judge(ctx, &at, &rebuild.table, &new.name, How::Rebuild, findings);
             }
@@ -52,7 +52,10 @@ impl SetNotNull {
         how: How,
         findings: &mut Vec<Finding>,
     ) {
-        if !n1_uses_column(ctx, table, column) || discipline_done(ctx, table, column) {
+        if !n1_uses_column(ctx, table, column)
+            || discipline_done(ctx, table, column)
+            || filled_by_default(ctx, table, column)
+        {
             return;
         }
         let object = column_object(table, column);
@@ -95,6 +98,17 @@ fn discipline_done(ctx: &Context<'_>, table: &QualifiedName, column: &str) -> bo
         return false;
     };
     !existing.nullable || !existing.backfilled_by.is_empty() || has_not_null_check(before, column)
+}
+
+/// True when the column has a default as the deploy leaves it (set before, earlier in the
+/// deploy, or in the same ALTER TABLE): N-1's INSERTs that omit it get the default, not a
+/// NULL. Existing NULLs still make the statement fail, which `set-not-null-scan` and the
+/// backfill discipline cover.
+fn filled_by_default(ctx: &Context<'_>, table: &QualifiedName, column: &str) -> bool {
+    ctx.after
+        .column(table, column)
+        .and_then(|column| column.default.as_ref())
+        .is_some_and(|default| !default.sql.trim().eq_ignore_ascii_case("null"))
 }
 
 fn has_not_null_check(table: &Table, column: &str) -> bool {

@@ -3,10 +3,11 @@
 //! table queues behind it. `SET lock_timeout` bounds that wait: the migration fails fast and
 //! can be retried, instead of stalling the application.
 
-use super::{existing_index_table, is_existing_table, same_transaction};
+use super::{existing_index_table, is_existing_table};
 use crate::dialect::Dialect;
 use crate::ir::{Change, MaintenanceKind, QualifiedName};
-use crate::rules::{Context, DeployMigration, Finding, Rule, StatementRef};
+use crate::project::ParsedMigration;
+use crate::rules::{Context, Finding, Rule, StatementRef};
 
 pub struct MissingLockTimeout;
 
@@ -57,7 +58,7 @@ impl Guard<'_> {
             || self
                 .local
                 .as_ref()
-                .is_some_and(|local| same_transaction(local, at))
+                .is_some_and(|local| local.same_transaction(at))
     }
 }
 
@@ -65,7 +66,7 @@ impl Guard<'_> {
 /// timeout in force. One per migration: the fix is one SET at the top.
 fn first_unguarded_lock(
     ctx: &Context<'_>,
-    migration: &DeployMigration,
+    migration: &ParsedMigration,
     setting: &str,
 ) -> Option<Finding> {
     let mut guard = Guard::default();

@@ -4,11 +4,12 @@
 //! generated column, a foreign key while `foreign_key_checks` is on, dropping the primary
 //! key) unless `ALGORITHM=INPLACE` or `INSTANT` makes MySQL refuse instead.
 
-use super::{column_type_before, is_existing_table};
+use super::{column_type_before, holds_rows};
 use crate::dialect::Dialect;
 use crate::ir::types::canonical_type;
 use crate::ir::{Change, ConstraintKind, Generated, QualifiedName};
-use crate::rules::{Context, DeployMigration, Finding, Rule, StatementRef};
+use crate::project::ParsedMigration;
+use crate::rules::{Context, Finding, Rule, StatementRef};
 
 pub struct MysqlCopyAlgorithm;
 
@@ -28,7 +29,7 @@ impl Rule for MysqlCopyAlgorithm {
             let Some(table) = changes.iter().find_map(Change::table) else {
                 continue;
             };
-            if !is_existing_table(ctx, table) {
+            if !holds_rows(ctx, &at, table) {
                 continue;
             }
             let reason = match requested_algorithm(changes).as_deref() {
@@ -133,7 +134,7 @@ fn adds_primary_key(changes: &[Change]) -> bool {
 /// True when `SET foreign_key_checks = 0` ran earlier in the same migration (MySQL then
 /// adds a foreign key in place).
 fn foreign_key_checks_off(at: &StatementRef<'_>) -> bool {
-    let migration: &DeployMigration = at.migration;
+    let migration: &ParsedMigration = at.migration;
     let mut off = false;
     for change in migration.up.statements[..at.index]
         .iter()
