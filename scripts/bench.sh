@@ -39,7 +39,7 @@ fi
 
 # The up-migration files rollsafe found in a set (for squawk to lint the same files).
 up_files() {
-  "$bin" check --all --format json --fail-on never "$1" |
+  "$bin" check --all --no-cache --format json --fail-on never "$1" |
     python3 -c 'import json,sys; [print(m["path"]) for m in json.load(sys.stdin)["migrations"]]' |
     sed "s#^#$1/#" | sort -u
 }

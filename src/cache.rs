@@ -19,6 +19,7 @@ use crate::dialect::Dialect;
 use crate::sql::{self, SqlFile};
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
+use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -136,6 +137,23 @@ fn hash_hex(feed: impl Fn(&mut std::collections::hash_map::DefaultHasher)) -> St
     format!("{:016x}{:016x}", half(0x5eed_0001), half(0x5eed_0002))
 }
 
+/// Writes the entries of `state` this run used, and its new ones, as a pack to `path`.
+fn write_pack(path: &Path, state: &State) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(out, "{HEADER}")?;
+    let mut used: Vec<&String> = state.used.iter().collect();
+    used.sort();
+    let kept = used
+        .into_iter()
+        .map(|key| (key, &state.text[state.lines[key].clone()]));
+    let new = state.new.iter().map(|(key, json)| (key, json.as_str()));
+    for (key, json) in kept.chain(new) {
+        writeln!(out, "{key} {json}")?;
+    }
+    // No fsync: a pack lost or cut short by a crash is only a miss for the next run.
+    out.into_inner().map(drop).map_err(|e| e.into_error())
+}
+
 /// The pack at `path`; an empty state when it is missing or unreadable.
 fn read_pack(path: &Path) -> State {
     match std::fs::read_to_string(path) {
@@ -201,29 +219,13 @@ impl Cache {
         if state.new.is_empty() {
             return;
         }
-        let mut out = String::with_capacity(state.text.len() + 4096);
-        out.push_str(HEADER);
-        out.push('\n');
-        let mut used: Vec<&String> = state.used.iter().collect();
-        used.sort();
-        for key in used {
-            out.push_str(key);
-            out.push(' ');
-            out.push_str(&state.text[state.lines[key].clone()]);
-            out.push('\n');
-        }
-        for (key, json) in &state.new {
-            out.push_str(key);
-            out.push(' ');
-            out.push_str(json);
-            out.push('\n');
-        }
         static SAVES: AtomicU64 = AtomicU64::new(0);
         let unique = SAVES.fetch_add(1, Ordering::Relaxed);
         let temp = (self.pack).with_extension(format!("{}.{unique}.tmp", std::process::id()));
-        if std::fs::write(&temp, &out).is_ok() && std::fs::rename(&temp, &self.pack).is_ok() {
+        let written = write_pack(&temp, &state).and_then(|()| std::fs::rename(&temp, &self.pack));
+        if written.is_ok() {
             // What was written is the pack now, all of it in use: later saves start from it.
-            *state = parse_pack(Arc::from(out));
+            *state = read_pack(&self.pack);
             state.used = state.lines.keys().cloned().collect();
         } else {
             let _ = std::fs::remove_file(&temp);

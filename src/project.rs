@@ -169,13 +169,18 @@ impl Project {
 
 /// Applies every up change of `migration` to `catalog`.
 pub fn replay(catalog: &mut Catalog, migration: &ParsedMigration) {
+    let id = &migration.migration.id;
+    // The common migration of one statement: its changes as they are, not copied.
+    if let [statement] = migration.up.statements.as_slice() {
+        return catalog.apply_migration(&statement.changes, id);
+    }
     let changes: Vec<Change> = migration
         .up
         .statements
         .iter()
         .flat_map(|s| s.changes.iter().cloned())
         .collect();
-    catalog.apply_migration(&changes, &migration.migration.id);
+    catalog.apply_migration(&changes, id);
 }
 
 /// The schema all of a project's migrations build.
