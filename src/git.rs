@@ -642,10 +642,13 @@ mod watchdog {
     use std::sync::{Condvar, Mutex, OnceLock};
     use std::time::{Duration, Instant};
 
+    /// When a bound expires, and the message to print then.
+    type Deadline = (Instant, String);
+
     /// The bounds in force (several threads may read repositories at once, in tests), by
     /// id: the deadline and the message to print when it passes.
     struct Bounds {
-        active: Mutex<(u64, BTreeMap<u64, (Instant, String)>)>,
+        active: Mutex<(u64, BTreeMap<u64, Deadline>)>,
         changed: Condvar,
     }
 

@@ -129,7 +129,7 @@ impl<K: Ord, V> SharedMap<K, V> {
     {
         let at = self
             .chunks
-            .partition_point(|chunk| chunk.last().map_or(true, |(last, _)| last.borrow() < key));
+            .partition_point(|chunk| chunk.last().is_none_or(|(last, _)| last.borrow() < key));
         at.min(self.chunks.len().saturating_sub(1))
     }
 
@@ -171,12 +171,15 @@ impl<K: Ord, V> SharedMap<K, V> {
         let (mut oc, mut op, mut nc, mut np) = (0, 0, 0, 0);
         loop {
             // Both cursors at the start of the same shared chunk: skip it whole.
-            if op == 0 && np == 0 && oc < olds.len() && nc < news.len() {
-                if Arc::ptr_eq(&olds[oc], &news[nc]) {
-                    oc += 1;
-                    nc += 1;
-                    continue;
-                }
+            if op == 0
+                && np == 0
+                && oc < olds.len()
+                && nc < news.len()
+                && Arc::ptr_eq(&olds[oc], &news[nc])
+            {
+                oc += 1;
+                nc += 1;
+                continue;
             }
             let old = olds.get(oc).map(|chunk| &chunk[op]);
             let new_entry = news.get(nc).map(|chunk| &chunk[np]);
