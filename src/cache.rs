@@ -1,5 +1,5 @@
 //! The parse cache: a SQL part's parsed statements and change IR, stored per file content,
-//! range, dialect and rollsafe version, as ruff and eslint cache their per-file results.
+//! range, dialect and rollsafe build, as ruff and eslint cache their per-file results.
 //!
 //! One pack file per migrations directory, in `<cache dir>/v1/`: a line per SQL part, its
 //! key (a 128-bit hash of what the parse depends on) and the parse as JSON. A run reads the
@@ -28,8 +28,26 @@ use std::time::{Duration, SystemTime};
 
 /// Bumped whenever the pack format changes (the rollsafe version is part of every key too).
 const FORMAT: &str = "v1";
-/// A pack's first line.
-const HEADER: &str = concat!("rollsafe parse cache v1 ", env!("CARGO_PKG_VERSION"));
+/// A pack's first line: the format, the rollsafe version and the build (the executable's
+/// size and modification time), so that a rebuilt rollsafe, whose parser or lowering may
+/// differ under the same version number, never reads what another build wrote.
+fn header() -> &'static str {
+    static HEADER: OnceLock<String> = OnceLock::new();
+    HEADER.get_or_init(|| {
+        let build = std::env::current_exe()
+            .and_then(std::fs::metadata)
+            .map(|meta| {
+                let modified = meta.modified().ok();
+                let since = modified.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok());
+                format!("{}-{}", meta.len(), since.unwrap_or_default().as_nanos())
+            })
+            .unwrap_or_default();
+        format!(
+            "rollsafe parse cache {FORMAT} {} {build}",
+            env!("CARGO_PKG_VERSION")
+        )
+    })
+}
 
 /// The cache is trimmed to this size (the oldest packs go first)...
 pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
@@ -55,8 +73,10 @@ struct State {
     lines: HashMap<String, Range<usize>>,
     /// Keys read from the pack during this run.
     used: HashSet<String>,
-    /// Entries parsed during this run, not in the pack yet: key and JSON.
+    /// Entries parsed during this run: key and JSON.
     new: Vec<(String, String)>,
+    /// How many of `new` the pack on disk holds already.
+    saved: usize,
 }
 
 /// The cache directory when config names none: `$XDG_CACHE_HOME/rollsafe`, else
@@ -116,8 +136,7 @@ pub fn save() {
 /// rollsafe version.
 fn key(text: &str, range: &Range<usize>, dialect: Dialect) -> String {
     hash_hex(|hasher| {
-        FORMAT.hash(hasher);
-        env!("CARGO_PKG_VERSION").hash(hasher);
+        header().hash(hasher);
         dialect.hash(hasher);
         range.start.hash(hasher);
         range.end.hash(hasher);
@@ -140,7 +159,7 @@ fn hash_hex(feed: impl Fn(&mut std::collections::hash_map::DefaultHasher)) -> St
 /// Writes the entries of `state` this run used, and its new ones, as a pack to `path`.
 fn write_pack(path: &Path, state: &State) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-    writeln!(out, "{HEADER}")?;
+    writeln!(out, "{}", header())?;
     let mut used: Vec<&String> = state.used.iter().collect();
     used.sort();
     let kept = used
@@ -167,7 +186,7 @@ fn read_pack(path: &Path) -> State {
 /// left out.
 fn parse_pack(text: Arc<str>) -> State {
     let Some(body) = text
-        .strip_prefix(HEADER)
+        .strip_prefix(header())
         .and_then(|rest| rest.strip_prefix('\n'))
     else {
         return State::default();
@@ -216,7 +235,7 @@ impl Cache {
 
     fn save(&self) {
         let mut state = self.lock();
-        if state.new.is_empty() {
+        if state.new.len() == state.saved {
             return;
         }
         static SAVES: AtomicU64 = AtomicU64::new(0);
@@ -224,9 +243,7 @@ impl Cache {
         let temp = (self.pack).with_extension(format!("{}.{unique}.tmp", std::process::id()));
         let written = write_pack(&temp, &state).and_then(|()| std::fs::rename(&temp, &self.pack));
         if written.is_ok() {
-            // What was written is the pack now, all of it in use: later saves start from it.
-            *state = read_pack(&self.pack);
-            state.used = state.lines.keys().cloned().collect();
+            state.saved = state.new.len();
         } else {
             let _ = std::fs::remove_file(&temp);
         }
@@ -350,7 +367,7 @@ mod tests {
         let damaged = [
             good.replace("\"statements\"", "\"statement\""),
             good[..good.len() - 5].to_string(),
-            good.replace(HEADER, "rollsafe parse cache v1 0.0.0"),
+            good.replace(header(), "rollsafe parse cache v1 0.0.0 1-2"),
             "\u{0}\u{ff} not a pack".to_string(),
         ];
         for text in damaged {
