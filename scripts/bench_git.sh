@@ -59,7 +59,7 @@ run_times() {
     cache_dir=$work/cache-warm
     [ -n "${cold:-}" ] && cache_dir=$work/cache-cold-$i
     start=$(date +%s%N)
-    XDG_CACHE_HOME=$cache_dir /usr/bin/time -f "%M" -o "$work/mem" "$bin" check --format json --fail-on never "$@" >/dev/null
+    XDG_CACHE_HOME=$cache_dir /usr/bin/time -f "%M" -o "$work/mem" "$bin" check --format json --fail-on never "$@" >/dev/null 2>&1
     end=$(date +%s%N)
     [ -n "${cold:-}" ] && rm -rf "$cache_dir"
     echo "$(( (end - start) / 1000000 )) $(tail -1 "$work/mem")" >>"$out"
@@ -69,7 +69,7 @@ run_times() {
 bench() {
   local label=$1; shift
   rm -rf "$work/cache-warm"
-  XDG_CACHE_HOME=$work/cache-warm "$bin" check --format json --fail-on never "$@" >/dev/null
+  XDG_CACHE_HOME=$work/cache-warm "$bin" check --format json --fail-on never "$@" >/dev/null 2>&1
   cold=1 run_times "$work/cold" "$@"
   cold='' run_times "$work/warm" "$@"
   local peak
@@ -81,6 +81,6 @@ bench() {
 
 bench "check --base v99 (20 new migrations of 2,000)" --base v99 db/migrations
 write_migration 2001
-bench "pre-commit: 1 untracked migration, base HEAD" db/migrations
+bench "pre-commit: 1 untracked migration, base HEAD" --base HEAD db/migrations
 printf '[rollback]\nreleases = "v*"\nwindow = 5\n' >rollsafe.toml
-bench "pre-commit with a 5-release rollback window" db/migrations
+bench "pre-commit with a 5-release rollback window" --base HEAD db/migrations
