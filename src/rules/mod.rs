@@ -160,6 +160,7 @@ rule_registry! {
     "blocking-maintenance" => lock::BlockingMaintenance,
     "mysql-copy-algorithm" => lock::MysqlCopyAlgorithm,
     "unparsed-statement" => meta::UnparsedStatement,
+    "empty-migration" => meta::EmptyMigration,
     "opaque-statement" => meta::OpaqueStatement,
     "allow-without-reason" => meta::AllowWithoutReason,
     "unused-allow" => meta::UnusedAllow,

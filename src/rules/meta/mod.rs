@@ -2,11 +2,13 @@
 //! into) and about suppression comments.
 
 pub mod allow_without_reason;
+pub mod empty_migration;
 pub mod opaque_statement;
 pub mod unparsed_statement;
 pub mod unused_allow;
 
 pub use allow_without_reason::AllowWithoutReason;
+pub use empty_migration::EmptyMigration;
 pub use opaque_statement::OpaqueStatement;
 pub use unparsed_statement::UnparsedStatement;
 pub use unused_allow::UnusedAllow;
