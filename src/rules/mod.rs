@@ -161,6 +161,7 @@ rule_registry! {
     "mysql-copy-algorithm" => lock::MysqlCopyAlgorithm,
     "unparsed-statement" => meta::UnparsedStatement,
     "empty-migration" => meta::EmptyMigration,
+    "unknown-object" => meta::UnknownObject,
     "opaque-statement" => meta::OpaqueStatement,
     "allow-without-reason" => meta::AllowWithoutReason,
     "unused-allow" => meta::UnusedAllow,
