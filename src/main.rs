@@ -425,7 +425,12 @@ fn print_schema(args: SchemaArgs) -> Result<()> {
         None => rollsafe::source::read_dir(&dir)?,
         Some(rev) => snapshot_at_rev(&dir, rev)?,
     };
-    let project = project::load_project(&snapshot, options.dialect, options.layout, &config, None)?;
+    // As `check` does: a directory named after a dialect gives it when nothing else does.
+    let dialect = match (options.dialect, config.dialect) {
+        (None, None) => rollsafe::layout::dialect_of_dir(&dir),
+        (named, _) => named,
+    };
+    let project = project::load_project(&snapshot, dialect, options.layout, &config, None)?;
     let catalog = project::final_schema(&project);
     let out = match args.format {
         SchemaFormat::Json => render::to_json_string(&catalog) + "\n",
@@ -509,10 +514,7 @@ fn files_dir(files: &[PathBuf], config: Option<&std::path::Path>) -> PathBuf {
     }
     let per_migration = files.iter().all(|file| {
         let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        matches!(
-            name,
-            "up.sql" | "down.sql" | "migration.sql" | "metadata.toml"
-        )
+        rollsafe::layout::is_per_migration_file(name)
     });
     let sqitch = matches!(
         common.file_name().and_then(|n| n.to_str()),

@@ -187,7 +187,8 @@ fn help_lists_the_dialects_and_layouts() {
     );
     assert!(
         help.contains(
-            "auto, golang-migrate, flyway, diesel, sqlx, prisma, goose, dbmate, sqitch, plain"
+            "auto, sqitch, atlas, prisma, sourcegraph, diesel, goose, sql-migrate, dbmate, \
+             flyway, popx, sqlx, golang-migrate, plain, custom"
         ),
         "{help}"
     );

@@ -127,20 +127,27 @@ pub fn migrations_dir(
 /// Runs a check and builds its report.
 pub fn run(options: &CheckOptions) -> Result<Run> {
     let (config, config_path) = load_config(options)?;
-    let options = &CheckOptions {
-        dir: migrations_dir(options, &config, config_path.as_deref()),
-        ..options.clone()
-    };
-    if options.dir.is_file() {
+    let dir = migrations_dir(options, &config, config_path.as_deref());
+    if dir.is_file() {
         bail!(
             "{}: is a file; give the migrations directory (or name migration files after it: \
              `rollsafe check DIR FILE...`)",
-            options.dir.display()
+            dir.display()
         );
     }
-    if !options.dir.is_dir() {
-        bail!("{}: no such directory", options.dir.display());
+    if !dir.is_dir() {
+        bail!("{}: no such directory", dir.display());
     }
+    // A directory named after a dialect says which one, when nothing else does.
+    let inferred = match (options.dialect, config.dialect) {
+        (None, None) => crate::layout::dialect_of_dir(&dir),
+        _ => None,
+    };
+    let options = &CheckOptions {
+        dir,
+        dialect: options.dialect.or(inferred),
+        ..options.clone()
+    };
     if options.cache {
         enable_cache(&config, config_path.as_deref(), &options.dir);
     }
@@ -150,7 +157,7 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
     } else {
         GitRepo::discover(&options.dir)?
     };
-    match repo {
+    let mut run = match repo {
         Some(repo) => check_revisions(&repo, options, config, config_path.as_deref(), layout),
         None if options.base.is_some() || options.head.is_some() => bail!(
             "{}: --base and --head compare git revisions, but this directory is not inside a git \
@@ -158,7 +165,14 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
             options.dir.display()
         ),
         None => audit(options, config, config_path, layout),
+    }?;
+    if let Some(dialect) = inferred {
+        run.notices.push(format!(
+            "dialect {dialect} inferred from the directory name (set `dialect` in rollsafe.toml \
+             or pass --dialect to change it)"
+        ));
     }
+    Ok(run)
 }
 
 /// The cache directory: `cache_dir` in config (relative to the config file), else the
@@ -175,7 +189,7 @@ fn enable_cache(config: &Config, config_path: Option<&Path>, migrations: &Path) 
 
 /// The command line's layout, else config's, else detection.
 fn layout_choice(options: &CheckOptions, config: &Config) -> LayoutChoice {
-    match (options.layout, config.layout) {
+    match (options.layout, config.layout_choice()) {
         (LayoutChoice::Auto, Some(configured)) => configured,
         (choice, _) => choice,
     }
@@ -227,6 +241,7 @@ fn audit(
         layout: project.layout,
         sources: &with_config_text(project.sources.clone(), &config),
         migrations: &selected,
+        ignored: &project.ignored,
         outcome,
         path_prefix: "",
         config_path: config_path.map(|path| display_from(&options.dir, &path)),
@@ -362,8 +377,32 @@ fn check_revisions(
         Some(head_commit) => {
             let base = repo.resolve(&base_rev)?;
             let fork = repo.merge_base(&base, head_commit)?;
-            let snapshot = repo.snapshot_at(fork, &dir)?;
+            let mut snapshot = repo.snapshot_at(fork, &dir)?;
             let base_config = config_at(repo, fork, config_path)?;
+            if snapshot.files.is_empty() {
+                let still_at_head = |old: &str| -> Result<bool> {
+                    let files = match &options.head {
+                        Some(_) => repo.snapshot_at(head_commit.commit, old)?.files,
+                        None => repo.worktree_snapshot(old)?.files,
+                    };
+                    Ok(!files.is_empty())
+                };
+                let moved = super::moved::base_dir(
+                    repo,
+                    fork,
+                    &dir,
+                    &head.snapshot,
+                    &base_config,
+                    config_path,
+                    &still_at_head,
+                )?;
+                if let Some(old_dir) = moved {
+                    snapshot = repo.snapshot_at(fork, &old_dir)?;
+                    notices.push(format!(
+                        "the migrations were in `{old_dir}` at the base revision: read there"
+                    ));
+                }
+            }
             let info = RevInfo {
                 rev: base_rev,
                 commit: Some(fork.to_string()),
@@ -404,7 +443,7 @@ fn check_revisions(
         )?
     };
     timings.lap("discover and parse");
-    let (diff, statuses) = history::compare(
+    let (mut diff, statuses) = history::compare(
         Revision {
             migrations: &base_project.migrations,
             files: &base.snapshot,
@@ -414,6 +453,7 @@ fn check_revisions(
             files: &head.snapshot,
         },
     );
+    diff.older_pending = Some(head_project.layout.history().older_pending);
     let mut head_project = head_project;
     for (migration, status) in head_project.migrations.iter_mut().zip(statuses) {
         migration.status = status;
@@ -485,6 +525,7 @@ fn check_revisions(
         layout: head_project.layout,
         sources: &sources,
         migrations: &listed,
+        ignored: &head_project.ignored,
         outcome,
         path_prefix: &prefix,
         config_path: config_path.and_then(|path| repo.repo_path(path).ok()),

@@ -31,6 +31,29 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push('\n');
     }
     out.push_str(&summary(report));
+    let code: Vec<&str> = report
+        .migrations
+        .iter()
+        .filter(|m| m.kind == crate::layout::MigrationKind::Code)
+        .map(|m| m.path.as_str())
+        .collect();
+    if !code.is_empty() {
+        let _ = writeln!(
+            out,
+            "note: {} code migration(s) not analysed (rollsafe reads SQL only): {}",
+            code.len(),
+            code.join(", ")
+        );
+    }
+    if !report.ignored.is_empty() {
+        let _ = writeln!(
+            out,
+            "note: {} file(s) in the migrations directory are not {} migrations and were not \
+             checked (`--format json` lists them with the reason)",
+            report.ignored.len(),
+            report.layout
+        );
+    }
     out
 }
 
@@ -50,12 +73,21 @@ fn diagnostic(finding: &FindingEntry, text: &str, color: bool) -> String {
         .with_index_type(IndexType::Byte)
         .with_color(color);
     let mut buffer = Vec::new();
-    let written = ariadne::Report::build(kind(finding.severity), (path, span.clone()))
+    let mut report = ariadne::Report::build(kind(finding.severity), (path, span.clone()))
         .with_config(config)
         .with_code(&finding.rule)
         .with_message(&finding.message)
         .with_label(Label::new((path, span)).with_message(label))
-        .with_help(&finding.help)
+        .with_help(&finding.help);
+    for related in &finding.related {
+        report = report.with_note(format!(
+            "also {} ({}): {}",
+            related.rule,
+            related.severity.name(),
+            related.message
+        ));
+    }
+    let written = report
         .finish()
         .write((path, Source::from(text)), &mut buffer);
     match written {
@@ -80,7 +112,7 @@ fn plain(out: &mut String, finding: &FindingEntry) {
         "{}[{}]: {}\n   ╭─[ {}:{}:{} ]\n   = help: {}\n",
         finding.severity.name(),
         finding.rule,
-        finding.message,
+        finding.message_with_related(),
         finding.path,
         finding.line,
         finding.column,

@@ -332,6 +332,10 @@ pub struct Catalog {
     /// Shared between catalog copies until one of them changes (see `SharedMap`).
     pub views: SharedMap<QualifiedName, View>,
     pub enums: SharedMap<QualifiedName, EnumType>,
+    /// How many statements so far the replay could not see into (opaque or unparsed ones, an
+    /// extension's objects): what they made may be missing here, so a name this catalog
+    /// lacks is not proof that the database lacks it.
+    pub blind_spots: usize,
 }
 
 impl Catalog {
@@ -341,6 +345,7 @@ impl Catalog {
             tables: TableMap::default(),
             views: SharedMap::default(),
             enums: SharedMap::default(),
+            blind_spots: 0,
         }
     }
 
