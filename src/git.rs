@@ -15,6 +15,7 @@ use git2::{
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Git's file mode of a symbolic link and of a submodule (a "gitlink" commit entry).
 const MODE_SYMLINK: i32 = 0o120000;
@@ -64,7 +65,10 @@ impl ResolvedRev {
 /// libgit2 (1.9.7 and before) loops forever when it inflates a truncated loose object
 /// (libgit2/libgit2#7342, fixed upstream after the newest release `git2` bundles); a read
 /// that takes this long on objects of migration-sized files is that loop, not a slow disk.
-const READ_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+const READ_LIMIT: std::time::Duration = Duration::from_secs(5);
+/// The limit for calls that walk many objects with no progress to report between them: a
+/// merge base on a long history, the working tree's status in a large repository.
+const WALK_LIMIT: std::time::Duration = Duration::from_secs(60);
 
 /// Why a path was left out of a snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,7 +213,7 @@ impl GitRepo {
     /// The commit `rev` names: a branch, a tag (peeled), `origin/main`, `HEAD~2`, a short
     /// hash. The error says when a shallow clone is the likely cause.
     pub fn resolve(&self, rev: &str) -> Result<ResolvedRev> {
-        let _bound = self.bound(|| format!("resolving `{rev}`"));
+        let _bound = self.bound(READ_LIMIT, || format!("resolving `{rev}`"));
         let commit = self
             .repo
             .revparse_single(rev)
@@ -242,8 +246,9 @@ impl GitRepo {
 
     /// The best common ancestor of `a` and `b`: where a branch forked from its base.
     pub fn merge_base(&self, a: &ResolvedRev, b: &ResolvedRev) -> Result<Oid> {
-        let _bound =
-            self.bound(|| format!("finding the merge base of `{}` and `{}`", a.rev, b.rev));
+        let _bound = self.bound(WALK_LIMIT, || {
+            format!("finding the merge base of `{}` and `{}`", a.rev, b.rev)
+        });
         self.repo.merge_base(a.commit, b.commit).map_err(|err| {
             let pair = format!("`{}` and `{}`", a.rev, b.rev);
             if self.repo.is_shallow() {
@@ -264,7 +269,7 @@ impl GitRepo {
     /// snapshot: the migrations directory may be newer than the base revision.
     pub fn snapshot_at(&self, commit: Oid, dir: &str) -> Result<GitSnapshot> {
         let dir = dir.trim_matches('/');
-        let bound = self.bound(|| format!("reading `{dir}` at commit {commit}"));
+        let bound = self.bound(READ_LIMIT, || format!("reading `{dir}` at commit {commit}"));
         let tree = self.tree_of(commit)?;
         let Some(tree) = self.subtree(&tree, dir, commit)? else {
             return Ok(GitSnapshot::default());
@@ -316,7 +321,7 @@ impl GitRepo {
             return self.walk_worktree(dir);
         }
         // Status compares the working tree with the commit's objects.
-        let _bound = self.bound(|| format!("reading the working tree's `{dir}`"));
+        let _bound = self.bound(WALK_LIMIT, || format!("reading the working tree's `{dir}`"));
         let mut options = StatusOptions::new();
         options
             .include_untracked(true)
@@ -522,7 +527,9 @@ impl GitRepo {
     /// The content of the file at `path` (relative to the root) at `commit`, or `None` when
     /// there is no such file.
     pub fn file_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>> {
-        let _bound = self.bound(|| format!("reading `{path}` at commit {commit}"));
+        let _bound = self.bound(READ_LIMIT, || {
+            format!("reading `{path}` at commit {commit}")
+        });
         let tree = self.tree_of(commit)?;
         let entry = match tree.get_path(Path::new(path)) {
             Ok(entry) => entry,
@@ -541,7 +548,7 @@ impl GitRepo {
     /// The tags whose name matches `glob` (`*` any run of characters, `?` one character)
     /// and that point at a commit, oldest commit first (ties by name).
     pub fn tags_matching(&self, glob: &str) -> Result<Vec<Tag>> {
-        let bound = self.bound(|| "reading the release tags".to_string());
+        let bound = self.bound(READ_LIMIT, || "reading the release tags".to_string());
         let names = self.repo.tag_names(None).context("cannot list tags")?;
         let mut tags = Vec::new();
         // Tag names that are not UTF-8 cannot match a UTF-8 pattern: left out.
@@ -569,14 +576,14 @@ impl GitRepo {
     }
 
     /// A bound on the libgit2 reads until the guard drops (see `READ_LIMIT`).
-    fn bound(&self, what: impl FnOnce() -> String) -> watchdog::Bound {
+    fn bound(&self, limit: Duration, what: impl FnOnce() -> String) -> watchdog::Bound {
         let repo = self.repo.path().display();
-        watchdog::Bound::new(READ_LIMIT, move || {
+        watchdog::Bound::new(limit, move || {
             format!(
                 "{} did not finish within {} s: the repository {repo} is probably corrupt \
                  (a truncated object makes libgit2 loop); run `git fsck` there",
                 what(),
-                READ_LIMIT.as_secs()
+                limit.as_secs()
             )
         })
     }
