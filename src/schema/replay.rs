@@ -632,10 +632,9 @@ impl Catalog {
                     .map(|column| (table.name.clone(), column.name.clone()))
             })
             .collect();
-        let enums = Arc::make_mut(&mut self.enums);
-        if let Some(mut enum_type) = enums.remove(from) {
+        if let Some(mut enum_type) = self.enums.remove(from) {
             enum_type.name = to.clone();
-            enums.insert(to.clone(), enum_type);
+            self.enums.insert(to.clone(), enum_type);
         }
         for (table, column) in typed {
             if let Some(table) = self.tables.get_mut(&table) {
