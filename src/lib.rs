@@ -20,3 +20,4 @@ pub mod rules;
 pub mod schema;
 pub mod source;
 pub mod sql;
+pub mod usage;

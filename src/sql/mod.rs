@@ -5,6 +5,7 @@
 //! Nothing is silently skipped: a statement is `Parsed`, `Recognized`, or `Unparsed` with the
 //! parser's message, and rules report the last kind as `unparsed-statement`.
 
+pub mod access;
 mod allow;
 mod lower;
 mod parse;
