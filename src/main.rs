@@ -47,6 +47,35 @@ enum Command {
     },
     /// Print the schema replayed from the migrations (JSON or SQL).
     Schema(SchemaArgs),
+    /// What a revision's code uses and where: who still reads `orders.legacy_status`?
+    Usage(UsageArgs),
+}
+
+#[derive(clap::Args)]
+struct UsageArgs {
+    /// A table or column (`orders`, `orders.legacy_status`); default: every table and column
+    /// the code names.
+    object: Option<String>,
+    /// The revision whose code is read (default: `base` in rollsafe.toml, else HEAD).
+    #[arg(long, value_name = "REV")]
+    rev: Option<String>,
+    /// The migrations directory (default: `migrations` in rollsafe.toml, else `.`).
+    #[arg(long, default_value = ".")]
+    dir: PathBuf,
+    #[arg(long, value_parser = parse_dialect)]
+    dialect: Option<Dialect>,
+    #[arg(long, default_value = "auto", value_parser = parse_layout)]
+    layout: LayoutChoice,
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = UsageFormat::Text)]
+    format: UsageFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum UsageFormat {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -161,6 +190,7 @@ fn main() -> ExitCode {
         Command::Rules { format } => list_rules(format).map(|()| ExitCode::SUCCESS),
         Command::Explain { rule } => explain(&rule),
         Command::Schema(args) => print_schema(args).map(|()| ExitCode::SUCCESS),
+        Command::Usage(args) => print_usage(args).map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|err| {
         eprintln!("rollsafe: error: {err:#}");
@@ -315,6 +345,64 @@ fn indent(text: &str) -> String {
         .lines()
         .map(|line| format!("  {line}\n"))
         .collect()
+}
+
+/// `rollsafe usage`: the usage model of a revision (git objects, no checkout), or of the
+/// current directory outside git, for one object or all.
+fn print_usage(args: UsageArgs) -> Result<()> {
+    use rollsafe::usage::{self, answer};
+    let options = CheckOptions {
+        dir: args.dir,
+        dialect: args.dialect,
+        layout: args.layout,
+        config: args.config,
+        ..CheckOptions::default()
+    };
+    let (config, config_path) = check::load_config(&options)?;
+    let dir = check::migrations_dir(&options, &config, config_path.as_deref());
+    let Some(repo) = rollsafe::git::GitRepo::discover(&dir)? else {
+        anyhow::bail!(
+            "{}: not inside a git repository; `rollsafe usage` reads a revision's code",
+            dir.display()
+        );
+    };
+    let rev = args
+        .rev
+        .or_else(|| config.base.clone())
+        .unwrap_or_else(|| "HEAD".to_string());
+    let resolved = repo.resolve(&rev)?;
+    let snapshot = repo.snapshot_at(resolved.commit, repo.checked_dir())?;
+    let project = check::load_project(&snapshot.files, options.dialect, options.layout, &config, None)?;
+    let catalog = check::final_schema(&project);
+    let object = args
+        .object
+        .as_deref()
+        .map(|object| answer::parse_object(object, &catalog));
+    let targets = object.as_ref().map(|(table, column)| {
+        std::iter::once(table.name.clone())
+            .chain(column.clone())
+            .collect()
+    });
+    let usage = usage::read_at(
+        &repo,
+        resolved.commit,
+        &rev,
+        &catalog,
+        &rollsafe::config::UsageConfig {
+            enabled: None,
+            ..config.usage.clone()
+        },
+        repo.checked_dir(),
+        targets.as_ref(),
+    )?
+    .unwrap_or_default();
+    let object = object.as_ref().map(|(t, c)| (t, c.as_deref()));
+    let answer = answer::answer(&usage, Some(resolved.hex()), object);
+    let out = match args.format {
+        UsageFormat::Json => serde_json::to_string_pretty(&answer)? + "\n",
+        UsageFormat::Text => answer::to_text(&answer),
+    };
+    write_output(None, &out)
 }
 
 fn print_schema(args: SchemaArgs) -> Result<()> {

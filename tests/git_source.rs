@@ -205,6 +205,7 @@ fn history_findings(base: &Snapshot, head: &Snapshot) -> Vec<HistoryFinding> {
         retired: &[],
         retire_declared: &[],
         history: Some(&diff),
+        usage: None,
         cache: Default::default(),
     };
     rules::run_all(&ctx)

@@ -189,6 +189,7 @@ pub fn audit_history_with_downs(
         retired,
         retire_declared: retired,
         history: Some(&history),
+        usage: None,
         cache: Default::default(),
     };
     for index in 0..project.migrations.len() {

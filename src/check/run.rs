@@ -342,6 +342,11 @@ fn check_revisions(
         replay(&mut after, migration);
     }
     timings.lap("replay");
+    let usage = match &head_commit {
+        Some(_) => base_usage(repo, &base, &before, &config, &dir, &deploy, &mut notices)?,
+        None => None,
+    };
+    timings.lap("usage");
     let settings = config.settings_for(head_project.has_downs());
     if let Some(rollback) = &config.rollback {
         let window = WindowInput {
@@ -364,6 +369,7 @@ fn check_revisions(
         retired: &base_config.retire,
         retire_declared: &config.retire,
         history: Some(&diff),
+        usage: usage.as_ref(),
         cache: Default::default(),
     };
     let raw = rules::run_all(&ctx);
@@ -410,6 +416,40 @@ fn check_revisions(
         notices,
         timings,
     })
+}
+
+/// What N-1's code uses at the base revision, looking for the names the deploy touches;
+/// its warnings become notices.
+fn base_usage(
+    repo: &GitRepo,
+    base: &Side,
+    before: &crate::schema::Catalog,
+    config: &Config,
+    dir: &str,
+    deploy: &[DeployMigration],
+    notices: &mut Vec<String>,
+) -> Result<Option<crate::usage::Usage>> {
+    let Some(commit) = base.info.commit.as_deref() else {
+        return Ok(None);
+    };
+    let commit = git2::Oid::from_str(commit)?;
+    let changes = deploy
+        .iter()
+        .flat_map(|m| m.up.statements.iter().flat_map(|s| s.changes.iter()));
+    let targets = crate::usage::touched_names(changes);
+    let usage = crate::usage::read_at(
+        repo,
+        commit,
+        &base.info.rev,
+        before,
+        &config.usage,
+        dir,
+        Some(&targets),
+    )?;
+    if let Some(usage) = &usage {
+        notices.extend(usage.warnings.iter().map(|w| format!("usage: {w}")));
+    }
+    Ok(usage)
 }
 
 /// The down verdict of each analysed migration of `migrations`.
@@ -472,6 +512,20 @@ fn release_window(
             .cloned()
             .collect();
         let before = final_schema(&release);
+        // What that release's code uses, read at its tag.
+        let changes = since
+            .iter()
+            .flat_map(|m| m.up.statements.iter().flat_map(|s| s.changes.iter()));
+        let targets = crate::usage::touched_names(changes);
+        let usage = crate::usage::read_at(
+            input.repo,
+            tag.commit,
+            &tag.name,
+            &before,
+            &input.config.usage,
+            input.dir,
+            Some(&targets),
+        )?;
         let ctx = Context {
             dialect: head.dialect,
             settings: input.settings,
@@ -481,12 +535,15 @@ fn release_window(
             retired: &release_config.retire,
             retire_declared: &input.config.retire,
             history: None,
+            usage: usage.as_ref(),
             cache: Default::default(),
         };
         let raw = rules::run_category(&ctx, Some(Category::Compat));
+        // An automatic retirement (info) does not break the release.
         let breaks = resolve(raw, head, input.config)
             .findings
             .into_iter()
+            .filter(|resolved| resolved.severity != rules::Severity::Info)
             .map(|resolved| resolved.finding)
             .collect();
         releases.push(ReleaseRollback {

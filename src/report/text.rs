@@ -50,12 +50,16 @@ fn diagnostic(finding: &FindingEntry, text: &str, color: bool) -> String {
         .with_index_type(IndexType::Byte)
         .with_color(color);
     let mut buffer = Vec::new();
-    let written = ariadne::Report::build(kind(finding.severity), (path, span.clone()))
+    let mut report = ariadne::Report::build(kind(finding.severity), (path, span.clone()))
         .with_config(config)
         .with_code(&finding.rule)
         .with_message(&finding.message)
         .with_label(Label::new((path, span)).with_message(label))
-        .with_help(&finding.help)
+        .with_help(&finding.help);
+    if let Some(note) = evidence_note(finding) {
+        report = report.with_note(note);
+    }
+    let written = report
         .finish()
         .write((path, Source::from(text)), &mut buffer);
     match written {
@@ -66,6 +70,19 @@ fn diagnostic(finding: &FindingEntry, text: &str, color: bool) -> String {
             out
         }
     }
+}
+
+/// The first place N-1's code names the finding's object.
+fn evidence_note(finding: &FindingEntry) -> Option<String> {
+    let first = finding.evidence.first()?;
+    Some(format!(
+        "evidence: {}:{} at {} ({}, {})",
+        first.path,
+        first.line,
+        first.rev,
+        first.source.name(),
+        first.access.verb()
+    ))
 }
 
 /// A finding with no source to quote (a deleted migration, the config file).

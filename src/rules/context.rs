@@ -9,6 +9,7 @@ use crate::layout::Migration;
 use crate::rollback::{analyze_downs, DownAnalysis};
 use crate::schema::Catalog;
 use crate::sql::{SqlFile, Statement};
+use crate::usage::Usage;
 use serde::Serialize;
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -49,6 +50,9 @@ pub struct Context<'a> {
     pub retire_declared: &'a [Retire],
     /// How the head's migrations relate to the base's; `None` without a base (`--all`).
     pub history: Option<&'a HistoryDiff>,
+    /// What N-1's code uses, read at N-1's revision; `None` when the usage stage did not
+    /// run (compat rules then rest on the presumption that N-1 uses everything it knows).
+    pub usage: Option<&'a Usage>,
     /// Facts about the deploy that several rules need, computed by the first one that asks.
     /// Build with `Default::default()`.
     pub cache: ContextCache,
@@ -98,6 +102,7 @@ impl<'a> StatementRef<'a> {
             span: self.statement.span.clone(),
             migration: self.migration.migration.id.clone(),
             object: None,
+            evidence: Vec::new(),
         }
     }
 

@@ -22,7 +22,6 @@ pub struct DieselTable {
     pub rust: String,
     pub sql: QualifiedName,
     pub path: String,
-    pub line: usize,
     pub columns: Vec<DieselColumn>,
 }
 
@@ -209,7 +208,6 @@ fn parse_tables(
         let Some(TokenTree::Ident(first)) = tokens.get(at) else {
             return Err(fail(tokens.get(at), "expected a table name"));
         };
-        let line = first.span().start().line;
         let mut rust = ident_name(first);
         let mut schema = default_schema.to_string();
         at += 1;
@@ -239,7 +237,6 @@ fn parse_tables(
             rust,
             sql: QualifiedName::new(schema, sql),
             path: path.to_string(),
-            line,
             columns,
         });
     }

@@ -11,6 +11,7 @@
 //! does not parse is a warning and covers nothing it might have named, so broken input
 //! never makes a finding quieter.
 
+pub mod answer;
 mod diesel;
 pub mod files;
 mod mention;
@@ -169,6 +170,34 @@ pub struct UsageInput<'a> {
     /// Names the mention scan looks for (tables and columns the deploy touches); `None`:
     /// no scan.
     pub targets: Option<&'a BTreeSet<String>>,
+}
+
+/// Reads the usage model of `commit` (named `rev` in citations) from the repository's
+/// objects: no checkout, nothing written. `None` when `[usage] enabled = false`.
+#[allow(clippy::too_many_arguments)]
+pub fn read_at(
+    repo: &crate::git::GitRepo,
+    commit: git2::Oid,
+    rev: &str,
+    catalog: &Catalog,
+    config: &UsageConfig,
+    migrations_dir: &str,
+    targets: Option<&BTreeSet<String>>,
+) -> anyhow::Result<Option<Usage>> {
+    if config.enabled == Some(false) {
+        return Ok(None);
+    }
+    let selection = Selection::new(config, migrations_dir)?;
+    let files = files::read_commit(repo, commit, &selection)?;
+    Ok(Some(build(&UsageInput {
+        rev,
+        files: &files,
+        catalog,
+        dialect: catalog.dialect,
+        config,
+        selection: &selection,
+        targets,
+    })))
 }
 
 /// Builds the usage model of one revision.

@@ -2,7 +2,7 @@
 //! the table without it.
 
 use super::{
-    column_object, n1_uses_column, no_such_column, retire_hint, swapped_out_columns, Rebuild,
+    column_object, judge_on_usage, n1_uses_column, no_such_column, retire_hint, swapped_out_columns, Rebuild,
     Rebuilds,
 };
 use crate::ir::{Change, QualifiedName};
@@ -30,7 +30,9 @@ impl Rule for DropColumn {
                         no_such_column(ctx.dialect),
                         retire_hint(ctx, table, Some(column))
                     );
-                    findings.push(self.finding(&change.at, table, column, message));
+                    let mut finding = self.finding(&change.at, table, column, message);
+                    judge_on_usage(ctx, &mut finding, table, Some(column), true);
+                    findings.push(finding);
                 }
             }
         }
@@ -69,7 +71,9 @@ impl DropColumn {
                 no_such_column(ctx.dialect),
                 retire_hint(ctx, table, Some(&column.name))
             );
-            findings.push(self.finding(at, table, &column.name, message));
+            let mut finding = self.finding(at, table, &column.name, message);
+            judge_on_usage(ctx, &mut finding, table, Some(&column.name), true);
+            findings.push(finding);
         }
     }
 

@@ -1,6 +1,6 @@
 //! `drop-table`: dropping a table N-1 still queries.
 
-use super::{n1_uses_table, no_such_relation, retire_hint, Rebuilds};
+use super::{judge_on_usage, n1_uses_table, no_such_relation, retire_hint, Rebuilds};
 use crate::ir::Change;
 use crate::rules::{Context, Finding, Rule};
 
@@ -30,6 +30,7 @@ impl Rule for DropTable {
                 );
                 let mut finding = change.at.finding(self.id(), message);
                 finding.object = Some(table.to_string());
+                judge_on_usage(ctx, &mut finding, table, None, true);
                 findings.push(finding);
             }
         }

@@ -1,7 +1,7 @@
 //! `drop-view`: dropping a view (or materialized view) N-1 still queries. Replacing it in the
 //! same deploy (drop, then create under the same name) is not reported.
 
-use super::n1_uses_table;
+use super::{judge_on_usage, n1_uses_table};
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{Context, Finding, Rule};
 use std::collections::BTreeSet;
@@ -41,6 +41,7 @@ impl Rule for DropView {
                 );
                 let mut finding = change.at.finding(self.id(), message);
                 finding.object = Some(name.to_string());
+                judge_on_usage(ctx, &mut finding, name, None, true);
                 findings.push(finding);
             }
         }

@@ -42,8 +42,9 @@ mod pipeline_tests;
 #[cfg(test)]
 pub(crate) mod testing;
 
-use super::Context;
+use super::{Context, Finding, Severity};
 use crate::dialect::Dialect;
+use crate::usage::{self, Judgement};
 use crate::ir::{BackfillKind, Change, ColumnDef, QualifiedName};
 use crate::rules::{DeployMigration, StatementRef};
 use std::collections::BTreeSet;
@@ -58,6 +59,49 @@ pub(crate) fn n1_uses_table(ctx: &Context<'_>, table: &QualifiedName) -> bool {
 /// `[[retire]]` covers it (or its table).
 pub(crate) fn n1_uses_column(ctx: &Context<'_>, table: &QualifiedName, column: &str) -> bool {
     ctx.column_known_to_n1(table, column) && !ctx.is_retired(table, Some(column))
+}
+
+/// Evidence cited on one finding, at most (the JSON report lists them; text shows the first).
+const MAX_EVIDENCE: usize = 20;
+
+/// Judges a compat finding on what N-1's code uses (when the usage stage ran). Where the
+/// code names the object, the finding cites it and keeps its severity. Where complete
+/// evidence shows N-1 no longer names it, the finding becomes info and says what was
+/// checked: an automatic retirement. `may_retire` is false where the object's name alone
+/// cannot tell (an enum type N-1 writes through its columns): evidence is then only cited.
+pub(crate) fn judge_on_usage(
+    ctx: &Context<'_>,
+    finding: &mut Finding,
+    table: &QualifiedName,
+    column: Option<&str>,
+    may_retire: bool,
+) {
+    let Some(usage) = ctx.usage else {
+        return;
+    };
+    match usage.judge(table, column) {
+        Judgement::Used(mut evidence) => {
+            let cited = usage::cite(table, column, &evidence);
+            finding.message = format!("{}; {cited}", finding.message);
+            evidence.truncate(MAX_EVIDENCE);
+            finding.evidence = evidence;
+        }
+        Judgement::Unreferenced(summary) if may_retire => {
+            // The message's first clause says what the statement does.
+            let action = finding
+                .message
+                .split([';', ','])
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            finding.severity = Some(Severity::Info);
+            finding.message = format!(
+                "{action}, which N-1's code no longer names, so N-1 is not affected (an \
+                 automatic retirement): {summary}"
+            );
+        }
+        Judgement::Unreferenced(_) | Judgement::Unknown => {}
+    }
 }
 
 /// The sentence added to a message when the object is retired only at the head: the

@@ -283,6 +283,7 @@ impl Deploy {
             retired: &self.retired,
             retire_declared: &self.declared,
             history: None,
+            usage: None,
             cache: Default::default(),
         }
     }

@@ -33,6 +33,7 @@ impl Rule for RetireUnknownObject {
                     span: 0..0,
                     migration: String::new(),
                     object: Some(retire.object.clone()),
+                    evidence: Vec::new(),
                 });
             }
         }

@@ -34,6 +34,7 @@ fn finding(
         span,
         migration: migration.id.clone(),
         object: None,
+        evidence: Vec::new(),
     }
 }
 
@@ -142,6 +143,7 @@ pub(crate) mod test_support {
             retired: &[],
             retire_declared: &[],
             history,
+            usage: None,
             cache: Default::default(),
         };
         let mut findings = Vec::new();

@@ -417,6 +417,7 @@ pub(super) mod fixture {
                 retired: &[],
                 retire_declared: &[],
                 history: None,
+                usage: None,
                 cache: Default::default(),
             };
             let mut findings = Vec::new();

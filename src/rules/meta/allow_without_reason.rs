@@ -49,6 +49,7 @@ impl AllowWithoutReason {
             span: allow.span.clone(),
             migration: migration.migration.id.clone(),
             object: None,
+            evidence: Vec::new(),
         }
     }
 }

@@ -46,6 +46,7 @@ pub fn unused(migrations: &[DeployMigration], used: &HashSet<(String, usize)>) -
                     span: allow.span.clone(),
                     migration: migration.migration.id.clone(),
                     object: None,
+                    evidence: Vec::new(),
                 });
             }
         }

@@ -36,6 +36,7 @@ impl Rule for DownNotInverse {
                 span,
                 migration: migration.migration.id.clone(),
                 object: None,
+                evidence: Vec::new(),
             });
         }
     }

@@ -30,6 +30,7 @@ impl Rule for IrreversibleUp {
                     span: migration.up.statements[*index].span.clone(),
                     migration: migration.migration.id.clone(),
                     object: None,
+                    evidence: Vec::new(),
                 });
             }
         }

@@ -26,6 +26,7 @@ fn at_migration(rule: &'static str, migration: &DeployMigration, message: String
         span,
         migration: migration.migration.id.clone(),
         object: None,
+        evidence: Vec::new(),
     }
 }
 

@@ -35,6 +35,7 @@ impl Rule for RollbackWindow {
             span: first.span.clone(),
             migration: first.migration.clone(),
             object: first.object.clone(),
+            evidence: first.evidence.clone(),
         });
     }
 }

@@ -1,0 +1,227 @@
+//! Compat findings judged on what N-1's code uses, end to end: throwaway repositories with a
+//! Diesel app built with git2, the binary run on them, its JSON report read.
+
+use git2::{IndexAddOption, Repository, Signature};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+use tempfile::TempDir;
+
+struct Repo {
+    dir: TempDir,
+    repo: Repository,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        Repo { dir, repo }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let full = self.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+
+    fn commit(&self, message: &str) {
+        let mut index = self.repo.index().unwrap();
+        index
+            .add_all(["*"].iter(), IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.update_all(["*"].iter(), None).unwrap();
+        index.write().unwrap();
+        let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let signature = Signature::now("Test", "test@example.com").unwrap();
+        let parent = self.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<_> = parent.iter().collect();
+        self.repo
+            .commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)
+            .unwrap();
+    }
+
+    fn tag(&self, name: &str) {
+        let head = self.repo.head().unwrap().peel_to_commit().unwrap();
+        self.repo
+            .tag_lightweight(name, head.as_object(), false)
+            .unwrap();
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .current_dir(self.path())
+            .output()
+            .unwrap()
+    }
+
+    fn check_json(&self, args: &[&str]) -> (i32, Value) {
+        let mut all = vec!["check", "--format", "json"];
+        all.extend_from_slice(args);
+        let output = self.run(&all);
+        let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+            panic!(
+                "not JSON ({err}): {}\n{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        (output.status.code().unwrap(), report)
+    }
+}
+
+const INIT: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, legacy_email text);\n";
+const DROP: &str = "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN legacy_email;\n";
+
+fn schema_rs(with_legacy: bool) -> String {
+    format!(
+        "// @generated automatically by Diesel CLI.\n\ndiesel::table! {{\n    users (id) {{\n        id -> Int8,\n        email -> Text,\n{}    }}\n}}\n",
+        if with_legacy { "        legacy_email -> Nullable<Text>,\n" } else { "" }
+    )
+}
+
+fn models_rs(with_legacy: bool) -> String {
+    format!(
+        "use crate::schema::users;\nuse diesel::prelude::*;\n\n#[derive(Queryable, Selectable)]\n#[diesel(table_name = users)]\npub struct User {{\n    pub id: i64,\n    pub email: String,\n{}}}\n",
+        if with_legacy { "    pub legacy_email: Option<String>,\n" } else { "" }
+    )
+}
+
+/// Release v1: the app reads `users.legacy_email`.
+fn v1() -> Repo {
+    let repo = Repo::new();
+    repo.write("migrations/0001_users.up.sql", INIT);
+    repo.write("src/schema.rs", &schema_rs(true));
+    repo.write("src/models.rs", &models_rs(true));
+    repo.write("src/main.rs", "mod models;\nmod schema;\nfn main() {}\n");
+    repo.commit("release 1");
+    repo.tag("v1");
+    repo
+}
+
+/// Release v2: the code stops naming the column (the contract step's first half).
+fn v2() -> Repo {
+    let repo = v1();
+    repo.write("src/schema.rs", &schema_rs(false));
+    repo.write("src/models.rs", &models_rs(false));
+    repo.commit("release 2: stop reading legacy_email");
+    repo.tag("v2");
+    repo
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text[..text.find(needle).unwrap()].matches('\n').count() + 1
+}
+
+#[test]
+fn a_column_the_shipped_code_stopped_naming_drops_as_info() {
+    let repo = v2();
+    repo.write("migrations/0002_drop_legacy.up.sql", DROP);
+    let (code, report) = repo.check_json(&["--base", "v2", "migrations"]);
+    assert_eq!(code, 0, "{report}");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["rule"], "drop-column");
+    assert_eq!(finding["severity"], "info");
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.contains("N-1 does not reference users.legacy_email"), "{message}");
+    assert!(message.contains("src/schema.rs"), "{message}");
+    assert!(message.contains("at v2"), "{message}");
+    assert_eq!(report["rollback"]["image_only_safe"], true, "{report}");
+}
+
+#[test]
+fn a_column_dropped_with_its_removal_from_schema_rs_is_an_error_citing_the_base() {
+    let repo = v1();
+    repo.write("src/schema.rs", &schema_rs(false));
+    repo.write("src/models.rs", &models_rs(false));
+    repo.write("migrations/0002_drop_legacy.up.sql", DROP);
+    let (code, report) = repo.check_json(&["--base", "v1", "migrations"]);
+    assert_eq!(code, 1, "{report}");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["rule"], "drop-column");
+    assert_eq!(finding["severity"], "error");
+    let line = line_of(&models_rs(true), "pub legacy_email");
+    let evidence = &finding["evidence"][0];
+    assert_eq!(evidence["path"], "src/models.rs");
+    assert_eq!(evidence["line"], line);
+    assert_eq!(evidence["rev"], "v1");
+    assert_eq!(evidence["source"], "diesel");
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("N-1 reads users.legacy_email: src/models.rs:{line} at v1")),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_column_still_named_in_a_raw_query_string_stays_an_error() {
+    let repo = v2();
+    repo.write(
+        "src/report.rs",
+        "pub const LEGACY: &str = \"SELECT id FROM users WHERE legacy_email IS NOT NULL\";\n",
+    );
+    repo.commit("a report still reads the column");
+    repo.write("migrations/0002_drop_legacy.up.sql", DROP);
+    let (code, report) = repo.check_json(&["--base", "HEAD", "migrations"]);
+    assert_eq!(code, 1, "{report}");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["evidence"][0]["path"], "src/report.rs");
+    assert_eq!(finding["evidence"][0]["line"], 1);
+    assert_eq!(finding["evidence"][0]["source"], "mention");
+}
+
+#[test]
+fn a_schema_rs_that_does_not_parse_keeps_the_presumption_and_warns() {
+    let repo = v2();
+    repo.write("src/schema.rs", "diesel::table! {\n    users (id) {\n        id -> \n");
+    repo.commit("broken schema");
+    repo.write("migrations/0002_drop_legacy.up.sql", DROP);
+    let output = repo.run(&["check", "--base", "HEAD", "migrations"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("src/schema.rs:"), "{stderr}");
+}
+
+#[test]
+fn a_shipped_retire_still_wins_over_evidence() {
+    let repo = v1();
+    repo.write(
+        "rollsafe.toml",
+        "[[retire]]\nobject = \"users.legacy_email\"\nreason = \"moved\"\n",
+    );
+    repo.commit("retire it");
+    repo.write("migrations/0002_drop_legacy.up.sql", DROP);
+    let (code, report) = repo.check_json(&["--base", "HEAD", "migrations"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(report["findings"].as_array().unwrap().is_empty(), "{report}");
+}
+
+#[test]
+fn the_usage_command_says_who_reads_a_column() {
+    let repo = v1();
+    let output = repo.run(&["usage", "--rev", "v1", "users.legacy_email", "--dir", "migrations"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    let line = line_of(&models_rs(true), "pub legacy_email");
+    assert!(stdout.contains(&format!("src/models.rs:{line}")), "{stdout}");
+    let output = repo.run(&[
+        "usage",
+        "--rev",
+        "v1",
+        "--format",
+        "json",
+        "users.legacy_email",
+        "--dir",
+        "migrations",
+    ]);
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["objects"][0]["object"], "users.legacy_email");
+    assert_eq!(json["objects"][0]["evidence"][0]["line"], line);
+}
