@@ -372,7 +372,13 @@ fn print_usage(args: UsageArgs) -> Result<()> {
         .unwrap_or_else(|| "HEAD".to_string());
     let resolved = repo.resolve(&rev)?;
     let snapshot = repo.snapshot_at(resolved.commit, repo.checked_dir())?;
-    let project = check::load_project(&snapshot.files, options.dialect, options.layout, &config, None)?;
+    let project = check::load_project(
+        &snapshot.files,
+        options.dialect,
+        options.layout,
+        &config,
+        None,
+    )?;
     let catalog = check::final_schema(&project);
     let object = args
         .object

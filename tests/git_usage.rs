@@ -41,7 +41,14 @@ impl Repo {
         let parent = self.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
         let parents: Vec<_> = parent.iter().collect();
         self.repo
-            .commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)
+            .commit(
+                Some("HEAD"),
+                &signature,
+                &signature,
+                message,
+                &tree,
+                &parents,
+            )
             .unwrap();
     }
 
@@ -76,7 +83,8 @@ impl Repo {
     }
 }
 
-const INIT: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, legacy_email text);\n";
+const INIT: &str =
+    "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, legacy_email text);\n";
 const DROP: &str = "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN legacy_email;\n";
 
 fn schema_rs(with_legacy: bool) -> String {
@@ -129,7 +137,10 @@ fn a_column_the_shipped_code_stopped_naming_drops_as_info() {
     assert_eq!(finding["rule"], "drop-column");
     assert_eq!(finding["severity"], "info");
     let message = finding["message"].as_str().unwrap();
-    assert!(message.contains("N-1 does not reference users.legacy_email"), "{message}");
+    assert!(
+        message.contains("N-1 does not reference users.legacy_email"),
+        "{message}"
+    );
     assert!(message.contains("src/schema.rs"), "{message}");
     assert!(message.contains("at v2"), "{message}");
     assert_eq!(report["rollback"]["image_only_safe"], true, "{report}");
@@ -154,7 +165,9 @@ fn a_column_dropped_with_its_removal_from_schema_rs_is_an_error_citing_the_base(
     assert_eq!(evidence["source"], "diesel");
     let message = finding["message"].as_str().unwrap();
     assert!(
-        message.contains(&format!("N-1 reads users.legacy_email: src/models.rs:{line} at v1")),
+        message.contains(&format!(
+            "N-1 reads users.legacy_email: src/models.rs:{line} at v1"
+        )),
         "{message}"
     );
 }
@@ -180,7 +193,10 @@ fn a_column_still_named_in_a_raw_query_string_stays_an_error() {
 #[test]
 fn a_schema_rs_that_does_not_parse_keeps_the_presumption_and_warns() {
     let repo = v2();
-    repo.write("src/schema.rs", "diesel::table! {\n    users (id) {\n        id -> \n");
+    repo.write(
+        "src/schema.rs",
+        "diesel::table! {\n    users (id) {\n        id -> \n",
+    );
     repo.commit("broken schema");
     repo.write("migrations/0002_drop_legacy.up.sql", DROP);
     let output = repo.run(&["check", "--base", "HEAD", "migrations"]);
@@ -200,17 +216,35 @@ fn a_shipped_retire_still_wins_over_evidence() {
     repo.write("migrations/0002_drop_legacy.up.sql", DROP);
     let (code, report) = repo.check_json(&["--base", "HEAD", "migrations"]);
     assert_eq!(code, 0, "{report}");
-    assert!(report["findings"].as_array().unwrap().is_empty(), "{report}");
+    assert!(
+        report["findings"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
 }
 
 #[test]
 fn the_usage_command_says_who_reads_a_column() {
     let repo = v1();
-    let output = repo.run(&["usage", "--rev", "v1", "users.legacy_email", "--dir", "migrations"]);
+    let output = repo.run(&[
+        "usage",
+        "--rev",
+        "v1",
+        "users.legacy_email",
+        "--dir",
+        "migrations",
+    ]);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let line = line_of(&models_rs(true), "pub legacy_email");
-    assert!(stdout.contains(&format!("src/models.rs:{line}")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("src/models.rs:{line}")),
+        "{stdout}"
+    );
     let output = repo.run(&[
         "usage",
         "--rev",

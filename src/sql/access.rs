@@ -254,7 +254,7 @@ impl Collector {
                     match item {
                         SelectItem::Wildcard(options) => {
                             let line = options.wildcard_token.0.span.start.line.max(1) as usize;
-                            for qualifier in self.from_names(&select.from) {
+                            for qualifier in self.relation_names(&select.from) {
                                 self.access.all_columns.push(AllColumns {
                                     qualifier,
                                     kind: AccessKind::Read,
@@ -286,7 +286,7 @@ impl Collector {
     }
 
     /// The alias (or name) of every table in a FROM clause, joins included.
-    fn from_names(&self, from: &[TableWithJoins]) -> Vec<String> {
+    fn relation_names(&self, from: &[TableWithJoins]) -> Vec<String> {
         let factors = from
             .iter()
             .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)));
@@ -321,9 +321,7 @@ impl Visitor for Collector {
             // The target of an UPDATE or DELETE is already recorded as written.
             let qualified = qualify(self.parts(name), self.dialect);
             let already = self.access.relations.iter().any(|r| {
-                r.kind != AccessKind::Read
-                    && r.name == qualified
-                    && r.line == Self::line_of(name)
+                r.kind != AccessKind::Read && r.name == qualified && r.line == Self::line_of(name)
             });
             if !already {
                 self.relation(name, alias.as_ref().map(|a| &a.name), AccessKind::Read);
@@ -371,7 +369,10 @@ mod tests {
             .filter(|c| c.kind == kind)
             .map(|c| {
                 let table = match &c.qualifier {
-                    Some(q) => access.resolve(q).map(|t| t.name.clone()).unwrap_or_default(),
+                    Some(q) => access
+                        .resolve(q)
+                        .map(|t| t.name.clone())
+                        .unwrap_or_default(),
                     None => String::new(),
                 };
                 (table, c.name.clone())

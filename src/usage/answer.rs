@@ -46,8 +46,14 @@ pub fn parse_object(object: &str, catalog: &Catalog) -> (QualifiedName, Option<S
         [a, b] if catalog.has_relation(&QualifiedName::new(*a, *b)) => {
             (QualifiedName::new(*a, *b), None)
         }
-        [table, column] => (QualifiedName::new(default, *table), Some(column.to_string())),
-        [schema, table, column, ..] => (QualifiedName::new(*schema, *table), Some(column.to_string())),
+        [table, column] => (
+            QualifiedName::new(default, *table),
+            Some(column.to_string()),
+        ),
+        [schema, table, column, ..] => (
+            QualifiedName::new(*schema, *table),
+            Some(column.to_string()),
+        ),
         [] => (QualifiedName::new(default, ""), None),
     }
 }

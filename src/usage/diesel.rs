@@ -82,7 +82,9 @@ fn schema_paths(input: &UsageInput<'_>, texts: &[(&str, &str)], usage: &mut Usag
     }
     let mut paths = Vec::new();
     for (path, text) in texts {
-        if !(path.ends_with("diesel.toml") && (*path == "diesel.toml" || path.ends_with("/diesel.toml"))) {
+        if !(path.ends_with("diesel.toml")
+            && (*path == "diesel.toml" || path.ends_with("/diesel.toml")))
+        {
             continue;
         }
         let dir = path.strip_suffix("diesel.toml").unwrap_or_default();
@@ -91,7 +93,11 @@ fn schema_paths(input: &UsageInput<'_>, texts: &[(&str, &str)], usage: &mut Usag
                 let Some(print) = value.get("print_schema") else {
                     continue;
                 };
-                let mut files: Vec<&str> = print.get("file").and_then(|f| f.as_str()).into_iter().collect();
+                let mut files: Vec<&str> = print
+                    .get("file")
+                    .and_then(|f| f.as_str())
+                    .into_iter()
+                    .collect();
                 // `[print_schema.<name>]` sections, one per schema file.
                 if let Some(table) = print.as_table() {
                     files.extend(
@@ -100,7 +106,11 @@ fn schema_paths(input: &UsageInput<'_>, texts: &[(&str, &str)], usage: &mut Usag
                             .filter_map(|v| v.get("file").and_then(|f| f.as_str())),
                     );
                 }
-                paths.extend(files.into_iter().map(|f| format!("{dir}{}", f.trim_start_matches("./"))));
+                paths.extend(
+                    files
+                        .into_iter()
+                        .map(|f| format!("{dir}{}", f.trim_start_matches("./"))),
+                );
             }
             Err(err) => usage
                 .warnings
@@ -192,12 +202,15 @@ fn parse_tables(
     let mut at = 0;
     let fail = |token: Option<&TokenTree>, what: &str| {
         let line = token.map_or(1, |t| t.span().start().line);
-        format!("{path}:{line}: unexpected tokens in `table!` ({what}); Diesel evidence is not used")
+        format!(
+            "{path}:{line}: unexpected tokens in `table!` ({what}); Diesel evidence is not used"
+        )
     };
     while at < tokens.len() {
         // `use diesel::sql_types::*;` lines.
         if matches!(&tokens[at], TokenTree::Ident(i) if i == "use") {
-            while at < tokens.len() && !matches!(&tokens[at], TokenTree::Punct(p) if p.as_char() == ';')
+            while at < tokens.len()
+                && !matches!(&tokens[at], TokenTree::Punct(p) if p.as_char() == ';')
             {
                 at += 1;
             }

@@ -336,7 +336,10 @@ impl Usage {
         let name = column.unwrap_or(&table.name);
         let mentions = self.mentions_of(name);
         for mention in mentions.unwrap_or_default() {
-            if !cited.iter().any(|e| e.path == mention.path && e.line == mention.line) {
+            if !cited
+                .iter()
+                .any(|e| e.path == mention.path && e.line == mention.line)
+            {
                 cited.push(mention.clone());
             }
         }
@@ -378,10 +381,11 @@ impl Usage {
         let mentioned_elsewhere = match self.mentions_of(&table.name) {
             None => true,
             Some(mentions) => mentions.iter().any(|m| {
-                !self
-                    .tables
-                    .get(table)
-                    .is_some_and(|t| t.evidence.iter().any(|e| e.path == m.path && e.line == m.line))
+                !self.tables.get(table).is_some_and(|t| {
+                    t.evidence
+                        .iter()
+                        .any(|e| e.path == m.path && e.line == m.line)
+                })
             }),
         };
         let complete = self.covers(&[table.name.as_str()]) && !mentioned_elsewhere;

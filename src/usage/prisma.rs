@@ -167,7 +167,9 @@ fn block(
         if attrs.contains("@ignore") {
             continue;
         }
-        let mapped = attrs.find("@map(").and_then(|i| attribute_string(&attrs[i + 1..], "map"));
+        let mapped = attrs
+            .find("@map(")
+            .and_then(|i| attribute_string(&attrs[i + 1..], "map"));
         match kind {
             BlockKind::Enum => members.push((mapped.unwrap_or_else(|| field.to_string()), at)),
             BlockKind::Model => {
@@ -177,7 +179,10 @@ fn block(
                 let base = ty.trim_end_matches(['?', '!']).trim_end_matches("[]");
                 // A relation field (another model) or a composite type is not a column;
                 // `Unsupported(...)` columns are never selected by the client.
-                let model_type = matches!(declared.get(base), Some(&"model") | Some(&"view") | Some(&"type"));
+                let model_type = matches!(
+                    declared.get(base),
+                    Some(&"model") | Some(&"view") | Some(&"type")
+                );
                 if model_type || base.starts_with("Unsupported(") {
                     continue;
                 }

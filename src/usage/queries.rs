@@ -106,11 +106,14 @@ fn resolve(
             usage.add_column(table, &column.name, e);
         }
     }
-    for relation in access.relations.iter().filter(|r| r.kind == AccessKind::Insert) {
-        let every = access
-            .all_columns
-            .iter()
-            .any(|a| a.kind == AccessKind::Insert && access.resolve(&a.qualifier) == Some(&relation.name));
+    for relation in access
+        .relations
+        .iter()
+        .filter(|r| r.kind == AccessKind::Insert)
+    {
+        let every = access.all_columns.iter().any(|a| {
+            a.kind == AccessKind::Insert && access.resolve(&a.qualifier) == Some(&relation.name)
+        });
         let columns = (!every).then(|| {
             access
                 .columns

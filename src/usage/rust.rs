@@ -33,6 +33,7 @@ pub fn read(
     if schemas.tables.is_empty() && !sqlx {
         return;
     }
+    let prefilter = prefilter(schemas, sqlx);
     for &(path, text) in texts {
         if !path.ends_with(".rs")
             || claimed.contains(path)
@@ -41,11 +42,8 @@ pub fn read(
         {
             continue;
         }
-        // Cheap filter: a file that names no table module and no query macro says nothing.
-        if !text.contains("diesel")
-            && !text.contains("::")
-            && !(sqlx && text.contains("query"))
-        {
+        // Most files name no table module, model derive or query macro: skip their parse.
+        if !prefilter.is_match(text) {
             continue;
         }
         let file = match syn::parse_file(text) {
@@ -86,6 +84,36 @@ pub fn read(
             usage.sources.push((SourceKind::Sqlx, path.to_string()));
         }
     }
+}
+
+/// One search for what makes a Rust file worth parsing: a table module path
+/// (`users::`), a Diesel derive or attribute, a query macro or `sql_query`.
+fn prefilter(schemas: &DieselSchemas, sqlx: bool) -> regex::Regex {
+    let mut words: Vec<String> = schemas
+        .tables
+        .keys()
+        .map(|t| format!(r"\b{}::", regex::escape(t)))
+        .collect();
+    if !schemas.tables.is_empty() {
+        words.extend(
+            [
+                "Queryable",
+                "Selectable",
+                "Insertable",
+                "AsChangeset",
+                "table_name",
+                "sql_query",
+            ]
+            .map(String::from),
+        );
+    }
+    if sqlx {
+        words.push(r"\bquery(?:_as|_scalar)?(?:_unchecked)?!".to_string());
+    }
+    if words.is_empty() {
+        words.push("$^".to_string());
+    }
+    regex::Regex::new(&words.join("|")).expect("escaped names form a valid regex")
 }
 
 /// What a Rust file says about the Diesel schema.
@@ -139,7 +167,8 @@ struct RustVisitor<'a> {
 }
 
 fn record(found: Found, schemas: &DieselSchemas, path: &str, usage: &mut Usage) {
-    let evidence = |usage: &Usage, line, access| usage.evidence(path, line, SourceKind::Diesel, access);
+    let evidence =
+        |usage: &Usage, line, access| usage.evidence(path, line, SourceKind::Diesel, access);
     match found {
         Found::Column {
             table,
@@ -147,7 +176,9 @@ fn record(found: Found, schemas: &DieselSchemas, path: &str, usage: &mut Usage) 
             access,
             line,
         } => {
-            let Some(t) = schemas.tables.get(&table) else { return };
+            let Some(t) = schemas.tables.get(&table) else {
+                return;
+            };
             let Some(c) = t.column(&column) else { return };
             let e = evidence(usage, line, access);
             usage.add_column(&t.sql, &c.sql.clone(), e);
@@ -158,7 +189,9 @@ fn record(found: Found, schemas: &DieselSchemas, path: &str, usage: &mut Usage) 
             all,
             line,
         } => {
-            let Some(t) = schemas.tables.get(&table) else { return };
+            let Some(t) = schemas.tables.get(&table) else {
+                return;
+            };
             let e = evidence(usage, line, access);
             usage.add_table(&t.sql, e.clone());
             if all {
@@ -170,7 +203,9 @@ fn record(found: Found, schemas: &DieselSchemas, path: &str, usage: &mut Usage) 
             columns,
             line,
         } => {
-            let Some(t) = schemas.tables.get(&table) else { return };
+            let Some(t) = schemas.tables.get(&table) else {
+                return;
+            };
             let columns = columns
                 .iter()
                 .filter_map(|c| t.column(c).map(|c| c.sql.clone()))
@@ -227,7 +262,8 @@ impl RustVisitor<'_> {
             let column = match next {
                 Some("table") => {
                     let access = self.target().unwrap_or(Access::Read);
-                    let all = access == Access::Read && !self.selected() && self.writing().is_none();
+                    let all =
+                        access == Access::Read && !self.selected() && self.writing().is_none();
                     self.found.push(Found::Table {
                         table: segment.clone(),
                         access,
@@ -264,7 +300,12 @@ impl RustVisitor<'_> {
             let tables: Vec<String> = self
                 .glob_tables
                 .iter()
-                .filter(|t| self.schemas.tables.get(*t).is_some_and(|t| t.column(only).is_some()))
+                .filter(|t| {
+                    self.schemas
+                        .tables
+                        .get(*t)
+                        .is_some_and(|t| t.column(only).is_some())
+                })
                 .cloned()
                 .collect();
             for table in tables {
@@ -298,8 +339,8 @@ impl RustVisitor<'_> {
                 table = Some(name);
             }
         }
-        let reads = derives.contains("Selectable")
-            || (derives.contains("Queryable") && table.is_some());
+        let reads =
+            derives.contains("Selectable") || (derives.contains("Queryable") && table.is_some());
         let inserts = derives.contains("Insertable");
         let updates = derives.contains("AsChangeset");
         if !(reads || inserts || updates) {

@@ -32,8 +32,7 @@ pub fn read(
             .iter()
             .filter(|(p, _)| {
                 let name = p.rsplit('/').next().unwrap_or(p);
-                matches!(name, "sqlc.yaml" | "sqlc.yml" | "sqlc.json")
-                    && input.selection.is_code(p)
+                matches!(name, "sqlc.yaml" | "sqlc.yml" | "sqlc.json") && input.selection.is_code(p)
             })
             .copied()
             .collect(),
@@ -106,7 +105,9 @@ fn query_paths(path: &str, text: &str) -> Result<Vec<String>, String> {
         for entry in doc[key].as_vec().map(Vec::as_slice).unwrap_or_default() {
             match &entry["queries"] {
                 Yaml::String(s) => paths.push(s.clone()),
-                Yaml::Array(items) => paths.extend(items.iter().filter_map(|i| i.as_str().map(str::to_string))),
+                Yaml::Array(items) => {
+                    paths.extend(items.iter().filter_map(|i| i.as_str().map(str::to_string)))
+                }
                 _ => {}
             }
         }

@@ -29,7 +29,15 @@ fn repo(files: &[(&'static str, &'static str)]) -> Repo {
     Repo {
         files: files.to_vec(),
         config: UsageConfig::default(),
-        targets: vec!["users", "orders", "legacy_email", "name", "email", "status", "audit_log"],
+        targets: vec![
+            "users",
+            "orders",
+            "legacy_email",
+            "name",
+            "email",
+            "status",
+            "audit_log",
+        ],
     }
 }
 
@@ -143,7 +151,11 @@ pub fn rename(conn: &mut PgConnection, id: i64, name: &str) -> QueryResult<usize
 
 #[test]
 fn diesel_structs_and_paths_map_to_database_names_and_lines() {
-    let usage = repo(&[("src/schema.rs", DIESEL_SCHEMA), ("src/models.rs", DIESEL_MODELS)]).usage();
+    let usage = repo(&[
+        ("src/schema.rs", DIESEL_SCHEMA),
+        ("src/models.rs", DIESEL_MODELS),
+    ])
+    .usage();
     assert!(usage.warnings.is_empty(), "{:?}", usage.warnings);
     let email_line = line_of(DIESEL_MODELS, "pub email");
     assert_eq!(
@@ -178,7 +190,11 @@ fn diesel_structs_and_paths_map_to_database_names_and_lines() {
 fn a_diesel_declaration_alone_is_not_use() {
     // `legacy_email` exists in the database, `schema.rs` no longer declares it, and no code
     // names it: complete evidence that N-1 does not use it.
-    let usage = repo(&[("src/schema.rs", DIESEL_SCHEMA), ("src/models.rs", DIESEL_MODELS)]).usage();
+    let usage = repo(&[
+        ("src/schema.rs", DIESEL_SCHEMA),
+        ("src/models.rs", DIESEL_MODELS),
+    ])
+    .usage();
     match usage.judge(&users(), Some("legacy_email")) {
         Judgement::Unreferenced(summary) => {
             assert!(summary.contains("users.legacy_email"), "{summary}");
@@ -197,8 +213,14 @@ fn the_default_selection_reads_every_declared_column() {
     let usage = repo(&[("src/schema.rs", DIESEL_SCHEMA), ("src/db.rs", code)]).usage();
     let declared = line_of(DIESEL_SCHEMA, "name -> ");
     let evidence = strong(&usage, &users(), "name");
-    assert!(evidence.contains(&("src/schema.rs".to_string(), declared, Access::Read)), "{evidence:?}");
-    assert!(evidence.contains(&("src/db.rs".to_string(), 3, Access::Read)), "{evidence:?}");
+    assert!(
+        evidence.contains(&("src/schema.rs".to_string(), declared, Access::Read)),
+        "{evidence:?}"
+    );
+    assert!(
+        evidence.contains(&("src/db.rs".to_string(), 3, Access::Read)),
+        "{evidence:?}"
+    );
     // Not declared, so not read, even by the default selection.
     assert!(strong(&usage, &users(), "legacy_email").is_empty());
 }
@@ -221,8 +243,15 @@ fn a_mention_in_a_raw_query_string_keeps_the_column_used() {
 fn a_schema_rs_that_does_not_parse_covers_nothing() {
     let usage = repo(&[("src/schema.rs", "diesel::table! {\n    users (id) {\n        id -> Int8,\n        email -> \n    }\n}\nfn (")]).usage();
     assert_eq!(usage.warnings.len(), 1, "{:?}", usage.warnings);
-    assert!(usage.warnings[0].starts_with("src/schema.rs:"), "{}", usage.warnings[0]);
-    assert_eq!(usage.judge(&users(), Some("legacy_email")), Judgement::Unknown);
+    assert!(
+        usage.warnings[0].starts_with("src/schema.rs:"),
+        "{}",
+        usage.warnings[0]
+    );
+    assert_eq!(
+        usage.judge(&users(), Some("legacy_email")),
+        Judgement::Unknown
+    );
 }
 
 #[test]
@@ -234,7 +263,9 @@ fn diesel_toml_names_the_schema_file() {
         ("src/models.rs", DIESEL_MODELS),
     ])
     .usage();
-    assert!(usage.sources.contains(&(SourceKind::Diesel, "src/db/schema.rs".to_string())));
+    assert!(usage
+        .sources
+        .contains(&(SourceKind::Diesel, "src/db/schema.rs".to_string())));
     assert_eq!(strong(&usage, &users(), "email").len(), 1);
 }
 
@@ -262,9 +293,17 @@ fn sqlx_macros_resolve_ctes_aliases_joins_and_star() {
         [("src/report.rs".to_string(), start + 1, Access::Read)]
     );
     let star = line_of(SQLX_CODE, "SELECT *");
-    assert!(strong(&usage, &orders(), "status").contains(&("src/report.rs".to_string(), star, Access::Read)));
+    assert!(strong(&usage, &orders(), "status").contains(&(
+        "src/report.rs".to_string(),
+        star,
+        Access::Read
+    )));
     // `total` is read inside the CTE and through it; `b.total` resolves to no table.
-    assert!(strong(&usage, &orders(), "total").contains(&("src/report.rs".to_string(), start, Access::Read)));
+    assert!(strong(&usage, &orders(), "total").contains(&(
+        "src/report.rs".to_string(),
+        start,
+        Access::Read
+    )));
     assert!(strong(&usage, &users(), "name").is_empty());
 }
 
@@ -283,7 +322,12 @@ fn sqlx_offline_data_is_read_from_the_query_field() {
     assert_eq!(inserts.len(), 1);
     assert!(complete);
     assert_eq!(
-        inserts[0].columns.as_ref().unwrap().iter().collect::<Vec<_>>(),
+        inserts[0]
+            .columns
+            .as_ref()
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>(),
         ["id", "note"]
     );
 }
@@ -313,10 +357,20 @@ fn sqlc_config_names_query_files_resolved_with_their_lines() {
     );
     // The broken query is a warning with its line, and `orders.status`, which it names,
     // loses coverage: never quieter on broken input.
-    assert!(usage.warnings.iter().any(|w| w.starts_with("db/query/users.sql:9:")), "{:?}", usage.warnings);
+    assert!(
+        usage
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("db/query/users.sql:9:")),
+        "{:?}",
+        usage.warnings
+    );
     assert_eq!(usage.judge(&orders(), Some("status")), Judgement::Unknown);
     // `users.legacy_email` is named by no query and no file.
-    assert!(matches!(usage.judge(&users(), Some("legacy_email")), Judgement::Unreferenced(_)));
+    assert!(matches!(
+        usage.judge(&users(), Some("legacy_email")),
+        Judgement::Unreferenced(_)
+    ));
 }
 
 #[test]
@@ -328,7 +382,10 @@ fn plain_query_files_from_config_globs() {
         strong(&usage, &orders(), "status"),
         [("app/sql/report.sql".to_string(), 1, Access::Read)]
     );
-    assert!(usage.warnings.iter().any(|w| w.contains("`nothing/*.sql` matches no file")));
+    assert!(usage
+        .warnings
+        .iter()
+        .any(|w| w.contains("`nothing/*.sql` matches no file")));
 }
 
 #[test]
@@ -339,13 +396,19 @@ fn prisma_maps_models_and_skips_ignored_fields() {
         strong(&usage, &users(), "name"),
         [("prisma/schema.prisma".to_string(), 5, Access::Read)]
     );
-    assert!(matches!(usage.judge(&users(), Some("legacy_email")), Judgement::Unreferenced(_)));
+    assert!(matches!(
+        usage.judge(&users(), Some("legacy_email")),
+        Judgement::Unreferenced(_)
+    ));
 }
 
 #[test]
 fn without_a_structured_source_the_presumption_stands() {
     let usage = repo(&[("src/main.go", "package main\n")]).usage();
-    assert_eq!(usage.judge(&users(), Some("legacy_email")), Judgement::Unknown);
+    assert_eq!(
+        usage.judge(&users(), Some("legacy_email")),
+        Judgement::Unknown
+    );
 }
 
 #[test]
@@ -354,16 +417,26 @@ fn mentions_in_tests_docs_and_migrations_are_not_evidence() {
         ("src/schema.rs", DIESEL_SCHEMA),
         ("tests/legacy.rs", "// legacy_email\n"),
         ("docs/notes.md", "legacy_email\n"),
-        ("migrations/1_init.sql", "ALTER TABLE users ADD legacy_email text;\n"),
+        (
+            "migrations/1_init.sql",
+            "ALTER TABLE users ADD legacy_email text;\n",
+        ),
         ("src/lib.rs", "// legacy_emails are gone\n"),
     ])
     .usage();
-    assert!(matches!(usage.judge(&users(), Some("legacy_email")), Judgement::Unreferenced(_)));
+    assert!(matches!(
+        usage.judge(&users(), Some("legacy_email")),
+        Judgement::Unreferenced(_)
+    ));
 }
 
 #[test]
 fn citations_read_like_the_issue_asks() {
-    let usage = repo(&[("src/schema.rs", DIESEL_SCHEMA), ("src/models.rs", DIESEL_MODELS)]).usage();
+    let usage = repo(&[
+        ("src/schema.rs", DIESEL_SCHEMA),
+        ("src/models.rs", DIESEL_MODELS),
+    ])
+    .usage();
     let Judgement::Used(evidence) = usage.judge(&users(), Some("email")) else {
         panic!()
     };

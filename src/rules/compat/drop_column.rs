@@ -2,8 +2,8 @@
 //! the table without it.
 
 use super::{
-    column_object, judge_on_usage, n1_uses_column, no_such_column, retire_hint, swapped_out_columns, Rebuild,
-    Rebuilds,
+    column_object, judge_on_usage, n1_uses_column, no_such_column, retire_hint,
+    swapped_out_columns, Rebuild, Rebuilds,
 };
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};

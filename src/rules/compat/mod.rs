@@ -44,9 +44,9 @@ pub(crate) mod testing;
 
 use super::{Context, Finding, Severity};
 use crate::dialect::Dialect;
-use crate::usage::{self, Judgement};
 use crate::ir::{BackfillKind, Change, ColumnDef, QualifiedName};
 use crate::rules::{DeployMigration, StatementRef};
+use crate::usage::{self, Judgement};
 use std::collections::BTreeSet;
 
 /// True when N-1 still uses the table: it existed before the deploy and no shipped
