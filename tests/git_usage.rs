@@ -259,3 +259,97 @@ fn the_usage_command_says_who_reads_a_column() {
     assert_eq!(json["objects"][0]["object"], "users.legacy_email");
     assert_eq!(json["objects"][0]["evidence"][0]["line"], line);
 }
+
+const ADD_REQUIRED: &str =
+    "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN nickname text NOT NULL;\n";
+
+#[test]
+fn a_required_column_cites_the_n1_insert_that_omits_it() {
+    let repo = v2();
+    let models = format!(
+        "{}\n#[derive(Insertable)]\n#[diesel(table_name = users)]\npub struct NewUser {{\n    pub email: String,\n}}\n",
+        models_rs(false)
+    );
+    repo.write("src/models.rs", &models);
+    repo.commit("users can sign up");
+    repo.write("migrations/0002_nickname.up.sql", ADD_REQUIRED);
+    let (code, report) = repo.check_json(&["--base", "HEAD", "migrations"]);
+    assert_eq!(code, 1, "{report}");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["rule"], "add-required-column");
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["evidence"][0]["path"], "src/models.rs");
+    assert_eq!(finding["evidence"][0]["line"], line_of(&models, "NewUser"));
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains("N-1 inserts into users without nickname: src/models.rs:"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_required_column_on_a_table_n1_never_inserts_into_is_info() {
+    let repo = v2();
+    repo.write("migrations/0002_nickname.up.sql", ADD_REQUIRED);
+    let (code, report) = repo.check_json(&["--base", "HEAD", "migrations"]);
+    assert_eq!(code, 0, "{report}");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["rule"], "add-required-column");
+    assert_eq!(finding["severity"], "info");
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains("no N-1 statement inserts into users without nickname"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_table_dropped_while_n1_queries_it_cites_the_query() {
+    let repo = v2();
+    repo.write(
+        "src/audit.rs",
+        "pub async fn log(pool: &PgPool) {\n    sqlx::query!(\"INSERT INTO users (email) VALUES ($1)\", \"x\")\n        .execute(pool)\n        .await;\n}\n",
+    );
+    repo.commit("audit");
+    repo.write("migrations/0002_drop.up.sql", "DROP TABLE users;\n");
+    let (code, report) = repo.check_json(&["--base", "HEAD", "migrations"]);
+    assert_eq!(code, 1, "{report}");
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "drop-table")
+        .unwrap();
+    let evidence = finding["evidence"].as_array().unwrap();
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e["path"] == "src/audit.rs" && e["line"] == 2 && e["source"] == "sqlx"),
+        "{finding}"
+    );
+}
+
+#[test]
+fn a_renamed_column_the_code_no_longer_names_is_info_and_one_it_names_is_an_error() {
+    let repo = v2();
+    repo.write(
+        "migrations/0002_rename.up.sql",
+        "SET lock_timeout = '5s';\nALTER TABLE users RENAME COLUMN legacy_email TO old_email;\n",
+    );
+    let (code, report) = repo.check_json(&["--base", "HEAD", "migrations"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["findings"][0]["rule"], "rename-column");
+    assert_eq!(report["findings"][0]["severity"], "info");
+
+    repo.write(
+        "migrations/0002_rename.up.sql",
+        "SET lock_timeout = '5s';\nALTER TABLE users RENAME COLUMN email TO email_address;\n",
+    );
+    let (code, report) = repo.check_json(&["--base", "HEAD", "migrations"]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["findings"][0]["severity"], "error");
+    assert_eq!(
+        report["findings"][0]["evidence"][0]["path"],
+        "src/models.rs"
+    );
+}

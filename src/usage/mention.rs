@@ -70,6 +70,14 @@ pub fn scan(
                 .filter(|&&b| b == b'\n')
                 .count();
             counted = name.start();
+            // Inside a string literal (an odd count of quotes before it on its line), the
+            // name may be part of SQL that no source parsed.
+            let line_start = text[..name.start()].rfind('\n').map_or(0, |i| i + 1);
+            let before = &text[line_start..name.start()];
+            let odd = |quote: char| before.matches(quote).count() % 2 == 1;
+            if odd('"') || odd('`') || (!path.ends_with(".rs") && odd('\'')) {
+                usage.quoted.insert((path.to_string(), line));
+            }
             let key = name.as_str().to_lowercase();
             let list = usage.mentions.entry(key).or_default();
             if list.len() < MAX_PER_NAME {

@@ -145,6 +145,11 @@ pub struct Usage {
     /// How many files the mention scan read.
     pub scanned_files: usize,
     broken: Vec<Broken>,
+    /// Rust files `syn` parsed: a mention there outside a string literal is code the
+    /// parser already understood (a `use` of the table module, a `table_name`).
+    parsed: BTreeSet<String>,
+    /// Mentions on a line holding a string literal, which may hide SQL.
+    quoted: BTreeSet<(String, usize)>,
 }
 
 /// What the evidence says about an object.
@@ -360,7 +365,15 @@ impl Usage {
     /// "N-1 does not reference users.legacy_email: checked src/schema.rs and 412 tracked
     /// files at v1.4".
     fn checked_summary(&self, table: &QualifiedName, column: Option<&str>) -> String {
-        let object = object_name(table, column);
+        format!(
+            "N-1 does not reference {}: {}",
+            object_name(table, column),
+            self.checked()
+        )
+    }
+
+    /// "checked src/schema.rs and 412 tracked files at v1.4".
+    pub fn checked(&self) -> String {
         let mut paths: Vec<&str> = self.sources.iter().map(|(_, p)| p.as_str()).collect();
         paths.dedup();
         let sources = match paths.len() {
@@ -369,7 +382,7 @@ impl Usage {
             n => format!("{}, {} and {} more", paths[0], paths[1], n - 2),
         };
         format!(
-            "N-1 does not reference {object}: checked {sources} and {} tracked files at {}",
+            "checked {sources} and {} tracked files at {}",
             self.scanned_files, self.rev
         )
     }
@@ -378,15 +391,17 @@ impl Usage {
     /// covers the table and the scan found no other mention of it).
     pub fn inserts_into(&self, table: &QualifiedName) -> (Vec<&InsertSite>, bool) {
         let sites: Vec<&InsertSite> = self.inserts.iter().filter(|s| &s.table == table).collect();
-        let mentioned_elsewhere = match self.mentions_of(&table.name) {
-            None => true,
-            Some(mentions) => mentions.iter().any(|m| {
-                !self.tables.get(table).is_some_and(|t| {
+        let understood = |m: &Evidence| {
+            (self.parsed.contains(&m.path) && !self.quoted.contains(&(m.path.clone(), m.line)))
+                || self.tables.get(table).is_some_and(|t| {
                     t.evidence
                         .iter()
                         .any(|e| e.path == m.path && e.line == m.line)
                 })
-            }),
+        };
+        let mentioned_elsewhere = match self.mentions_of(&table.name) {
+            None => true,
+            Some(mentions) => mentions.iter().any(|m| !understood(m)),
         };
         let complete = self.covers(&[table.name.as_str()]) && !mentioned_elsewhere;
         (sites, complete)

@@ -57,6 +57,7 @@ pub fn read(
                 continue;
             }
         };
+        usage.parsed.insert(path.to_string());
         let mut visitor = RustVisitor {
             schemas,
             path,
@@ -135,7 +136,9 @@ enum Found {
     /// An `Insertable` struct: an INSERT naming these columns.
     Insert {
         table: String,
-        columns: Vec<String>,
+        /// `None`: the columns are not written out here (`.values(&new_user)`): the
+        /// `Insertable` struct's own site says which.
+        columns: Option<Vec<String>>,
         line: usize,
     },
 }
@@ -206,14 +209,16 @@ fn record(found: Found, schemas: &DieselSchemas, path: &str, usage: &mut Usage) 
             let Some(t) = schemas.tables.get(&table) else {
                 return;
             };
-            let columns = columns
-                .iter()
-                .filter_map(|c| t.column(c).map(|c| c.sql.clone()))
-                .collect();
+            let columns = columns.map(|columns| {
+                columns
+                    .iter()
+                    .filter_map(|c| t.column(c).map(|c| c.sql.clone()))
+                    .collect()
+            });
             let e = evidence(usage, line, Access::Insert);
             usage.inserts.push(InsertSite {
                 table: t.sql.clone(),
-                columns: Some(columns),
+                columns,
                 evidence: e,
             });
         }
@@ -382,10 +387,35 @@ impl RustVisitor<'_> {
         if inserts {
             self.found.push(Found::Insert {
                 table,
-                columns,
+                columns: Some(columns),
                 line: item.ident.span().start().line,
             });
         }
+    }
+
+    /// `insert_into(users::table).values(...)`: an INSERT into the chain's target, naming
+    /// the columns its arguments name (found since `before`).
+    fn insert_site(&mut self, receiver: &Expr, before: usize, line: usize) {
+        let Some(table) = insert_target(receiver, self.schemas, &self.glob_tables) else {
+            return;
+        };
+        let columns: Vec<String> = self.found[before..]
+            .iter()
+            .filter_map(|f| match f {
+                Found::Column {
+                    table: t,
+                    column,
+                    access: Access::Insert,
+                    ..
+                } if *t == table => Some(column.clone()),
+                _ => None,
+            })
+            .collect();
+        self.found.push(Found::Insert {
+            table,
+            columns: (!columns.is_empty()).then_some(columns),
+            line,
+        });
     }
 
     fn query_macro(&mut self, mac: &syn::Macro) {
@@ -513,6 +543,46 @@ fn chain_methods(mut expr: &Expr) -> Vec<String> {
     }
 }
 
+/// The table of the `insert_into(...)` at the root of a call chain.
+fn insert_target(expr: &Expr, schemas: &DieselSchemas, globs: &[String]) -> Option<String> {
+    let mut expr = expr;
+    loop {
+        expr = match expr {
+            Expr::MethodCall(call) => &call.receiver,
+            Expr::Paren(e) => &e.expr,
+            Expr::Call(call) => {
+                let Expr::Path(func) = &*call.func else {
+                    return None;
+                };
+                let name = func.path.segments.last()?.ident.to_string();
+                if !matches!(
+                    name.as_str(),
+                    "insert_into" | "insert_or_ignore_into" | "replace_into"
+                ) {
+                    return None;
+                }
+                let Some(Expr::Path(arg)) = call.args.first() else {
+                    return None;
+                };
+                let segments: Vec<String> = arg
+                    .path
+                    .segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect();
+                return match segments.as_slice() {
+                    [.., table, last] if last == "table" && schemas.tables.contains_key(table) => {
+                        Some(table.clone())
+                    }
+                    [only] if only == "table" && globs.len() == 1 => Some(globs[0].clone()),
+                    _ => None,
+                };
+            }
+            _ => return None,
+        };
+    }
+}
+
 fn use_paths(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<(Vec<String>, bool)>) {
     match tree {
         syn::UseTree::Path(p) => {
@@ -603,11 +673,15 @@ impl<'ast> Visit<'ast> for RustVisitor<'_> {
         if let Some(access) = write {
             self.contexts.push(Ctx::Write(access));
         }
+        let before = self.found.len();
         for arg in &call.args {
             self.visit_expr(arg);
         }
         if write.is_some() {
             self.contexts.pop();
+        }
+        if write == Some(Access::Insert) {
+            self.insert_site(&call.receiver, before, call.method.span().start().line);
         }
         if selects {
             self.contexts.pop();

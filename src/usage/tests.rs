@@ -446,3 +446,30 @@ fn citations_read_like_the_issue_asks() {
         format!("N-1 reads users.email: src/models.rs:{line} at v1")
     );
 }
+
+#[test]
+fn diesel_inserts_name_their_columns_or_defer_to_the_struct() {
+    let code = "use crate::schema::users;\npub fn add(c: &mut PgConnection) {\n    diesel::insert_into(users::table)\n        .values((users::email.eq(\"a\"), users::name.eq(\"b\")))\n        .execute(c);\n    diesel::insert_into(users::table).values(&new_user).execute(c);\n}\n";
+    let usage = repo(&[("src/schema.rs", DIESEL_SCHEMA), ("src/add.rs", code)]).usage();
+    let (inserts, complete) = usage.inserts_into(&users());
+    assert!(complete, "every mention of users is in parsed code");
+    let sites: Vec<_> = inserts
+        .iter()
+        .map(|s| (s.evidence.line, s.columns.clone()))
+        .collect();
+    let named: BTreeSet<String> = ["email", "name"].map(String::from).into();
+    assert_eq!(sites, [(4, Some(named)), (6, None)]);
+    assert_eq!(
+        strong(&usage, &users(), "email"),
+        [("src/add.rs".to_string(), 4, Access::Insert)]
+    );
+}
+
+#[test]
+fn a_mention_inside_a_string_makes_the_insert_list_incomplete() {
+    let code = "pub const Q: &str = \"INSERT INTO users (email) VALUES ($1)\";\n";
+    let usage = repo(&[("src/schema.rs", DIESEL_SCHEMA), ("src/q.rs", code)]).usage();
+    let (inserts, complete) = usage.inserts_into(&users());
+    assert!(inserts.is_empty());
+    assert!(!complete);
+}

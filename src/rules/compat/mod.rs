@@ -104,6 +104,87 @@ pub(crate) fn judge_on_usage(
     }
 }
 
+/// Which of N-1's writes a new restriction breaks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Breaks {
+    /// INSERTs that leave the column out (a required column, NOT NULL).
+    Omitting,
+    /// INSERTs and UPDATEs that write the column (a CHECK on it).
+    Writing,
+}
+
+/// Judges a restriction on what N-1 writes on its usage evidence: the N-1 statements it
+/// breaks are cited; when N-1's code provably sends none (every source covers the table
+/// and no other mention of it is found), the finding becomes info.
+pub(crate) fn judge_writes(
+    ctx: &Context<'_>,
+    finding: &mut Finding,
+    table: &QualifiedName,
+    columns: &[&str],
+    breaks: Breaks,
+) {
+    let Some(usage) = ctx.usage else {
+        return;
+    };
+    let (inserts, complete) = usage.inserts_into(table);
+    let mut breaking: Vec<usage::Evidence> = inserts
+        .iter()
+        .filter(|site| match (&site.columns, breaks) {
+            // An INSERT without a column list gives N-1's columns only.
+            (None, Breaks::Omitting) => columns.iter().any(|c| !ctx.column_known_to_n1(table, c)),
+            (None, Breaks::Writing) => true,
+            (Some(named), Breaks::Omitting) => columns.iter().any(|c| !named.contains(*c)),
+            (Some(named), Breaks::Writing) => columns.iter().any(|c| named.contains(*c)),
+        })
+        .map(|site| site.evidence.clone())
+        .collect();
+    if breaks == Breaks::Writing {
+        if let Some(found) = usage.tables.get(table) {
+            for column in columns {
+                breaking.extend(
+                    found
+                        .columns
+                        .get(*column)
+                        .into_iter()
+                        .flatten()
+                        .filter(|e| e.access == usage::Access::Update)
+                        .cloned(),
+                );
+            }
+        }
+    }
+    breaking.sort();
+    breaking.dedup();
+    let what = match breaks {
+        Breaks::Omitting => format!("inserts into {} without {}", table.name, columns.join(", ")),
+        Breaks::Writing => format!("writes {}.{}", table.name, columns.join(", ")),
+    };
+    if let Some(first) = breaking.first() {
+        let more = match breaking.len() - 1 {
+            0 => String::new(),
+            n => format!("; {n} more"),
+        };
+        finding.message = format!(
+            "{}; N-1 {what}: {}:{} at {}{more}",
+            finding.message, first.path, first.line, first.rev
+        );
+        breaking.truncate(MAX_EVIDENCE);
+        finding.evidence = breaking;
+    } else if complete {
+        let action = finding
+            .message
+            .split([';', ','])
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        finding.severity = Some(Severity::Info);
+        finding.message = format!(
+            "{action}, and no N-1 statement {what}, so N-1 is not affected: {}",
+            usage.checked()
+        );
+    }
+}
+
 /// The sentence added to a message when the object is retired only at the head: the
 /// retirement must ship in a release before the drop can.
 pub(crate) fn retire_hint(
