@@ -2,9 +2,9 @@
 //! the table without it.
 
 use super::{
-    column_object, judge_on_usage, n1_uses_column, no_such_column, retire_hint,
-    swapped_out_columns, Rebuild, Rebuilds,
+    column_object, judge_on_usage, n1_uses_column, no_such_column, retire_hint, swapped_out_columns,
 };
+use crate::ir::rebuild::Rebuild;
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
 
@@ -36,8 +36,8 @@ impl Rule for DropColumn {
                 }
             }
         }
-        let rebuilds = Rebuilds::of(ctx);
-        for (at, rebuild) in rebuilds.sites(ctx) {
+        let rebuilds = ctx.rebuilds();
+        for (at, rebuild) in rebuilds.sites() {
             self.check_rebuild(ctx, &at, rebuild, findings);
         }
     }
