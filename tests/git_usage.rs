@@ -353,3 +353,22 @@ fn a_renamed_column_the_code_no_longer_names_is_info_and_one_it_names_is_an_erro
         "src/models.rs"
     );
 }
+
+#[test]
+fn the_markdown_report_says_what_n1_uses() {
+    let repo = v1();
+    repo.write("migrations/0002_drop_legacy.up.sql", DROP);
+    let output = repo.run(&["check", "--format", "markdown", "--base", "v1", "migrations"]);
+    let markdown = String::from_utf8_lossy(&output.stdout);
+    let line = line_of(&models_rs(true), "pub legacy_email");
+    assert!(markdown.contains("### What N-1 uses"), "{markdown}");
+    assert!(
+        markdown.contains(&format!("`src/models.rs:{line}` at v1")),
+        "{markdown}"
+    );
+    let text = String::from_utf8_lossy(&repo.run(&["check", "--base", "v1", "migrations"]).stdout).into_owned();
+    assert!(
+        text.contains(&format!("evidence: src/models.rs:{line} at v1 (diesel, reads)")),
+        "{text}"
+    );
+}
