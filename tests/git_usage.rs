@@ -358,7 +358,14 @@ fn a_renamed_column_the_code_no_longer_names_is_info_and_one_it_names_is_an_erro
 fn the_markdown_report_says_what_n1_uses() {
     let repo = v1();
     repo.write("migrations/0002_drop_legacy.up.sql", DROP);
-    let output = repo.run(&["check", "--format", "markdown", "--base", "v1", "migrations"]);
+    let output = repo.run(&[
+        "check",
+        "--format",
+        "markdown",
+        "--base",
+        "v1",
+        "migrations",
+    ]);
     let markdown = String::from_utf8_lossy(&output.stdout);
     let line = line_of(&models_rs(true), "pub legacy_email");
     assert!(markdown.contains("### What N-1 uses"), "{markdown}");
@@ -366,9 +373,108 @@ fn the_markdown_report_says_what_n1_uses() {
         markdown.contains(&format!("`src/models.rs:{line}` at v1")),
         "{markdown}"
     );
-    let text = String::from_utf8_lossy(&repo.run(&["check", "--base", "v1", "migrations"]).stdout).into_owned();
+    let text = String::from_utf8_lossy(&repo.run(&["check", "--base", "v1", "migrations"]).stdout)
+        .into_owned();
     assert!(
-        text.contains(&format!("evidence: src/models.rs:{line} at v1 (diesel, reads)")),
+        text.contains(&format!(
+            "evidence: src/models.rs:{line} at v1 (diesel, reads)"
+        )),
         "{text}"
     );
+}
+
+/// Copies the files of `fixtures/usage/<dir>` into the repository, over what is there.
+fn lay(repo: &Repo, dir: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/usage")
+        .join(dir);
+    for entry in walk(&root) {
+        let relative = entry
+            .strip_prefix(&root)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .replace('\\', "/");
+        repo.write(&relative, &std::fs::read_to_string(&entry).unwrap());
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn the_diesel_fixture_app_drops_quietly_only_after_the_code_stopped_naming_the_column() {
+    let repo = Repo::new();
+    lay(&repo, "diesel-app/release-1");
+    repo.commit("release 1");
+    repo.tag("v1");
+    lay(&repo, "diesel-app/release-2");
+    // Dropped in the same change as its removal from the code: N-1 (v1) still reads it.
+    lay(&repo, "diesel-app/deploy");
+    let (code, report) = repo.check_json(&["--base", "v1", "migrations"]);
+    assert_eq!(code, 1, "{report}");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["rule"], "drop-column");
+    let models = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/usage/diesel-app/release-1/src/models.rs"),
+    )
+    .unwrap();
+    let schema = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/usage/diesel-app/release-1/src/schema.rs"),
+    )
+    .unwrap();
+    let cited: Vec<(String, u64)> = finding["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap().to_string(),
+                e["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let model_line = line_of(&models, "pub legacy_email") as u64;
+    assert!(
+        cited.contains(&("src/models.rs".to_string(), model_line)),
+        "{cited:?}"
+    );
+    // `schema.rs` declares it, which alone is not a use: not cited.
+    let declared = line_of(&schema, "legacy_email") as u64;
+    assert!(
+        !cited.contains(&("src/schema.rs".to_string(), declared)),
+        "{cited:?}"
+    );
+
+    // Release 2 ships first: then the drop is an automatic retirement.
+    std::fs::remove_dir_all(
+        repo.path()
+            .join("migrations/2024-06-01-000000_drop_legacy_email"),
+    )
+    .unwrap();
+    repo.commit("release 2");
+    repo.tag("v2");
+    lay(&repo, "diesel-app/deploy");
+    let (code, report) = repo.check_json(&["--base", "v2", "migrations"]);
+    assert_eq!(code, 0, "{report}");
+    let drop = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "drop-column")
+        .unwrap();
+    assert_eq!(drop["severity"], "info", "{report}");
+    assert_eq!(report["rollback"]["image_only_safe"], true);
 }

@@ -372,17 +372,17 @@ impl Usage {
         )
     }
 
-    /// "checked src/schema.rs and 412 tracked files at v1.4".
+    /// "checked src/schema.rs, src/models.rs and a scan of 412 files at v1.4".
     pub fn checked(&self) -> String {
         let mut paths: Vec<&str> = self.sources.iter().map(|(_, p)| p.as_str()).collect();
+        paths.sort();
         paths.dedup();
         let sources = match paths.len() {
-            0 => String::new(),
-            1..=2 => paths.join(", "),
-            n => format!("{}, {} and {} more", paths[0], paths[1], n - 2),
+            0..=3 => paths.join(", "),
+            n => format!("{}, {} and {} more source files", paths[0], paths[1], n - 2),
         };
         format!(
-            "checked {sources} and {} tracked files at {}",
+            "checked {sources} and a scan of {} files at {}",
             self.scanned_files, self.rev
         )
     }

@@ -94,10 +94,7 @@ pub(crate) fn judge_on_usage(
                 .unwrap_or_default()
                 .to_string();
             finding.severity = Some(Severity::Info);
-            finding.message = format!(
-                "{action}, which N-1's code no longer names, so N-1 is not affected (an \
-                 automatic retirement): {summary}"
-            );
+            finding.message = format!("{action}; {summary} (an automatic retirement)");
         }
         Judgement::Unreferenced(_) | Judgement::Unknown => {}
     }
