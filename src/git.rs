@@ -477,6 +477,9 @@ impl GitRepo {
         max_bytes: usize,
         keep: impl Fn(&str) -> bool,
     ) -> Result<TreeFiles> {
+        // Source files are many and large: skip libgit2's re-hash of every object read
+        // (objects come from this repository's own store, and nothing here writes).
+        git2::opts::strict_hash_verification(false);
         let tree = self.tree_of(commit)?;
         let mut selected = Vec::new();
         let mut total = 0;
@@ -491,23 +494,19 @@ impl GitRepo {
             TreeWalkResult::Ok
         })
         .with_context(|| format!("cannot list the tree of commit {commit}"))?;
-        let odb = self.repo.odb().context("cannot open the object database")?;
         let mut files = TreeFiles {
             total,
             ..TreeFiles::default()
         };
         for (path, id) in selected {
-            let (size, _) = odb
-                .read_header(id)
-                .with_context(|| format!("{path}: cannot read blob {id}"))?;
-            if size > max_bytes {
-                files.too_large.push((path, size));
-                continue;
-            }
             let blob = self
                 .repo
                 .find_blob(id)
                 .with_context(|| format!("{path}: cannot read blob {id}"))?;
+            if blob.size() > max_bytes {
+                files.too_large.push((path, blob.size()));
+                continue;
+            }
             files.files.push((path, blob.content().to_vec()));
         }
         Ok(files)

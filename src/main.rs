@@ -112,6 +112,10 @@ struct CheckArgs {
     /// The revision to check (default: the working tree, untracked files included).
     #[arg(long, value_name = "REV")]
     head: Option<String>,
+    /// With --all: judge compat findings on what the code at REV uses (git mode reads the
+    /// base revision's code by itself).
+    #[arg(long, value_name = "REV", requires = "all")]
+    usage_from: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -209,6 +213,7 @@ fn check_options(source: SourceArgs, all: bool) -> CheckOptions {
         dialect: source.dialect,
         layout: source.layout,
         config: source.config,
+        usage_from: None,
     }
 }
 
@@ -216,6 +221,7 @@ fn run_check(args: CheckArgs) -> Result<ExitCode> {
     let options = CheckOptions {
         base: args.base,
         head: args.head,
+        usage_from: args.usage_from,
         ..check_options(args.source, args.all)
     };
     let check::Run {

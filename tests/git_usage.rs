@@ -478,3 +478,21 @@ fn the_diesel_fixture_app_drops_quietly_only_after_the_code_stopped_naming_the_c
     assert_eq!(drop["severity"], "info", "{report}");
     assert_eq!(report["rollback"]["image_only_safe"], true);
 }
+
+#[test]
+fn the_history_audit_reads_usage_only_from_the_revision_asked_for() {
+    let repo = v2();
+    repo.write("migrations/0002_drop_legacy.up.sql", DROP);
+    let (code, report) = repo.check_json(&["--all", "migrations"]);
+    assert_eq!(
+        code, 1,
+        "without --usage-from the presumption stands: {report}"
+    );
+    let (code, report) = repo.check_json(&["--all", "--usage-from", "v2", "migrations"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["findings"][0]["rule"], "drop-column");
+    assert_eq!(report["findings"][0]["severity"], "info");
+    let (code, report) = repo.check_json(&["--all", "--usage-from", "v1", "migrations"]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["findings"][0]["evidence"][0]["rev"], "v1");
+}

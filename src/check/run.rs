@@ -37,6 +37,8 @@ pub struct CheckOptions {
     pub layout: LayoutChoice,
     /// An explicit config file; otherwise `rollsafe.toml` is looked up from `dir` upwards.
     pub config: Option<PathBuf>,
+    /// `--all` only: judge compat findings on what the code at this revision uses.
+    pub usage_from: Option<String>,
 }
 
 /// The outcome of one run: the report, the config it ran with, notices to print on
@@ -170,7 +172,14 @@ fn audit(
     let project = load_project(&snapshot, options.dialect, layout, &config, None)?;
     timings.lap("discover and parse");
     let settings = config.settings_for(project.has_downs());
-    let (raw, downs) = audit_history_with_downs(&project, &settings, &config.retire);
+    let mut notices = Vec::new();
+    let usage = match &options.usage_from {
+        Some(rev) => Some(usage_from(options, rev, &project, &config, &mut notices)?),
+        None => None,
+    };
+    timings.lap("usage");
+    let (raw, downs) =
+        audit_history_with_downs(&project, &settings, &config.retire, usage.as_ref());
     let outcome = resolve_with_unused(raw, &project, &config, &project.migrations);
     timings.lap("replay and rules");
     let report = Report::build(ReportInput {
@@ -192,9 +201,46 @@ fn audit(
     Ok(Run {
         report,
         config,
-        notices: Vec::new(),
+        notices,
         timings,
     })
+}
+
+/// `--all --usage-from REV`: what the code at `rev` uses, resolved against the schema the
+/// whole history builds, looking for every name a migration drops, renames or retypes.
+fn usage_from(
+    options: &CheckOptions,
+    rev: &str,
+    project: &Project,
+    config: &Config,
+    notices: &mut Vec<String>,
+) -> Result<crate::usage::Usage> {
+    let Some(repo) = GitRepo::discover(&options.dir)? else {
+        bail!(
+            "{}: --usage-from reads a git revision's code, but this directory is not inside a \
+             git repository",
+            options.dir.display()
+        );
+    };
+    let resolved = repo.resolve(rev)?;
+    let catalog = final_schema(project);
+    let changes = project
+        .migrations
+        .iter()
+        .flat_map(|m| m.up.statements.iter().flat_map(|s| s.changes.iter()));
+    let targets = crate::usage::touched_names(changes);
+    let usage = crate::usage::read_at(
+        &repo,
+        resolved.commit,
+        rev,
+        &catalog,
+        &config.usage,
+        repo.checked_dir(),
+        Some(&targets),
+    )?
+    .unwrap_or_default();
+    notices.extend(usage.warnings.iter().map(|w| format!("usage: {w}")));
+    Ok(usage)
 }
 
 fn worktree() -> RevInfo {

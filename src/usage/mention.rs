@@ -3,7 +3,7 @@
 //! ("N-1 may reference it"): it only ever keeps a finding loud.
 
 use super::{Access, SourceKind, Usage, UsageInput};
-use regex::RegexBuilder;
+use regex::bytes::RegexBuilder;
 use std::collections::BTreeSet;
 
 /// Mentions kept per name: enough to cite, bounded on a name that is everywhere.
@@ -42,15 +42,11 @@ pub fn scan(
         return;
     }
     let alternatives: Vec<String> = targets.iter().map(|t| regex::escape(t)).collect();
-    // Identifier characters on neither side: `users` in `"users"`, `users.email`, but not
-    // in `users_archive` or `superusers`.
-    let pattern = format!(
-        r"(?:^|[^A-Za-z0-9_$])({})(?:$|[^A-Za-z0-9_$])",
-        alternatives.join("|")
-    );
-    let Ok(regex) = RegexBuilder::new(&pattern)
+    // A plain alternation of literals: the regex crate searches it with SIMD literal
+    // matching; the word boundaries are checked by hand.
+    let Ok(regex) = RegexBuilder::new(&alternatives.join("|"))
         .case_insensitive(true)
-        .multi_line(true)
+        .unicode(false)
         .build()
     else {
         usage
@@ -59,26 +55,12 @@ pub fn scan(
         usage.scanned_names = None;
         return;
     };
-    for (path, text) in files {
-        let mut line = 1;
-        let mut counted = 0;
-        let mut start = 0;
-        while let Some(caps) = regex.captures_at(text, start) {
-            let name = caps.get(1).expect("group 1 always takes part");
-            line += text.as_bytes()[counted..name.start()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            counted = name.start();
-            // Inside a string literal (an odd count of quotes before it on its line), the
-            // name may be part of SQL that no source parsed.
-            let line_start = text[..name.start()].rfind('\n').map_or(0, |i| i + 1);
-            let before = &text[line_start..name.start()];
-            let odd = |quote: char| before.matches(quote).count() % 2 == 1;
-            if odd('"') || odd('`') || (!path.ends_with(".rs") && odd('\'')) {
+    let found = crate::parallel::map(&files, 64, |&(path, text)| mentions_in(&regex, path, text));
+    for ((path, _), found) in files.iter().zip(found) {
+        for (key, line, quoted) in found {
+            if quoted {
                 usage.quoted.insert((path.to_string(), line));
             }
-            let key = name.as_str().to_lowercase();
             let list = usage.mentions.entry(key).or_default();
             if list.len() < MAX_PER_NAME {
                 list.push(super::Evidence {
@@ -89,8 +71,35 @@ pub fn scan(
                     access: Access::Mention,
                 });
             }
-            // The trailing boundary character may start the next match.
-            start = name.end();
         }
     }
+}
+
+/// Whole-word mentions in one file: the lower-cased name, its line, and whether it sits
+/// inside a string literal (an odd count of quotes before it on its line), where it may
+/// be part of SQL no source parsed.
+fn mentions_in(regex: &regex::bytes::Regex, path: &str, text: &str) -> Vec<(String, usize, bool)> {
+    // Identifier characters on neither side: `users` in `"users"` or `users.email`, not in
+    // `users_archive` or `superusers`.
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let (mut line, mut counted) = (1, 0);
+    for found in regex.find_iter(bytes) {
+        let (start, end) = (found.start(), found.end());
+        if (start > 0 && ident(bytes[start - 1])) || bytes.get(end).is_some_and(|&c| ident(c)) {
+            continue;
+        }
+        line += bytes[counted..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        counted = start;
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let before = &text[line_start..start];
+        let odd = |quote: char| before.matches(quote).count() % 2 == 1;
+        let quoted = odd('"') || odd('`') || (!path.ends_with(".rs") && odd('\''));
+        out.push((text[start..end].to_lowercase(), line, quoted));
+    }
+    out
 }

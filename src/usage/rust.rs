@@ -34,45 +34,40 @@ pub fn read(
         return;
     }
     let prefilter = prefilter(schemas, sqlx);
-    for &(path, text) in texts {
-        if !path.ends_with(".rs")
-            || claimed.contains(path)
-            || input.selection.is_migration(path)
-            || !input.selection.is_code(path)
-        {
-            continue;
-        }
-        // Most files name no table module, model derive or query macro: skip their parse.
-        if !prefilter.is_match(text) {
-            continue;
-        }
-        let file = match syn::parse_file(text) {
-            Ok(file) => file,
-            Err(err) => {
-                usage.warnings.push(format!(
-                    "{path}:{}: does not parse as Rust ({err}); the names in it count as used",
-                    err.span().start().line
-                ));
+    let candidates: Vec<(&str, &str)> = texts
+        .iter()
+        .filter(|(path, text)| {
+            path.ends_with(".rs")
+                && !claimed.contains(*path)
+                && !input.selection.is_migration(path)
+                && input.selection.is_code(path)
+                // Most files name no table module, model derive or query macro.
+                && prefilter.is_match(text)
+        })
+        .copied()
+        .collect();
+    // Parsing is most of the stage's time: files on all cores, merged in order.
+    let results = crate::parallel::map(&candidates, 8, |&(path, text)| {
+        let result = read_file(schemas, &prefilter, path, text);
+        proc_macro2::extra::invalidate_current_thread_spans();
+        result
+    });
+    for ((path, text), result) in candidates.into_iter().zip(results) {
+        let (found, queries) = match result {
+            Ok(read) => read,
+            Err(message) => {
+                usage.warnings.push(message);
                 usage.broken_file(Some(text));
                 continue;
             }
         };
         usage.parsed.insert(path.to_string());
-        let mut visitor = RustVisitor {
-            schemas,
-            path,
-            contexts: Vec::new(),
-            glob_tables: Vec::new(),
-            found: Vec::new(),
-            queries: Vec::new(),
-        };
-        visitor.visit_file(&file);
-        let had_diesel = !visitor.found.is_empty();
-        for found in visitor.found {
+        let had_diesel = !found.is_empty();
+        for found in found {
             record(found, schemas, path, usage);
         }
-        let has_queries = !visitor.queries.is_empty();
-        for query in visitor.queries {
+        let has_queries = !queries.is_empty();
+        for query in queries {
             if query.source == SourceKind::Sqlx && !sqlx {
                 continue;
             }
@@ -87,13 +82,168 @@ pub fn read(
     }
 }
 
+/// What one file says: the top-level items the prefilter selects are parsed (the whole file
+/// when a glob import brings column names into scope, or when the items cannot be told
+/// apart); an error names the file and line.
+fn read_file(
+    schemas: &DieselSchemas,
+    prefilter: &regex::Regex,
+    path: &str,
+    text: &str,
+) -> Result<(Vec<Found>, Vec<Query>), String> {
+    let mut visitor = RustVisitor {
+        schemas,
+        path,
+        line_base: 0,
+        contexts: Vec::new(),
+        glob_tables: Vec::new(),
+        found: Vec::new(),
+        queries: Vec::new(),
+    };
+    let chunks = match top_level_items(text) {
+        Some(items) => {
+            let selected: Vec<_> = items
+                .into_iter()
+                .filter(|r| prefilter.is_match(&text[r.clone()]))
+                .collect();
+            if selected.iter().any(|r| text[r.clone()].contains("::*")) {
+                std::iter::once(0..text.len()).collect()
+            } else {
+                selected
+            }
+        }
+        None => std::iter::once(0..text.len()).collect(),
+    };
+    for chunk in chunks {
+        let base = text[..chunk.start].matches('\n').count();
+        let file = match syn::parse_file(&text[chunk.clone()]) {
+            Ok(file) => file,
+            Err(err) if chunk.len() < text.len() => {
+                // The item splitter misjudged: parse the whole file instead.
+                let _ = err;
+                return read_whole(visitor, text);
+            }
+            Err(err) => return Err(parse_error(path, &err, base)),
+        };
+        visitor.line_base = base;
+        visitor.visit_file(&file);
+    }
+    Ok((visitor.found, visitor.queries))
+}
+
+fn read_whole(
+    mut visitor: RustVisitor<'_>,
+    text: &str,
+) -> Result<(Vec<Found>, Vec<Query>), String> {
+    visitor.found.clear();
+    visitor.queries.clear();
+    visitor.glob_tables.clear();
+    visitor.line_base = 0;
+    let file = syn::parse_file(text).map_err(|err| parse_error(visitor.path, &err, 0))?;
+    visitor.visit_file(&file);
+    Ok((visitor.found, visitor.queries))
+}
+
+fn parse_error(path: &str, err: &syn::Error, base: usize) -> String {
+    format!(
+        "{path}:{}: does not parse as Rust ({err}); the names in it count as used",
+        base + err.span().start().line
+    )
+}
+
+/// The byte ranges of a Rust file's top-level items (each with its attributes and doc
+/// comments), found by matching brackets outside comments, strings and character
+/// literals; `None` when the brackets do not balance.
+fn top_level_items(text: &str) -> Option<Vec<std::ops::Range<usize>>> {
+    let b = text.as_bytes();
+    let mut items = Vec::new();
+    let (mut start, mut depth, mut i) = (0, 0i32, 0);
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                i = text[i..].find('\n').map_or(b.len(), |n| i + n);
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut nested = 0;
+                while i < b.len() {
+                    if b[i..].starts_with(b"/*") {
+                        nested += 1;
+                        i += 2;
+                    } else if b[i..].starts_with(b"*/") {
+                        nested -= 1;
+                        i += 2;
+                        if nested == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            b'r' if (i == 0 || !is_ident_byte(b[i - 1]) || b[i - 1] == b'b')
+                && matches!(b.get(i + 1), Some(b'"') | Some(b'#')) =>
+            {
+                let hashes = b[i + 1..].iter().take_while(|&&c| c == b'#').count();
+                if b.get(i + 1 + hashes) == Some(&b'"') {
+                    let close = format!("\"{}", "#".repeat(hashes));
+                    let body = i + 2 + hashes;
+                    i = text[body..].find(&close).map(|n| body + n + close.len())?;
+                    continue;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'\'' => {
+                // A character literal (`'a'`, `'\n'`, `'é'`) or a lifetime (`'a`).
+                let rest = &text[i + 1..];
+                if rest.starts_with('\\') {
+                    i = rest[2..].find('\'').map(|n| i + 3 + n)?;
+                } else if let Some(c) = rest.chars().next() {
+                    if rest[c.len_utf8()..].starts_with('\'') {
+                        i += 1 + c.len_utf8();
+                    }
+                }
+            }
+            b'{' | b'(' | b'[' => depth += 1,
+            b'}' | b')' | b']' => {
+                depth -= 1;
+                if depth < 0 {
+                    return None;
+                }
+                if depth == 0 && b[i] == b'}' {
+                    items.push(start..i + 1);
+                    start = i + 1;
+                }
+            }
+            b';' if depth == 0 => {
+                items.push(start..i + 1);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (depth == 0).then_some(items)
+}
+
+fn is_ident_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
 /// One search for what makes a Rust file worth parsing: a table module path
 /// (`users::`), a Diesel derive or attribute, a query macro or `sql_query`.
 fn prefilter(schemas: &DieselSchemas, sqlx: bool) -> regex::Regex {
+    // Literals only, so the search is one SIMD multi-literal scan; a false hit
+    // (`other_users::`) only costs a parse.
     let mut words: Vec<String> = schemas
         .tables
         .keys()
-        .map(|t| format!(r"\b{}::", regex::escape(t)))
+        .map(|t| regex::escape(&format!("{t}::")))
         .collect();
     if !schemas.tables.is_empty() {
         words.extend(
@@ -109,12 +259,15 @@ fn prefilter(schemas: &DieselSchemas, sqlx: bool) -> regex::Regex {
         );
     }
     if sqlx {
-        words.push(r"\bquery(?:_as|_scalar)?(?:_unchecked)?!".to_string());
+        words.extend(QUERY_MACROS.iter().map(|m| regex::escape(&format!("{m}!"))));
     }
     if words.is_empty() {
         words.push("$^".to_string());
     }
-    regex::Regex::new(&words.join("|")).expect("escaped names form a valid regex")
+    regex::RegexBuilder::new(&words.join("|"))
+        .unicode(false)
+        .build()
+        .expect("escaped names form a valid regex")
 }
 
 /// What a Rust file says about the Diesel schema.
@@ -162,6 +315,8 @@ enum Ctx {
 struct RustVisitor<'a> {
     schemas: &'a DieselSchemas,
     path: &'a str,
+    /// Lines before the parsed item, added to every line its spans give.
+    line_base: usize,
     contexts: Vec<Ctx>,
     /// Tables whose columns are imported by a glob (`use schema::users::dsl::*`).
     glob_tables: Vec<String>,
@@ -240,6 +395,10 @@ fn read_all(table: &DieselTable, site: Evidence, usage: &mut Usage) {
 }
 
 impl RustVisitor<'_> {
+    fn line(&self, span: proc_macro2::Span) -> usize {
+        self.line_base + span.start().line
+    }
+
     fn writing(&self) -> Option<Access> {
         self.contexts.iter().rev().find_map(|c| match c {
             Ctx::Write(access) => Some(*access),
@@ -367,7 +526,7 @@ impl RustVisitor<'_> {
                 .iter()
                 .find_map(column_name)
                 .unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_string());
-            let line = ident.span().start().line;
+            let line = self.line(ident.span());
             for (wanted, access) in [
                 (reads, Access::Read),
                 (inserts, Access::Insert),
@@ -388,7 +547,7 @@ impl RustVisitor<'_> {
             self.found.push(Found::Insert {
                 table,
                 columns: Some(columns),
-                line: item.ident.span().start().line,
+                line: self.line(item.ident.span()),
             });
         }
     }
@@ -431,7 +590,7 @@ impl RustVisitor<'_> {
         if let Some(lit) = args.iter().find_map(string_literal) {
             self.queries.push(Query {
                 sql: lit.value(),
-                line: lit.span().start().line,
+                line: self.line(lit.span()),
                 source: SourceKind::Sqlx,
             });
         }
@@ -629,7 +788,7 @@ impl<'ast> Visit<'ast> for RustVisitor<'_> {
                 self.glob_tables.push(table.clone());
             }
             if !glob {
-                let line = item.use_token.span.start().line;
+                let line = self.line(item.use_token.span);
                 let found = self.found.len();
                 self.path_segments(&path, line);
                 // An import is not a use of the table's default selection.
@@ -649,7 +808,7 @@ impl<'ast> Visit<'ast> for RustVisitor<'_> {
             .map(|s| s.ident.to_string().trim_start_matches("r#").to_string())
             .collect();
         if let Some(first) = path.segments.first() {
-            let line = first.ident.span().start().line;
+            let line = self.line(first.ident.span());
             self.path_segments(&segments, line);
         }
         syn::visit::visit_path(self, path);
@@ -681,7 +840,7 @@ impl<'ast> Visit<'ast> for RustVisitor<'_> {
             self.contexts.pop();
         }
         if write == Some(Access::Insert) {
-            self.insert_site(&call.receiver, before, call.method.span().start().line);
+            self.insert_site(&call.receiver, before, self.line(call.method.span()));
         }
         if selects {
             self.contexts.pop();
@@ -703,7 +862,7 @@ impl<'ast> Visit<'ast> for RustVisitor<'_> {
             if let Some(lit) = call.args.first().and_then(string_literal) {
                 self.queries.push(Query {
                     sql: lit.value(),
-                    line: lit.span().start().line,
+                    line: self.line(lit.span()),
                     source: SourceKind::Diesel,
                 });
             }
@@ -729,5 +888,26 @@ impl<'ast> Visit<'ast> for RustVisitor<'_> {
             }
         }
         let _ = self.path;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::top_level_items;
+
+    #[test]
+    fn items_are_cut_at_top_level_braces_and_semicolons_only() {
+        let text = "use a::b;\n// a } comment\n#[derive(X)]\nstruct S { a: [u8; 3] }\nfn f<'a>(x: &'a str) -> char { let s = \"}\"; let r = r#\"{\"#; '}' }\nconst C: char = '\\'';\n";
+        let items: Vec<&str> = top_level_items(text)
+            .unwrap()
+            .into_iter()
+            .map(|r| text[r].trim())
+            .collect();
+        assert_eq!(items.len(), 4, "{items:?}");
+        assert_eq!(items[0], "use a::b;");
+        assert!(items[1].starts_with("// a } comment\n#[derive(X)]\nstruct S"));
+        assert!(items[2].starts_with("fn f<'a>") && items[2].ends_with("'}' }"));
+        assert_eq!(items[3], "const C: char = '\\'';");
+        assert_eq!(top_level_items("fn f() { {"), None);
     }
 }
