@@ -488,6 +488,10 @@ fn base_usage(
         .iter()
         .flat_map(|m| m.up.statements.iter().flat_map(|s| s.changes.iter()));
     let targets = crate::usage::touched_names(changes);
+    if targets.is_empty() {
+        // Nothing the deploy does is judged on usage: spare the read.
+        return Ok(None);
+    }
     let usage = crate::usage::read_at(
         repo,
         commit,
