@@ -355,11 +355,30 @@ impl Usage {
         }
         let mut names = vec![table.name.as_str()];
         names.extend(column);
-        if mentions.is_some() && self.covers(&names) {
+        // A column is not named by `SELECT *` in a string no source parsed: such a mention
+        // of its table leaves the question open.
+        let star_may_read = column.is_some() && self.in_unparsed_string(table);
+        if mentions.is_some() && self.covers(&names) && !star_may_read {
             Judgement::Unreferenced(self.checked_summary(table, column))
         } else {
             Judgement::Unknown
         }
+    }
+
+    /// True when the scan found the table's name inside a string literal that no source
+    /// parsed (raw SQL in code rollsafe does not read as queries).
+    fn in_unparsed_string(&self, table: &QualifiedName) -> bool {
+        let parsed_here = |m: &Evidence| {
+            self.tables.get(table).is_some_and(|t| {
+                t.evidence
+                    .iter()
+                    .any(|e| e.path == m.path && e.line == m.line)
+            })
+        };
+        self.mentions_of(&table.name)
+            .unwrap_or_default()
+            .iter()
+            .any(|m| self.quoted.contains(&(m.path.clone(), m.line)) && !parsed_here(m))
     }
 
     /// "N-1 does not reference users.legacy_email: checked src/schema.rs and 412 tracked

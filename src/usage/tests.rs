@@ -473,3 +473,35 @@ fn a_mention_inside_a_string_makes_the_insert_list_incomplete() {
     assert!(inserts.is_empty());
     assert!(!complete);
 }
+
+#[test]
+fn a_star_query_in_unparsed_code_leaves_a_column_open() {
+    let go = "package db\n\nconst all = \"SELECT * FROM users WHERE id = $1\"\n";
+    let config = "version: \"2\"\nsql:\n  - engine: postgresql\n    queries: db/query/\n";
+    let usage = repo(&[
+        ("sqlc.yaml", config),
+        (
+            "db/query/users.sql",
+            "-- name: GetUser :one\nSELECT id, email FROM users WHERE id = $1;\n",
+        ),
+        ("internal/db/raw.go", go),
+    ])
+    .usage();
+    assert_eq!(
+        usage.judge(&users(), Some("legacy_email")),
+        Judgement::Unknown
+    );
+    // The same query through sqlc is resolved: `*` reads every column.
+    let usage = repo(&[
+        ("sqlc.yaml", config),
+        (
+            "db/query/users.sql",
+            "-- name: GetUser :one\nSELECT * FROM users WHERE id = $1;\n",
+        ),
+    ])
+    .usage();
+    assert_eq!(
+        strong(&usage, &users(), "legacy_email"),
+        [("db/query/users.sql".to_string(), 2, Access::Read)]
+    );
+}
