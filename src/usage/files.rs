@@ -8,8 +8,9 @@ use anyhow::{Context as _, Result};
 use regex::Regex;
 use std::path::Path;
 
-/// A file larger than this is not read (generated bundles, data dumps): it is reported.
-pub const MAX_FILE_BYTES: usize = 2 * 1024 * 1024;
+/// A file larger than this is not read (generated bundles, data dumps): it is reported, and
+/// since it may name anything, no object can be shown unreferenced.
+pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Extensions of source files the mention scan reads by default.
 const SCAN_EXTENSIONS: &[&str] = &[

@@ -213,9 +213,11 @@ pub fn build(input: &UsageInput<'_>) -> Usage {
     };
     for (path, size) in &input.files.too_large {
         usage.warnings.push(format!(
-            "{path}: not read by the usage stage ({size} bytes, over {} bytes)",
+            "{path}: not read by the usage stage ({size} bytes, over {} bytes); no object \
+             can be shown unreferenced",
             files::MAX_FILE_BYTES
         ));
+        usage.broken_file(None);
     }
     let texts = texts(input, &mut usage);
     let mut claimed = BTreeSet::new();
@@ -241,9 +243,10 @@ fn texts<'f>(input: &UsageInput<'f>, usage: &mut Usage) -> Vec<(&'f str, &'f str
             Ok(text) => out.push((path.as_str(), text)),
             Err(_) => {
                 usage.warnings.push(format!(
-                    "{path}: not UTF-8 text (a binary file?), not read by the usage stage"
+                    "{path}: not UTF-8 text, not read by the usage stage; the names in it \
+                     count as used"
                 ));
-                usage.broken_file(None);
+                usage.broken_file(Some(&String::from_utf8_lossy(bytes)));
             }
         }
     }

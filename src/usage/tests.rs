@@ -21,6 +21,8 @@ fn catalog() -> Catalog {
 /// A repository of `files` read with `config`, the mention scan looking for `targets`.
 struct Repo {
     files: Vec<(&'static str, &'static str)>,
+    /// Files that are not UTF-8.
+    bytes: Vec<(&'static str, Vec<u8>)>,
     config: UsageConfig,
     targets: Vec<&'static str>,
 }
@@ -28,6 +30,7 @@ struct Repo {
 fn repo(files: &[(&'static str, &'static str)]) -> Repo {
     Repo {
         files: files.to_vec(),
+        bytes: Vec::new(),
         config: UsageConfig::default(),
         targets: vec![
             "users",
@@ -48,6 +51,7 @@ impl Repo {
                 .files
                 .iter()
                 .map(|(p, t)| (p.to_string(), t.as_bytes().to_vec()))
+                .chain(self.bytes.iter().map(|(p, b)| (p.to_string(), b.clone())))
                 .collect(),
             too_large: Vec::new(),
             total: self.files.len(),
@@ -504,4 +508,30 @@ fn a_star_query_in_unparsed_code_leaves_a_column_open() {
         strong(&usage, &users(), "legacy_email"),
         [("db/query/users.sql".to_string(), 2, Access::Read)]
     );
+}
+
+#[test]
+fn a_file_that_is_not_utf8_counts_the_names_in_it_as_used() {
+    let mut repo = repo(&[("src/schema.rs", DIESEL_SCHEMA)]);
+    // Latin-1: `é` is one byte, not UTF-8.
+    let mut latin1 = b"// caf\xe9\nSELECT legacy_email FROM users;\n".to_vec();
+    latin1.extend_from_slice(b"\n");
+    repo.bytes.push(("app/report.php", latin1));
+    let usage = repo.usage();
+    assert!(
+        usage
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("app/report.php: not UTF-8")),
+        "{:?}",
+        usage.warnings
+    );
+    assert_eq!(
+        usage.judge(&users(), Some("legacy_email")),
+        Judgement::Unknown
+    );
+    assert!(matches!(
+        usage.judge(&orders(), Some("status")),
+        Judgement::Unreferenced(_)
+    ));
 }
