@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// Lowest first. The arrows of `docs/architecture.md`, as data.
 const LAYERS: &[&[&str]] = &[
-    &["dialect", "parallel", "source"],
+    &["dialect", "parallel", "source", "spelling"],
     &["ir", "git"],
     &["sql", "layout"],
     &["config"],
@@ -21,6 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["resolve"],
     &["report"],
     &["check", "docs", "init"],
+    &["hook"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

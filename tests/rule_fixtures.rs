@@ -10,14 +10,20 @@ use std::process::Command;
 
 /// Writes the example as a sqlx migrations directory and returns the rules the deploy
 /// migration fired.
-fn fired(meta: &RuleMeta, dir: &Path, sql: &str, down: Option<&str>, config: &str) -> Vec<String> {
+fn fired(
+    meta: &RuleMeta,
+    dir: &Path,
+    (setup, sql): (&str, &str),
+    down: Option<&str>,
+    config: &str,
+) -> Vec<String> {
     let example = &meta.example;
     let no_transaction = if example.transaction {
         ""
     } else {
         "-- no-transaction\n"
     };
-    std::fs::write(dir.join("20240101000001_setup.up.sql"), &example.setup).unwrap();
+    std::fs::write(dir.join("20240101000001_setup.up.sql"), setup).unwrap();
     std::fs::write(
         dir.join("20240101000002_deploy.up.sql"),
         format!("{no_transaction}{sql}"),
@@ -58,6 +64,11 @@ fn fired(meta: &RuleMeta, dir: &Path, sql: &str, down: Option<&str>, config: &st
         .unwrap()
         .iter()
         .filter(|f| matches!(f["migration"].as_str(), Some("20240101000002" | "")))
+        // A finding folded into another one of the same statement still fired.
+        .flat_map(|f| {
+            let related = f["related"].as_array().into_iter().flatten();
+            std::iter::once(f).chain(related)
+        })
         .map(|f| f["rule"].as_str().unwrap().to_string())
         .collect()
 }
@@ -74,7 +85,7 @@ fn every_rule_example_as_a_migration_directory() {
         let bad = fired(
             meta,
             dir.path(),
-            &example.bad,
+            (&example.setup, &example.bad),
             example.bad_down.as_deref(),
             &example.config,
         );
@@ -85,7 +96,7 @@ fn every_rule_example_as_a_migration_directory() {
         let good = fired(
             meta,
             dir.path(),
-            &example.good,
+            (&example.good_base(), &example.good),
             example.good_down.as_deref(),
             good_config,
         );

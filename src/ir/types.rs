@@ -7,6 +7,8 @@
 //! One consequence: a bare `float` reads as Postgres's `double precision`, although MySQL's
 //! `FLOAT` is single precision.
 
+use crate::dialect::Dialect;
+
 /// Spells a type as Postgres's `format_type` prints it: `int`, `int4` and `serial` read
 /// `integer`; `varchar(255)` reads `character varying(255)`; `timestamptz` reads
 /// `timestamp with time zone`; arrays keep their `[]`.
@@ -47,6 +49,131 @@ pub fn is_compatible_widening(old: &str, new: &str) -> bool {
         ((old, false), (new, false)) => widens(&Type::parse(old), &Type::parse(new)),
         _ => false,
     }
+}
+
+/// True when changing a column from `old` to `new` keeps every value as it was: a
+/// compatible widening, `timestamp` → `timestamptz` (the same instants, now read in the
+/// session's time zone), or in SQLite two spellings of the same type affinity (`TIMESTAMP`
+/// and `DATETIME` are both NUMERIC: SQLite stores the values the same way). An enum moved
+/// to `text` keeps its values too, which only a caller that knows the enums can tell.
+pub fn keeps_values(old: &str, new: &str, dialect: Dialect) -> bool {
+    if is_compatible_widening(old, new) {
+        return true;
+    }
+    let (old, new) = (canonical_type(old), canonical_type(new));
+    match dialect {
+        Dialect::Sqlite => sqlite_affinity(&old) == sqlite_affinity(&new),
+        _ => old == "timestamp without time zone" && new == "timestamp with time zone",
+    }
+}
+
+/// SQLite's type affinity of a declared type, by its documented rules (in order: INT,
+/// then CHAR/CLOB/TEXT, then BLOB or no type, then REAL/FLOA/DOUB, else NUMERIC).
+fn sqlite_affinity(declared: &str) -> &'static str {
+    let upper = declared.to_ascii_uppercase();
+    if upper.contains("INT") {
+        "INTEGER"
+    } else if ["CHAR", "CLOB", "TEXT"].iter().any(|k| upper.contains(k)) {
+        "TEXT"
+    } else if upper.contains("BLOB") || upper.trim().is_empty() {
+        "BLOB"
+    } else if ["REAL", "FLOA", "DOUB"].iter().any(|k| upper.contains(k)) {
+        "REAL"
+    } else {
+        "NUMERIC"
+    }
+}
+
+/// A column default as the database compares it, or `None` when it amounts to no default
+/// (`NULL`, `NULL::text`): outer parentheses dropped, a cast to the column's own type
+/// dropped (`'a'::character varying` on a `varchar(20)` column), and everything outside
+/// string literals lower-cased with its spacing removed (`NOW ()` is `now()`).
+pub fn canonical_default(sql: &str, column_type: &str) -> Option<String> {
+    let mut expr = fold_outside_quotes(sql.trim());
+    loop {
+        let unwrapped = strip_outer_parens(&expr);
+        let uncast = strip_own_cast(unwrapped, column_type);
+        if uncast.len() == expr.len() {
+            break;
+        }
+        expr = uncast.to_string();
+    }
+    (!matches!(expr.as_str(), "null" | "")).then_some(expr)
+}
+
+/// Lower-cased with whitespace removed, except inside single-quoted literals and quoted
+/// names.
+fn fold_outside_quotes(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    for c in sql.chars() {
+        match quote {
+            Some(q) => {
+                out.push(c);
+                if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c.is_whitespace() => {}
+            None => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// `(expr)` → `expr`, when the parentheses wrap the whole expression.
+fn strip_outer_parens(expr: &str) -> &str {
+    let Some(inner) = expr.strip_prefix('(').and_then(|e| e.strip_suffix(')')) else {
+        return expr;
+    };
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    for c in inner.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '(' => depth += 1,
+            None if c == ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return expr;
+                }
+            }
+            None => {}
+        }
+    }
+    if depth == 0 {
+        inner
+    } else {
+        expr
+    }
+}
+
+/// `value::type` → `value` when `type` is the column's type (ignoring its length or
+/// precision, which Postgres leaves out of the cast it prints).
+fn strip_own_cast<'e>(expr: &'e str, column_type: &str) -> &'e str {
+    let Some((value, cast)) = expr.rsplit_once("::") else {
+        return expr;
+    };
+    if value.ends_with('\'') || !value.contains('\'') {
+        let base = |t: &str| -> String {
+            let spelled = canonical_type(t);
+            spelled
+                .split('(')
+                .next()
+                .unwrap_or_default()
+                .replace(' ', "")
+        };
+        if base(cast) == base(column_type) {
+            return value;
+        }
+    }
+    expr
 }
 
 /// True when Postgres can change the column's type without rewriting the table (a
@@ -453,6 +580,35 @@ fn normalise_identifier(part: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn defaults_compare_as_the_database_would() {
+        assert_eq!(canonical_default("NULL", "text"), None);
+        assert_eq!(canonical_default("NULL::text", "text"), None);
+        assert_eq!(canonical_default("(NULL)", "integer"), None);
+        assert_eq!(
+            canonical_default("'a'::character varying", "varchar(20)"),
+            canonical_default("'a'", "varchar(20)")
+        );
+        assert_eq!(
+            canonical_default("NOW ()", "timestamptz"),
+            canonical_default("now()", "timestamptz")
+        );
+        assert_eq!(
+            canonical_default("('Pending')", "text").as_deref(),
+            Some("'Pending'")
+        );
+        // A literal's case is its value; a cast to another type changes the value's type.
+        assert_ne!(
+            canonical_default("'A'", "text"),
+            canonical_default("'a'", "text")
+        );
+        assert_ne!(
+            canonical_default("'1'::integer", "text"),
+            canonical_default("'1'", "text")
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -47,6 +47,14 @@ pub struct MigrationEntry {
     pub status: MigrationStatus,
     pub phases: Vec<Phase>,
     pub statements: usize,
+    /// Omitted for ordinary versioned migrations; `code` for a migration rollsafe cannot
+    /// analyse (goose's Go files), `repeatable` or `baseline` for Flyway's.
+    #[serde(skip_serializing_if = "is_versioned")]
+    pub kind: crate::layout::MigrationKind,
+}
+
+fn is_versioned(kind: &crate::layout::MigrationKind) -> bool {
+    *kind == crate::layout::MigrationKind::Versioned
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -66,9 +74,75 @@ pub struct FindingEntry {
     /// Where N-1's code names the object: `[{rev, path, line, source, access}]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<crate::usage::Evidence>,
+    /// Consequences of the same change, reported by other rules and folded in here (see
+    /// `RuleMeta::folds_into`); counted in `counts` like any finding.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<RelatedEntry>,
     /// Byte span in the file, for renderers that quote the source.
     #[serde(skip)]
     pub span: Range<usize>,
+}
+
+/// A finding folded into another one of the same statement.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RelatedEntry {
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+}
+
+impl FindingEntry {
+    /// The message followed by the folded findings, one line each (`also irreversible-up
+    /// (warning): ...`), for formats that show one text per finding.
+    pub fn message_with_related(&self) -> String {
+        let mut message = self.message.clone();
+        for related in &self.related {
+            message.push_str(&format!(
+                "\nalso {} ({}): {}",
+                related.rule,
+                related.severity.name(),
+                related.message
+            ));
+        }
+        message
+    }
+}
+
+/// Moves each finding that metadata marks as a consequence (`folds_into`) into the finding
+/// of that rule on the same statement, if there is one.
+fn fold_consequences(findings: Vec<FindingEntry>) -> Vec<FindingEntry> {
+    let primary_of = |finding: &FindingEntry, all: &[FindingEntry]| -> Option<usize> {
+        let folds_into = &rules::meta(&finding.rule)?.folds_into;
+        all.iter().position(|other| {
+            folds_into.contains(&other.rule)
+                && other.path == finding.path
+                && other.span == finding.span
+        })
+    };
+    let targets: Vec<Option<usize>> = findings
+        .iter()
+        .map(|finding| primary_of(finding, &findings))
+        .collect();
+    let mut kept: Vec<Option<FindingEntry>> = findings.into_iter().map(Some).collect();
+    for (index, target) in targets.iter().enumerate() {
+        // A finding that others fold into is never folded itself.
+        let Some(target) = *target else { continue };
+        if targets[target].is_some() {
+            continue;
+        }
+        let folded = kept[index].take().expect("each finding folds once");
+        if let Some(primary) = kept[target].as_mut() {
+            // The finding shows the worst of the problem: a scan that blocks writes (an
+            // error) folded into the new foreign key (a warning) makes it an error.
+            primary.severity = primary.severity.max(folded.severity);
+            primary.related.push(RelatedEntry {
+                rule: folded.rule,
+                severity: folded.severity,
+                message: folded.message,
+            });
+        }
+    }
+    kept.into_iter().flatten().collect()
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -135,6 +209,9 @@ pub struct Report {
     pub findings: Vec<FindingEntry>,
     pub suppressed: Vec<SuppressedEntry>,
     pub rollback: Rollback,
+    /// Files in the migrations directory that are not migrations of the layout, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<crate::layout::Ignored>,
     /// The text of each file a finding points at, by displayed path.
     #[serde(skip)]
     pub sources: BTreeMap<String, String>,
@@ -148,6 +225,8 @@ pub struct ReportInput<'a> {
     pub sources: &'a BTreeMap<String, String>,
     /// The migrations the report lists (the deploy; every migration in `--all` mode).
     pub migrations: &'a [ParsedMigration],
+    /// Files in the migrations directory that are not migrations, with why.
+    pub ignored: &'a [crate::layout::Ignored],
     pub outcome: Outcome,
     /// Prepended to snapshot paths so they read relative to the repository.
     pub path_prefix: &'a str,
@@ -167,6 +246,7 @@ impl Report {
             layout,
             sources: texts,
             migrations,
+            ignored,
             outcome,
             path_prefix,
             config_path,
@@ -219,6 +299,7 @@ impl Report {
                 migration: finding.migration.clone(),
                 object: finding.object.clone(),
                 evidence: finding.evidence.clone(),
+                related: Vec::new(),
                 span: finding.span.clone(),
             });
         }
@@ -253,6 +334,7 @@ impl Report {
                 format!("{}: {} ({})", f.rule, object, f.migration)
             })
             .collect();
+        let findings = fold_consequences(findings);
         let rollback = Rollback {
             image_only_safe: blocking.is_empty(),
             blocking,
@@ -273,6 +355,13 @@ impl Report {
             findings,
             suppressed,
             rollback,
+            ignored: ignored
+                .iter()
+                .map(|ignored| crate::layout::Ignored {
+                    path: display(&ignored.path),
+                    reason: ignored.reason.clone(),
+                })
+                .collect(),
             sources,
         }
     }
@@ -294,6 +383,7 @@ fn migration_entry(
         status: m.status,
         phases: phases(m, dialect),
         statements: m.up.statements.len(),
+        kind: m.migration.kind,
     }
 }
 
@@ -335,6 +425,8 @@ fn phase_of(
         | Change::DropNotNull { .. }
         | Change::SetDefault { .. }
         | Change::AddConstraint { .. } => Some(Phase::Expand),
+        // Emptying a table is a data step, like a backfill.
+        Change::Truncate { table } => (!created.contains(table)).then_some(Phase::Backfill),
         Change::Backfill { .. } => {
             let existed = |table: &QualifiedName| !created.contains(table);
             let rebuild_copy = |table: &QualifiedName| rebuilt.contains(table);

@@ -31,6 +31,29 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push('\n');
     }
     out.push_str(&summary(report));
+    let code: Vec<&str> = report
+        .migrations
+        .iter()
+        .filter(|m| m.kind == crate::layout::MigrationKind::Code)
+        .map(|m| m.path.as_str())
+        .collect();
+    if !code.is_empty() {
+        let _ = writeln!(
+            out,
+            "note: {} code migration(s) not analysed (rollsafe reads SQL only): {}",
+            code.len(),
+            code.join(", ")
+        );
+    }
+    if !report.ignored.is_empty() {
+        let _ = writeln!(
+            out,
+            "note: {} file(s) in the migrations directory are not {} migrations and were not \
+             checked (`--format json` lists them with the reason)",
+            report.ignored.len(),
+            report.layout
+        );
+    }
     out
 }
 
@@ -58,6 +81,14 @@ fn diagnostic(finding: &FindingEntry, text: &str, color: bool) -> String {
         .with_help(&finding.help);
     if let Some(note) = evidence_note(finding) {
         report = report.with_note(note);
+    }
+    for related in &finding.related {
+        report = report.with_note(format!(
+            "also {} ({}): {}",
+            related.rule,
+            related.severity.name(),
+            related.message
+        ));
     }
     let written = report
         .finish()
@@ -97,7 +128,7 @@ fn plain(out: &mut String, finding: &FindingEntry) {
         "{}[{}]: {}\n   ╭─[ {}:{}:{} ]\n   = help: {}\n",
         finding.severity.name(),
         finding.rule,
-        finding.message,
+        finding.message_with_related(),
         finding.path,
         finding.line,
         finding.column,
