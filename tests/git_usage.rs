@@ -506,3 +506,61 @@ fn the_history_audit_reads_usage_only_from_the_revision_asked_for() {
     assert_eq!(code, 1, "{report}");
     assert_eq!(report["findings"][0]["evidence"][0]["rev"], "v1");
 }
+
+#[test]
+fn sqlc_queries_are_cited_and_a_column_they_stopped_naming_drops_as_info() {
+    let repo = Repo::new();
+    repo.write("migrations/0001_users.up.sql", INIT);
+    repo.write(
+        "sqlc.yaml",
+        "version: \"2\"\nsql:\n  - engine: postgresql\n    queries: db/query/\n    schema: migrations/\n    gen:\n      go:\n        package: db\n        out: internal/db\n",
+    );
+    let queries = "-- name: GetUser :one\nSELECT u.id, u.email, u.legacy_email\nFROM users u\nWHERE u.id = $1;\n";
+    repo.write("db/query/users.sql", queries);
+    repo.commit("release 1");
+    repo.write("migrations/0002_drop_legacy.up.sql", DROP);
+    let (code, report) = repo.check_json(&["--base", "HEAD", "migrations"]);
+    assert_eq!(code, 1, "{report}");
+    let evidence = &report["findings"][0]["evidence"][0];
+    assert_eq!(evidence["path"], "db/query/users.sql");
+    assert_eq!(evidence["line"], 2);
+    assert_eq!(evidence["source"], "sqlc");
+
+    std::fs::remove_file(repo.path().join("migrations/0002_drop_legacy.up.sql")).unwrap();
+    repo.write(
+        "db/query/users.sql",
+        "-- name: GetUser :one\nSELECT u.id, u.email\nFROM users u\nWHERE u.id = $1;\n",
+    );
+    repo.commit("release 2: stop reading legacy_email");
+    repo.write("migrations/0002_drop_legacy.up.sql", DROP);
+    let (code, report) = repo.check_json(&["--base", "HEAD", "migrations"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["findings"][0]["severity"], "info", "{report}");
+}
+
+#[test]
+fn prisma_reads_every_mapped_column_and_not_an_ignored_one() {
+    let repo = Repo::new();
+    repo.write("migrations/0001_users.up.sql", INIT);
+    let schema = "model User {\n  id          BigInt  @id\n  email       String\n  legacyEmail String? @map(\"legacy_email\")\n\n  @@map(\"users\")\n}\n";
+    repo.write("prisma/schema.prisma", schema);
+    repo.commit("release 1");
+    repo.write("migrations/0002_drop_legacy.up.sql", DROP);
+    let (code, report) = repo.check_json(&["--base", "HEAD", "migrations"]);
+    assert_eq!(code, 1, "{report}");
+    let evidence = &report["findings"][0]["evidence"][0];
+    assert_eq!(evidence["path"], "prisma/schema.prisma");
+    assert_eq!(evidence["line"], 4);
+    assert_eq!(evidence["source"], "prisma");
+
+    std::fs::remove_file(repo.path().join("migrations/0002_drop_legacy.up.sql")).unwrap();
+    repo.write(
+        "prisma/schema.prisma",
+        &schema.replace("@map(\"legacy_email\")", "@map(\"legacy_email\") @ignore"),
+    );
+    repo.commit("release 2: the client no longer selects it");
+    repo.write("migrations/0002_drop_legacy.up.sql", DROP);
+    let (code, report) = repo.check_json(&["--base", "HEAD", "migrations"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["findings"][0]["severity"], "info", "{report}");
+}
