@@ -564,3 +564,28 @@ fn prisma_reads_every_mapped_column_and_not_an_ignored_one() {
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["findings"][0]["severity"], "info", "{report}");
 }
+
+#[test]
+fn the_rollback_window_reads_each_releases_usage_at_its_tag() {
+    let repo = v2();
+    repo.write(
+        "rollsafe.toml",
+        "[rollback]\nreleases = \"v*\"\nwindow = 2\n",
+    );
+    repo.write("migrations/0002_drop_legacy.up.sql", DROP);
+    let (_, report) = repo.check_json(&["--base", "v2", "migrations"]);
+    let window = report["rollback"]["window"].as_array().unwrap();
+    assert_eq!(window.len(), 2, "{report}");
+    assert_eq!(window[0]["release"], "v2");
+    assert_eq!(window[0]["safe"], true, "{report}");
+    assert_eq!(window[1]["release"], "v1");
+    assert_eq!(window[1]["safe"], false, "{report}");
+    let line = line_of(&models_rs(true), "pub legacy_email");
+    let reasons = window[1]["reasons"].to_string();
+    assert!(
+        reasons.contains(&format!(
+            "N-1 reads users.legacy_email: src/models.rs:{line} at v1"
+        )),
+        "{reasons}"
+    );
+}
