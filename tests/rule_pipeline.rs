@@ -728,3 +728,32 @@ mod downs {
         assert_eq!(wrong[0].0, "warning");
     }
 }
+
+/// Prisma's enum recipe: rename the type aside, create the new one, move the column, drop
+/// the old type. `change-enum` follows the column from the old values to the new ones.
+#[test]
+fn prisma_enum_recipe_is_judged_by_the_values_it_keeps() {
+    let setup = "CREATE TYPE \"Role\" AS ENUM ('admin', 'member');
+        CREATE TABLE users (id bigint PRIMARY KEY, role \"Role\" NOT NULL);";
+    let recipe = |values: &str| {
+        format!(
+            "SET lock_timeout = '5s';
+             ALTER TYPE \"Role\" RENAME TO \"Role_old\";
+             CREATE TYPE \"Role\" AS ENUM ({values});
+             ALTER TABLE users ALTER COLUMN role TYPE \"Role\" USING role::text::\"Role\";
+             DROP TYPE \"Role_old\";"
+        )
+    };
+    let fired = |sql: &str| -> Vec<&'static str> {
+        run_example(setup, sql, "", true)
+            .expect("example runs")
+            .iter()
+            .map(|f| f.finding.rule)
+            .collect()
+    };
+    let widened = fired(&recipe("'admin', 'member', 'guest'"));
+    assert!(!widened.contains(&"change-enum"), "{widened:?}");
+    assert!(!widened.contains(&"opaque-statement"), "{widened:?}");
+    let narrowed = fired(&recipe("'admin'"));
+    assert!(narrowed.contains(&"change-enum"), "{narrowed:?}");
+}

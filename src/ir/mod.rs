@@ -239,6 +239,12 @@ pub enum Change {
         table: QualifiedName,
         column: String,
     },
+    /// `ALTER COLUMN c ADD GENERATED {ALWAYS|BY DEFAULT} AS IDENTITY`: the (NOT NULL) column
+    /// gets its values from a sequence from now on.
+    AddIdentity {
+        table: QualifiedName,
+        column: String,
+    },
     AddConstraint {
         table: QualifiedName,
         constraint: ConstraintDef,
@@ -295,6 +301,11 @@ pub enum Change {
         name: QualifiedName,
         from: String,
         to: String,
+    },
+    /// `ALTER TYPE t RENAME TO u` (the type keeps its schema); columns of the type follow.
+    RenameType {
+        from: QualifiedName,
+        to: QualifiedName,
     },
     /// `DROP TYPE`.
     DropType {
@@ -358,6 +369,7 @@ impl Change {
             | Change::DropNotNull { table, .. }
             | Change::SetDefault { table, .. }
             | Change::DropDefault { table, .. }
+            | Change::AddIdentity { table, .. }
             | Change::AddConstraint { table, .. }
             | Change::ValidateConstraint { table, .. }
             | Change::DropConstraint { table, .. }

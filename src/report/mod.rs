@@ -424,6 +424,7 @@ fn phase_of(
         | Change::AddEnumValue { .. }
         | Change::DropNotNull { .. }
         | Change::SetDefault { .. }
+        | Change::AddIdentity { .. }
         | Change::AddConstraint { .. } => Some(Phase::Expand),
         // Emptying a table is a data step, like a backfill.
         Change::Truncate { table } => (!created.contains(table)).then_some(Phase::Backfill),
@@ -446,6 +447,7 @@ fn phase_of(
         | Change::DropView { .. }
         | Change::RenameView { .. }
         | Change::RenameEnumValue { .. }
+        | Change::RenameType { .. }
         | Change::DropType { .. } => Some(Phase::Contract),
         _ => None,
     }

@@ -92,6 +92,11 @@ impl Catalog {
                 position,
             } => self.add_enum_value(name, value, position.as_ref()),
             Change::RenameEnumValue { name, from, to } => self.rename_enum_value(name, from, to),
+            Change::RenameType { from, to } => self.rename_type(from, to),
+            Change::AddIdentity { table, column } => self.update_column(table, column, |c| {
+                c.generated = Generated::Identity;
+                c.nullable = false;
+            }),
             Change::DropType { names, .. } => {
                 for name in names {
                     Arc::make_mut(&mut self.enums).remove(name);
@@ -618,6 +623,51 @@ impl Catalog {
             };
         if let Some(at) = at {
             enum_type.values.insert(at, value.to_string());
+        }
+    }
+
+    /// Renames an enum type; the columns of that type (and arrays of it) follow, spelled as
+    /// `format_type` prints the new name.
+    fn rename_type(&mut self, from: &QualifiedName, to: &QualifiedName) {
+        if !self.enums.contains_key(from) || self.enums.contains_key(to) {
+            return;
+        }
+        let quote = |part: &str| format!("\"{}\"", part.replace('"', "\"\""));
+        let spelled = if to.schema == self.dialect.default_schema() {
+            canonical_type(&quote(&to.name))
+        } else {
+            canonical_type(&format!("{}.{}", quote(&to.schema), quote(&to.name)))
+        };
+        let typed: Vec<(QualifiedName, String)> = self
+            .tables
+            .values()
+            .flat_map(|table| {
+                table
+                    .columns
+                    .iter()
+                    .filter(|column| {
+                        self.enum_type(&column.data_type)
+                            .is_some_and(|found| found.name == *from)
+                    })
+                    .map(|column| (table.name.clone(), column.name.clone()))
+            })
+            .collect();
+        let enums = Arc::make_mut(&mut self.enums);
+        if let Some(mut enum_type) = enums.remove(from) {
+            enum_type.name = to.clone();
+            enums.insert(to.clone(), enum_type);
+        }
+        for (table, column) in typed {
+            if let Some(table) = self.tables.get_mut(&table) {
+                if let Some(column) = table.columns.iter_mut().find(|c| c.name == column) {
+                    let array = if column.data_type.ends_with("[]") {
+                        "[]"
+                    } else {
+                        ""
+                    };
+                    column.data_type = format!("{spelled}{array}");
+                }
+            }
         }
     }
 

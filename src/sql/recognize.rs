@@ -809,6 +809,14 @@ fn alter_type(w: &mut Words) -> Option<Vec<Change>> {
     if w.eat_all(&["OWNER", "TO"]) {
         return Some(noop("ALTER TYPE OWNER TO"));
     }
+    if w.eat_all(&["RENAME", "TO"]) {
+        let word = w.peek_word()?;
+        let to = fold(&word.value, word.quote_style.is_some(), w.dialect);
+        return Some(vec![Change::RenameType {
+            to: QualifiedName::new(name.schema.clone(), to),
+            from: name,
+        }]);
+    }
     Some(opaque("ALTER TYPE"))
 }
 
