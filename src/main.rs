@@ -86,7 +86,8 @@ struct UsageArgs {
     /// A table or column (`orders`, `orders.legacy_status`); default: every table and column
     /// the code names.
     object: Option<String>,
-    /// The revision whose code is read (default: `base` in rollsafe.toml, else HEAD).
+    /// The revision whose code is read (default: as `check` picks N-1's: `base` in
+    /// rollsafe.toml, else the upstream branch, else HEAD).
     #[arg(long, value_name = "REV")]
     rev: Option<String>,
     /// The migrations directory (default: `migrations` in rollsafe.toml, else `.`).
@@ -451,9 +452,11 @@ fn print_usage(args: UsageArgs) -> Result<()> {
             dir.display()
         );
     };
+    // As `check` picks N-1's revision: config, the upstream branch, else HEAD.
     let rev = args
         .rev
         .or_else(|| config.base.clone())
+        .or_else(|| repo.default_base())
         .unwrap_or_else(|| "HEAD".to_string());
     let resolved = repo.resolve(&rev)?;
     let snapshot = repo.snapshot_at(resolved.commit, repo.checked_dir())?;
