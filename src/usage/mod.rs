@@ -469,7 +469,9 @@ pub fn touched_names<'c>(changes: impl Iterator<Item = &'c Change>) -> BTreeSet<
             Change::RenameTable { from, .. } | Change::RenameView { from, .. } => {
                 names.insert(from.name.clone());
             }
-            Change::AddEnumValue { name, .. } | Change::RenameEnumValue { name, .. } => {
+            Change::AddEnumValue { name, .. }
+            | Change::RenameEnumValue { name, .. }
+            | Change::RenameType { from: name, .. } => {
                 names.insert(name.name.clone());
             }
             Change::DropType { names: types, .. } => {

@@ -535,3 +535,22 @@ fn a_file_that_is_not_utf8_counts_the_names_in_it_as_used() {
         Judgement::Unreferenced(_)
     ));
 }
+
+#[test]
+fn the_scan_looks_for_what_the_deploy_drops_renames_or_retypes() {
+    let sql = "ALTER TABLE users DROP COLUMN legacy_email;\nALTER TABLE orders RENAME COLUMN status TO state;\nDROP TABLE audit_log;\nALTER TABLE users ALTER COLUMN name TYPE varchar(10);\nCREATE INDEX users_email_idx ON users (email);\n";
+    let file = crate::sql::parse_sql(sql, 0..sql.len(), Dialect::Postgres);
+    let names = touched_names(file.statements.iter().flat_map(|s| s.changes.iter()));
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "audit_log",
+            "legacy_email",
+            "name",
+            "orders",
+            "status",
+            "users"
+        ]
+    );
+}
