@@ -48,10 +48,14 @@ pub fn read(
     }
     let default_schema = input.dialect.default_schema();
     // Models of a multi-file schema may reference each other: collect every block first.
+    let mut declared = BTreeMap::new();
+    for (_, text) in &files {
+        declared.extend(declared_names(text));
+    }
     let mut blocks = Vec::new();
     for (path, text) in &files {
         claimed.insert(path.to_string());
-        match parse(text, default_schema) {
+        match parse_with(text, default_schema, &declared) {
             Ok(parsed) => {
                 usage.sources.push((SourceKind::Prisma, path.to_string()));
                 blocks.extend(parsed.into_iter().map(|b| (*path, b)));
@@ -64,7 +68,6 @@ pub fn read(
             }
         }
     }
-    let types: BTreeMap<&str, &Block> = blocks.iter().map(|(_, b)| (b.name.as_str(), b)).collect();
     for (path, block) in &blocks {
         if block.ignored {
             continue;
@@ -78,23 +81,39 @@ pub fn read(
             }
         }
     }
-    let _ = types;
+}
+
+#[cfg(test)]
+fn parse(text: &str, default_schema: &str) -> Result<Vec<Block>, (usize, String)> {
+    parse_with(text, default_schema, &declared_names(text))
+}
+
+/// Names of models, views, enums and composite types, to tell relation fields from
+/// scalars (a multi-file schema's models reference each other across files).
+fn declared_names(text: &str) -> BTreeMap<String, &'static str> {
+    text.lines()
+        .filter_map(|l| {
+            let mut words = strip_comment(l).split_whitespace();
+            let kind = match words.next()? {
+                "model" => "model",
+                "view" => "view",
+                "enum" => "enum",
+                "type" => "type",
+                _ => return None,
+            };
+            Some((words.next()?.to_string(), kind))
+        })
+        .collect()
 }
 
 /// The blocks of one schema file, or the line and message of the first error.
-pub fn parse(text: &str, default_schema: &str) -> Result<Vec<Block>, (usize, String)> {
+fn parse_with(
+    text: &str,
+    default_schema: &str,
+    declared: &BTreeMap<String, &'static str>,
+) -> Result<Vec<Block>, (usize, String)> {
     let lines: Vec<&str> = text.lines().collect();
     let mut blocks = Vec::new();
-    // Names of models and enums and composite types, to tell relation fields from scalars.
-    let declared: BTreeMap<String, &str> = lines
-        .iter()
-        .filter_map(|l| {
-            let mut words = strip_comment(l).split_whitespace();
-            let kind = words.next()?;
-            let name = words.next()?;
-            matches!(kind, "model" | "enum" | "type" | "view").then(|| (name.to_string(), kind))
-        })
-        .collect();
     let mut at = 0;
     while at < lines.len() {
         let line = strip_comment(lines[at]).trim();
@@ -130,7 +149,7 @@ pub fn parse(text: &str, default_schema: &str) -> Result<Vec<Block>, (usize, Str
             }
         }
         let Some(kind) = kind else { continue };
-        blocks.push(block(kind, &name, start, &body, &declared, default_schema)?);
+        blocks.push(block(kind, &name, start, &body, declared, default_schema)?);
     }
     Ok(blocks)
 }
@@ -140,7 +159,7 @@ fn block(
     name: &str,
     line: usize,
     body: &[(&str, usize)],
-    declared: &BTreeMap<String, &str>,
+    declared: &BTreeMap<String, &'static str>,
     default_schema: &str,
 ) -> Result<Block, (usize, String)> {
     let mut db_name = name.to_string();

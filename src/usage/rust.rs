@@ -887,7 +887,6 @@ impl<'ast> Visit<'ast> for RustVisitor<'_> {
                 self.visit_expr(arg);
             }
         }
-        let _ = self.path;
     }
 }
 

@@ -554,3 +554,19 @@ fn the_scan_looks_for_what_the_deploy_drops_renames_or_retypes() {
         ]
     );
 }
+
+#[test]
+fn a_multi_file_prisma_schema_knows_relations_across_files() {
+    let usage = repo(&[
+        ("prisma/schema/user.prisma", "model User {\n  id Int @id\n  orders Order[]\n  @@map(\"users\")\n}\n"),
+        ("prisma/schema/order.prisma", "model Order {\n  id Int @id\n  user User @relation(fields: [userId], references: [id])\n  userId Int @map(\"user_id\")\n  @@map(\"orders\")\n}\n"),
+    ])
+    .usage();
+    assert_eq!(
+        strong(&usage, &orders(), "user_id"),
+        [("prisma/schema/order.prisma".to_string(), 4, Access::Read)]
+    );
+    // `user` and `orders` are relation fields, not columns.
+    assert!(usage.tables[&orders()].columns.get("user").is_none());
+    assert!(usage.tables[&users()].columns.get("orders").is_none());
+}
