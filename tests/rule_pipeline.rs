@@ -714,6 +714,25 @@ mod downs {
     }
 
     #[test]
+    fn a_postgres_18_named_not_null_constraint_restores_not_null() {
+        let setup = format!("{SETUP}\nALTER TABLE users ALTER COLUMN status SET NOT NULL;");
+        let up = "ALTER TABLE users ALTER COLUMN status DROP NOT NULL;";
+        let rules = |down: &str| -> Vec<&'static str> {
+            run_example_with_down(&setup, up, Some(down), "require_down = true", true)
+                .expect("example runs")
+                .iter()
+                .map(|f| f.finding.rule)
+                .collect()
+        };
+        let named =
+            rules("ALTER TABLE users ADD CONSTRAINT users_status_not_null NOT NULL status;");
+        assert!(!named.contains(&"down-not-inverse"), "{named:?}");
+        assert!(!named.contains(&"unparsed-statement"), "{named:?}");
+        let forgotten = rules("ALTER TABLE users ALTER COLUMN note SET NOT NULL;");
+        assert!(forgotten.contains(&"down-not-inverse"), "{forgotten:?}");
+    }
+
+    #[test]
     fn a_down_rollsafe_cannot_read_is_cannot_tell_not_wrong() {
         let up = "ALTER TABLE users ADD COLUMN nickname text;";
         let found = down_findings(

@@ -3,8 +3,7 @@
 //! new rows are checked at once.
 
 use super::{
-    added_columns, constraint_object, judge_writes, readds_dropped_constraint, restricts_n1_writes,
-    Breaks,
+    constraint_object, judge_writes, readds_dropped_constraint, restricts_n1_writes, Breaks,
 };
 use crate::ir::{Change, ConstraintKind};
 use crate::rules::{Context, Finding, Rule};
@@ -17,7 +16,7 @@ impl Rule for AddCheckConstraint {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-        let added = added_columns(ctx);
+        let added = ctx.added_columns();
         for change in ctx.changes() {
             let Change::AddConstraint { table, constraint } = change.change else {
                 continue;
@@ -25,7 +24,7 @@ impl Rule for AddCheckConstraint {
             let ConstraintKind::Check { expr } = &constraint.kind else {
                 continue;
             };
-            if !restricts_n1_writes(ctx, &added, table, &constraint.columns)
+            if !restricts_n1_writes(ctx, added, table, &constraint.columns)
                 || readds_dropped_constraint(ctx, &change.at, table, constraint)
             {
                 continue;
