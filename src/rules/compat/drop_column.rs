@@ -1,9 +1,7 @@
 //! `drop-column`: dropping a column N-1 still selects or inserts, directly or by rebuilding
 //! the table without it.
 
-use super::{
-    column_object, judge_on_usage, n1_uses_column, no_such_column, retire_hint, swapped_out_columns,
-};
+use super::{column_object, judge_on_usage, n1_uses_column, retire_hint, swapped_out_columns};
 use crate::ir::rebuild::Rebuild;
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
@@ -27,7 +25,7 @@ impl Rule for DropColumn {
                         "drops column {}, which N-1 still selects and inserts: its queries fail \
                          with \"{}\"{}",
                         column_object(table, column),
-                        no_such_column(ctx.dialect),
+                        ctx.dialect.missing_column_error(),
                         retire_hint(ctx, table, Some(column))
                     );
                     let mut finding = self.finding(&change.at, table, column, message);
@@ -68,7 +66,7 @@ impl DropColumn {
                 "rebuilds table {table} without column {}, which N-1 still selects and inserts: \
                  its queries fail with \"{}\"{}",
                 column.name,
-                no_such_column(ctx.dialect),
+                ctx.dialect.missing_column_error(),
                 retire_hint(ctx, table, Some(&column.name))
             );
             let mut finding = self.finding(at, table, &column.name, message);

@@ -36,7 +36,7 @@ impl Rule for DropView {
                 let message = format!(
                     "drops {kind} {name}, which N-1 still queries: its queries fail with \
                      \"{}\"{}",
-                    super::no_such_relation(ctx.dialect),
+                    ctx.dialect.missing_relation_error(),
                     super::retire_hint(ctx, name, None)
                 );
                 let mut finding = change.at.finding(self.id(), message);

@@ -41,7 +41,6 @@ pub use set_not_null::SetNotNull;
 pub(crate) mod testing;
 
 use super::{Context, Finding, Severity};
-use crate::dialect::Dialect;
 use crate::ir::{Change, ColumnDef, ConstraintDef, ConstraintKind, QualifiedName};
 use crate::project::ParsedMigration;
 use crate::rules::StatementRef;
@@ -196,24 +195,6 @@ pub(crate) fn retire_hint(
     }
 }
 
-/// The error N-1 gets for a column that is gone, as the database words it.
-pub(crate) fn no_such_column(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Postgres => "column does not exist",
-        Dialect::Mysql => "Unknown column",
-        Dialect::Sqlite => "no such column",
-    }
-}
-
-/// The error N-1 gets for a table or view that is gone, as the database words it.
-pub(crate) fn no_such_relation(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Postgres => "relation does not exist",
-        Dialect::Mysql => "Table doesn't exist",
-        Dialect::Sqlite => "no such table",
-    }
-}
-
 /// True when a new constraint or unique index on `columns` of `table` restricts what N-1
 /// writes: the table is N-1's and none of the columns is one the deploy adds (N-1 leaves a
 /// new column NULL, which passes checks, foreign keys and unique indexes).
@@ -339,6 +320,7 @@ pub(crate) fn swapped_out_columns<'a>(
 mod tests {
     use super::testing::*;
     use super::*;
+    use crate::dialect::Dialect;
     use crate::rules::rebuilds_in;
 
     #[test]

@@ -3,7 +3,7 @@
 //! Quiet when the deploy leaves a view under the old name (Postgres and MySQL make a simple
 //! view updatable, so N-1 keeps reading and writing through it), and for a table rebuild.
 
-use super::{judge_on_usage, n1_uses_table, no_such_relation};
+use super::{judge_on_usage, n1_uses_table};
 use crate::dialect::Dialect;
 use crate::ir::{Change, QualifiedName};
 use crate::rules::Rebuilds;
@@ -48,7 +48,7 @@ impl RenameTable {
         let message = format!(
             "renames {kind} {from} to {to}; N-1 still queries {from} and fails with \
              \"{}\"",
-            no_such_relation(ctx.dialect)
+            ctx.dialect.missing_relation_error()
         );
         let mut finding = change.at.finding(self.id(), message);
         finding.object = Some(from.to_string());
