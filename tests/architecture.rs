@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 
 /// Lowest first. The arrows of `docs/architecture.md`, as data.
 const LAYERS: &[&[&str]] = &[
-    &["dialect", "parallel", "source"],
+    &["dialect", "parallel", "source", "spelling"],
     &["ir", "git"],
     &["sql", "layout"],
-    &["config"],
+    &["config", "cache"],
     &["schema"],
     &["project"],
     &["history", "rollback", "usage"],

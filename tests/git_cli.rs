@@ -72,6 +72,11 @@ impl Repo {
 
     fn check(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+            // Never the user's cache directory.
+            .env(
+                "XDG_CACHE_HOME",
+                std::env::temp_dir().join("rollsafe-test-cache"),
+            )
             .arg("check")
             .args(args)
             .env("NO_COLOR", "1")
@@ -342,6 +347,11 @@ fn base_outside_a_repository_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("001_a.sql"), "CREATE TABLE a (id int);\n").unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        // Never the user's cache directory.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("rollsafe-test-cache"),
+        )
         .args(["check", "--base", "main"])
         .arg(dir.path())
         .output()
@@ -559,4 +569,38 @@ fn an_edit_is_judged_by_what_the_database_would_run() {
         edit_severity(&widened, "DROP TABLE users;\n"),
         (1, vec!["error".into()])
     );
+}
+
+#[test]
+fn opaque_ddl_in_a_deploy_fails_closed_but_a_do_block_only_informs() {
+    let repo = released_repo();
+    repo.write(
+        "db/migrations/0002_inherit.up.sql",
+        "SET lock_timeout = '5s';\nALTER TABLE users INHERIT people;\n",
+    );
+    let (code, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
+    let opaque: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "opaque-statement")
+        .collect();
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(opaque.len(), 1, "{report}");
+    assert_eq!(opaque[0]["severity"], "error");
+
+    repo.write(
+        "db/migrations/0002_inherit.up.sql",
+        "DO $$ BEGIN PERFORM pg_sleep(0); END $$;\n",
+    );
+    let (code, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
+    assert_eq!(code, 0, "{report}");
+    let severities: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "opaque-statement")
+        .map(|f| &f["severity"])
+        .collect();
+    assert_eq!(severities, [&Value::from("info")]);
 }

@@ -149,15 +149,18 @@ fn assemble(report: &Report, shown: Shown<'_, '_>, fit: Fit) -> String {
         heading(report),
         migrations(report, compact),
         findings_section,
+        // Evidence for each compat finding: left out of a report cut to fit.
+        if compact {
+            String::new()
+        } else {
+            what_n1_uses(report)
+        },
         rollback(report, compact),
         suppressions(report, compact),
         ignored(report),
     ];
     let mut out = String::new();
-    for section in sections {
-        if section.is_empty() {
-            continue;
-        }
+    for section in sections.iter().filter(|s| !s.is_empty()) {
         out.push_str(section.trim_end());
         out.push_str("\n\n");
     }
@@ -373,6 +376,14 @@ fn finding_block(report: &Report, finding: &FindingEntry, already: &mut AlreadyS
         code(&line_reference(finding)),
         text(&finding.message)
     );
+    for related in &finding.related {
+        out.push_str(&format!(
+            "Also {} ({}): {}\n\n",
+            code(&related.rule),
+            related.severity.name(),
+            text(&related.message)
+        ));
+    }
     let quoted = Some((finding.path.clone(), finding.line, last_line(finding)));
     if already.excerpt != quoted {
         if let Some(source) = report.sources.get(&finding.path) {
@@ -446,6 +457,50 @@ fn recipe(finding: &FindingEntry, recipes_shown: &mut BTreeSet<String>) -> Strin
         return format!("**Safe recipe:** as for {} above.\n\n", code(&finding.rule));
     }
     format!("**Safe recipe:**\n\n{}\n\n", finding.help.trim())
+}
+
+/// "What N-1 uses": for each object a compat finding is about, where N-1's code names it
+/// (or that it does not). Empty when no finding was judged on usage evidence.
+fn what_n1_uses(report: &Report) -> String {
+    let rows: Vec<Vec<String>> = report
+        .findings
+        .iter()
+        .filter(|f| f.category == "compat")
+        .filter_map(|f| {
+            let object = code(f.object.as_deref().unwrap_or(""));
+            match f.evidence.first() {
+                Some(first) => Some(vec![
+                    object,
+                    format!("{} {}", first.access.verb(), first.source.name()),
+                    format!(
+                        "{} at {}{}",
+                        code(&format!("{}:{}", first.path, first.line)),
+                        text(&first.rev),
+                        match f.evidence.len() - 1 {
+                            0 => String::new(),
+                            n => format!(" (+{n} more)"),
+                        }
+                    ),
+                ]),
+                None if f.severity == Severity::Info => Some(vec![
+                    object,
+                    "not referenced".to_string(),
+                    text(f.message.rsplit(": ").next().unwrap_or_default()),
+                ]),
+                None => None,
+            }
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "### What N-1 uses
+
+",
+    );
+    out.push_str(&table(&["object", "N-1's code", "where"], &rows));
+    out
 }
 
 /// `compact`: the blockers and the down verdicts reduced to counts, to fit a comment.

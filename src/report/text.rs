@@ -239,11 +239,23 @@ fn diagnostic(finding: &FindingEntry, text: &str, color: bool) -> String {
     let mut buffer = Vec::new();
     let header = header(finding);
     let kind = ReportKind::Custom(&header, color_of(finding.severity));
-    let written = ariadne::Report::build(kind, (path, span.clone()))
+    let mut report = ariadne::Report::build(kind, (path, span.clone()))
         .with_config(config)
         .with_message(&finding.message)
         .with_label(Label::new((path, span)).with_message(label))
-        .with_help(&finding.help)
+        .with_help(&finding.help);
+    if let Some(note) = evidence_note(finding) {
+        report = report.with_note(note);
+    }
+    for related in &finding.related {
+        report = report.with_note(format!(
+            "also {} ({}): {}",
+            related.rule,
+            related.severity.name(),
+            related.message
+        ));
+    }
+    let written = report
         .finish()
         .write((path, Source::from(text)), &mut buffer);
     match written {
@@ -258,6 +270,19 @@ fn diagnostic(finding: &FindingEntry, text: &str, color: bool) -> String {
     }
 }
 
+/// The first place N-1's code names the finding's object.
+fn evidence_note(finding: &FindingEntry) -> Option<String> {
+    let first = finding.evidence.first()?;
+    Some(format!(
+        "evidence: {}:{} at {} ({}, {})",
+        first.path,
+        first.line,
+        first.rev,
+        first.source.name(),
+        first.access.verb()
+    ))
+}
+
 /// A finding with no source to quote (a deleted migration, the config file).
 fn plain(out: &mut String, finding: &FindingEntry) {
     let help = finding
@@ -269,7 +294,7 @@ fn plain(out: &mut String, finding: &FindingEntry) {
         out,
         "{}: {}\n   ╭─[ {}:{}:{} ]\n   = help: {}\n",
         header(finding),
-        finding.message,
+        finding.message_with_related(),
         finding.path,
         finding.line,
         finding.column,

@@ -10,8 +10,9 @@ use crate::project::ParsedMigration;
 use crate::rollback::{analyze_downs, DownAnalysis};
 use crate::schema::Catalog;
 use crate::sql::Statement;
+use crate::usage::Usage;
 use std::cell::OnceCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// The read-only input of every rule.
 pub struct Context<'a> {
@@ -30,6 +31,9 @@ pub struct Context<'a> {
     pub retire_declared: &'a [Retire],
     /// How the head's migrations relate to the base's; `None` without a base (`--all`).
     pub history: Option<&'a HistoryDiff>,
+    /// What N-1's code uses, read at N-1's revision; `None` when the usage stage did not
+    /// run (compat rules then rest on the presumption that N-1 uses everything it knows).
+    pub usage: Option<&'a Usage>,
     /// The releases of the rollback window, newest first (empty without `[rollback]`).
     pub releases: &'a [ReleaseRollback],
     /// The `--all` history audit rather than a deploy gate: what rollsafe cannot understand
@@ -60,6 +64,8 @@ pub struct ContextCache {
     renames: OnceCell<HashMap<QualifiedName, QualifiedName>>,
     /// The table rebuilds of each deploy migration, in deploy order.
     rebuilds: OnceCell<Vec<Vec<Rebuild>>>,
+    /// Columns the deploy adds to tables N-1 knows.
+    added_columns: OnceCell<BTreeSet<(QualifiedName, String)>>,
 }
 
 /// Every table rebuild in the migration's up statements (`ir::rebuild::find`), with each
@@ -162,6 +168,7 @@ impl<'a> StatementRef<'a> {
             span: self.statement.span.clone(),
             migration: self.migration.migration.id.clone(),
             object: None,
+            evidence: Vec::new(),
         }
     }
 
@@ -201,6 +208,24 @@ impl<'a> Context<'a> {
         self.cache
             .downs
             .get_or_init(|| analyze_downs(self.before, self.after, self.deploy))
+    }
+
+    /// The columns the deploy adds to tables N-1 knows: N-1 never writes them (it leaves
+    /// them NULL or to their default). Found once per context.
+    pub fn added_columns(&self) -> &BTreeSet<(QualifiedName, String)> {
+        self.cache.added_columns.get_or_init(|| {
+            self.changes()
+                .filter_map(|change| match change.change {
+                    Change::AddColumn { table, column, .. }
+                        if self.known_to_n1(table)
+                            && !self.column_known_to_n1(table, &column.name) =>
+                    {
+                        Some((table.clone(), column.name.clone()))
+                    }
+                    _ => None,
+                })
+                .collect()
+        })
     }
 
     /// The table rebuilds of the deploy, found once per context.

@@ -20,6 +20,7 @@ pub use context::{
 pub use metadata::{Example, RuleMeta, Scope};
 
 use crate::project::ParsedMigration;
+use crate::usage::Evidence;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::ops::Range;
@@ -82,6 +83,8 @@ pub struct Finding {
     pub migration: String,
     /// The object concerned, fully qualified (`public.users.legacy_email`).
     pub object: Option<String>,
+    /// Where N-1's code names the object (compat findings judged on usage evidence).
+    pub evidence: Vec<Evidence>,
 }
 
 pub trait Rule: Sync {
@@ -160,6 +163,8 @@ rule_registry! {
     "blocking-maintenance" => lock::BlockingMaintenance,
     "mysql-copy-algorithm" => lock::MysqlCopyAlgorithm,
     "unparsed-statement" => meta::UnparsedStatement,
+    "empty-migration" => meta::EmptyMigration,
+    "unknown-object" => meta::UnknownObject,
     "opaque-statement" => meta::OpaqueStatement,
     "allow-without-reason" => meta::AllowWithoutReason,
     "unused-allow" => meta::UnusedAllow,

@@ -18,7 +18,6 @@ use crate::ir::{
     BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated,
     IndexDef, QualifiedName,
 };
-use std::sync::Arc;
 
 impl Catalog {
     /// Applies one change made by migration `migration_id`. Changes to objects the catalog
@@ -82,7 +81,7 @@ impl Catalog {
             } => self.create_view(name, *materialized, migration_id),
             Change::DropView { names, .. } => {
                 for name in names {
-                    Arc::make_mut(&mut self.views).remove(name);
+                    self.views.remove(name);
                 }
             }
             Change::CreateEnum { name, values } => self.create_enum(name, values, migration_id),
@@ -92,9 +91,14 @@ impl Catalog {
                 position,
             } => self.add_enum_value(name, value, position.as_ref()),
             Change::RenameEnumValue { name, from, to } => self.rename_enum_value(name, from, to),
+            Change::RenameType { from, to } => self.rename_type(from, to),
+            Change::AddIdentity { table, column } => self.update_column(table, column, |c| {
+                c.generated = Generated::Identity;
+                c.nullable = false;
+            }),
             Change::DropType { names, .. } => {
                 for name in names {
-                    Arc::make_mut(&mut self.enums).remove(name);
+                    self.enums.remove(name);
                 }
             }
             Change::Backfill {
@@ -103,14 +107,16 @@ impl Catalog {
                 columns,
                 ..
             } => self.record_backfill(table, columns, migration_id),
+            // An extension creates objects of its own (PostGIS's spatial_ref_sys).
+            Change::NoOp { what } if what == "CREATE EXTENSION" => self.blind_spots += 1,
             Change::Backfill { .. }
             | Change::Truncate { .. }
             | Change::Session { .. }
             | Change::Maintenance { .. }
             | Change::Transaction(_)
             | Change::OnlineDdl { .. }
-            | Change::NoOp { .. }
-            | Change::Opaque { .. } => {}
+            | Change::NoOp { .. } => {}
+            Change::Opaque { .. } => self.blind_spots += 1,
         }
     }
 
@@ -182,9 +188,9 @@ impl Catalog {
             table.name = to.clone();
             self.tables.insert(to.clone(), table);
             self.retarget_foreign_keys(from, &to);
-        } else if let Some(mut view) = Arc::make_mut(&mut self.views).remove(from) {
+        } else if let Some(mut view) = self.views.remove(from) {
             view.name = to.clone();
-            Arc::make_mut(&mut self.views).insert(to, view);
+            self.views.insert(to, view);
         }
     }
 
@@ -538,33 +544,13 @@ impl Catalog {
     }
 
     fn index_owner_mut(&mut self, index: &QualifiedName) -> Option<&mut Table> {
-        let owner = self
-            .tables
-            .iter()
-            .filter(|(_, table)| table.name.schema == index.schema)
-            .find(|(_, table)| table.index(&index.name).is_some())
-            .map(|(name, _)| name.clone())?;
+        let owner = self.tables.index_owner(&index.schema, &index.name)?.clone();
         self.tables.get_mut(&owner)
-    }
-
-    /// Tables, views and indexes share one namespace per schema in Postgres.
-    fn relation_name_taken(&self, schema: &str, name: &str) -> bool {
-        let relation = QualifiedName::new(schema, name);
-        self.tables.contains_key(&relation)
-            || self.views.contains_key(&relation)
-            || self
-                .tables
-                .values()
-                .filter(|table| table.name.schema == schema)
-                .any(|table| table.index(name).is_some())
     }
 
     /// Postgres picks generated constraint names unique within the schema.
     fn constraint_name_taken(&self, schema: &str, name: &str) -> bool {
-        self.tables
-            .values()
-            .filter(|table| table.name.schema == schema)
-            .any(|table| table.constraint(name).is_some())
+        self.tables.has_constraint_named(schema, name)
     }
 
     // ---- views and enums ----
@@ -579,17 +565,18 @@ impl Catalog {
             materialized,
             created_by: migration_id.to_string(),
         };
-        Arc::make_mut(&mut self.views).insert(name.clone(), view);
+        self.views.insert(name.clone(), view);
     }
 
     fn create_enum(&mut self, name: &QualifiedName, values: &[String], migration_id: &str) {
-        Arc::make_mut(&mut self.enums)
-            .entry(name.clone())
-            .or_insert_with(|| EnumType {
+        if !self.enums.contains_key(name) {
+            let enum_type = EnumType {
                 name: name.clone(),
                 values: values.to_vec(),
                 created_by: migration_id.to_string(),
-            });
+            };
+            self.enums.insert(name.clone(), enum_type);
+        }
     }
 
     /// Adds at the end, or next to the anchor; an unknown anchor changes nothing.
@@ -599,7 +586,7 @@ impl Catalog {
         value: &str,
         position: Option<&(bool, String)>,
     ) {
-        let Some(enum_type) = Arc::make_mut(&mut self.enums).get_mut(name) else {
+        let Some(enum_type) = self.enums.get_mut(name) else {
             return;
         };
         if enum_type.values.iter().any(|v| v == value) {
@@ -619,8 +606,52 @@ impl Catalog {
         }
     }
 
+    /// Renames an enum type; the columns of that type (and arrays of it) follow, spelled as
+    /// `format_type` prints the new name.
+    fn rename_type(&mut self, from: &QualifiedName, to: &QualifiedName) {
+        if !self.enums.contains_key(from) || self.enums.contains_key(to) {
+            return;
+        }
+        let quote = |part: &str| format!("\"{}\"", part.replace('"', "\"\""));
+        let spelled = if to.schema == self.dialect.default_schema() {
+            canonical_type(&quote(&to.name))
+        } else {
+            canonical_type(&format!("{}.{}", quote(&to.schema), quote(&to.name)))
+        };
+        let typed: Vec<(QualifiedName, String)> = self
+            .tables
+            .values()
+            .flat_map(|table| {
+                table
+                    .columns
+                    .iter()
+                    .filter(|column| {
+                        self.enum_type(&column.data_type)
+                            .is_some_and(|found| found.name == *from)
+                    })
+                    .map(|column| (table.name.clone(), column.name.clone()))
+            })
+            .collect();
+        if let Some(mut enum_type) = self.enums.remove(from) {
+            enum_type.name = to.clone();
+            self.enums.insert(to.clone(), enum_type);
+        }
+        for (table, column) in typed {
+            if let Some(table) = self.tables.get_mut(&table) {
+                if let Some(column) = table.columns.iter_mut().find(|c| c.name == column) {
+                    let array = if column.data_type.ends_with("[]") {
+                        "[]"
+                    } else {
+                        ""
+                    };
+                    column.data_type = format!("{spelled}{array}");
+                }
+            }
+        }
+    }
+
     fn rename_enum_value(&mut self, name: &QualifiedName, from: &str, to: &str) {
-        let Some(enum_type) = Arc::make_mut(&mut self.enums).get_mut(name) else {
+        let Some(enum_type) = self.enums.get_mut(name) else {
             return;
         };
         if enum_type.values.iter().any(|v| v == to) {

@@ -607,9 +607,7 @@ impl Lowerer {
                 data_type: canonical_type(&data_type.to_string()),
                 using: using.as_ref().map(ToString::to_string),
             },
-            AlterColumnOperation::AddGenerated { .. } => {
-                return opaque("ALTER COLUMN ADD GENERATED AS IDENTITY")
-            }
+            AlterColumnOperation::AddGenerated { .. } => Change::AddIdentity { table, column },
             AlterColumnOperation::GenericOptions { .. } => return noop("ALTER COLUMN OPTIONS"),
         };
         vec![change]
@@ -768,7 +766,10 @@ impl Lowerer {
                 from: rename.from.value.clone(),
                 to: rename.to.value.clone(),
             }],
-            AlterTypeOperation::Rename(_) => opaque("ALTER TYPE RENAME TO"),
+            AlterTypeOperation::Rename(rename) => vec![Change::RenameType {
+                to: QualifiedName::new(name.schema.clone(), self.ident(&rename.new_name)),
+                from: name,
+            }],
         }
     }
 
@@ -1553,6 +1554,24 @@ mod tests {
             &changes[0],
             Change::AddConstraint { constraint, .. } if constraint.name.as_deref() == Some("uk_a")
         ));
+    }
+
+    #[test]
+    fn type_renames_and_identity_columns_are_modelled() {
+        assert_eq!(
+            pg("ALTER TYPE \"Role\" RENAME TO \"Role_old\""),
+            vec![Change::RenameType {
+                from: QualifiedName::new("public", "Role"),
+                to: QualifiedName::new("public", "Role_old"),
+            }]
+        );
+        assert_eq!(
+            pg("ALTER TABLE t ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY"),
+            vec![Change::AddIdentity {
+                table: QualifiedName::new("public", "t"),
+                column: "id".into(),
+            }]
+        );
     }
 
     #[test]
