@@ -177,8 +177,21 @@ impl Catalog {
             created_by: migration_id.to_string(),
         };
         self.tables.insert(name.clone(), table);
-        for constraint in constraints {
-            self.add_constraint(name, constraint, migration_id);
+        for constraint in without_duplicate_keys(constraints) {
+            self.add_constraint(name, &constraint, migration_id);
+        }
+        // A self-reference written before the primary key it points at.
+        if let Some(table) = self.tables.get(name) {
+            let resolved: Vec<ConstraintKind> = table
+                .constraints
+                .iter()
+                .map(|c| self.resolved_kind(&c.kind))
+                .collect();
+            if let Some(table) = self.tables.get_mut(name) {
+                for (constraint, kind) in table.constraints.iter_mut().zip(resolved) {
+                    constraint.kind = kind;
+                }
+            }
         }
     }
 
@@ -341,6 +354,7 @@ impl Catalog {
             return;
         };
         let columns = constraint_columns(table, def);
+        let kind = self.resolved_kind(&def.kind);
         let name = match (&def.name, &def.using_index) {
             (Some(name), _) => truncate_identifier(name),
             (None, Some(index)) => index.clone(),
@@ -374,11 +388,40 @@ impl Catalog {
         }
         table.constraints.push(Constraint {
             name,
-            kind: def.kind.clone(),
+            kind,
             columns,
             validated: !def.not_valid,
             created_by: migration_id.to_string(),
         });
+    }
+
+    /// A foreign key written without the referenced columns (`REFERENCES users`) references
+    /// the primary key's columns, which Postgres records.
+    fn resolved_kind(&self, kind: &ConstraintKind) -> ConstraintKind {
+        let ConstraintKind::ForeignKey {
+            references,
+            ref_columns,
+        } = kind
+        else {
+            return kind.clone();
+        };
+        let primary_key = self
+            .tables
+            .get(references)
+            .and_then(|target| {
+                target
+                    .constraints
+                    .iter()
+                    .find(|c| c.kind == ConstraintKind::PrimaryKey)
+            })
+            .map(|pk| pk.columns.clone());
+        match primary_key {
+            Some(columns) if ref_columns.is_empty() => ConstraintKind::ForeignKey {
+                references: references.clone(),
+                ref_columns: columns,
+            },
+            _ => kind.clone(),
+        }
     }
 
     /// Postgres's names: `t_pkey`, `t_a_b_key`, `t_a_excl`, `t_a_fkey`, `t_a_check` (a
@@ -417,9 +460,11 @@ impl Catalog {
         }
     }
 
-    /// A unique, primary key or exclusion constraint takes its index with it.
-    fn drop_constraint(&mut self, table: &QualifiedName, name: &str) {
-        let Some(table) = self.tables.get_mut(table) else {
+    /// A unique, primary key or exclusion constraint takes its index with it, and in
+    /// Postgres the foreign keys that reference its columns (they depend on the index;
+    /// without `CASCADE` the drop would have failed, so they must be gone).
+    fn drop_constraint(&mut self, table_name: &QualifiedName, name: &str) {
+        let Some(table) = self.tables.get_mut(table_name) else {
             return;
         };
         let Some(at) = table.constraints.iter().position(|c| c.name == name) else {
@@ -428,6 +473,15 @@ impl Catalog {
         let constraint = table.constraints.remove(at);
         if builds_index(&constraint.kind) {
             table.indexes.retain(|index| index.name != name);
+            if self.dialect == Dialect::Postgres {
+                let mut key = constraint.columns;
+                key.sort();
+                self.drop_foreign_keys_where(|references, ref_columns| {
+                    let mut columns = ref_columns.to_vec();
+                    columns.sort();
+                    references == table_name && columns == key
+                });
+            }
         }
     }
 
@@ -726,6 +780,50 @@ fn constraint_columns(table: &Table, def: &ConstraintDef) -> Vec<String> {
         }
     }
     columns
+}
+
+/// The constraints of one `CREATE TABLE` as Postgres keeps them: a unique constraint on the
+/// primary key's columns (`id ... PRIMARY KEY UNIQUE`), or on the columns of an earlier
+/// unique one, is dropped, its name going to the kept one when that has none.
+fn without_duplicate_keys(constraints: &[ConstraintDef]) -> Vec<ConstraintDef> {
+    let is_key = |def: &ConstraintDef| {
+        matches!(
+            def.kind,
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique
+        ) && def.using_index.is_none()
+            && !def.columns.is_empty()
+    };
+    // The primary key is kept in preference to an equal unique constraint.
+    let primary = constraints
+        .iter()
+        .position(|def| def.kind == ConstraintKind::PrimaryKey && is_key(def));
+    let mut kept = constraints.to_vec();
+    let mut dropped = vec![false; constraints.len()];
+    for (at, def) in constraints.iter().enumerate() {
+        if !is_key(def) || Some(at) == primary {
+            continue;
+        }
+        let same = |other: usize| {
+            other != at
+                && !dropped[other]
+                && is_key(&constraints[other])
+                && constraints[other].columns == def.columns
+        };
+        let survivor = primary
+            .filter(|&pk| same(pk))
+            .or_else(|| (0..at).find(|&other| same(other)));
+        if let Some(survivor) = survivor {
+            dropped[at] = true;
+            if kept[survivor].name.is_none() {
+                kept[survivor].name = def.name.clone();
+            }
+        }
+    }
+    kept.into_iter()
+        .zip(dropped)
+        .filter(|(_, dropped)| !dropped)
+        .map(|(def, _)| def)
+        .collect()
 }
 
 /// Primary keys, unique and exclusion constraints are enforced by an index of their name.

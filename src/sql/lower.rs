@@ -915,8 +915,11 @@ impl Lowerer {
     }
 
     /// A plain column reference folds like any identifier; an expression keeps its SQL text.
+    /// A collation (`email COLLATE "C"`) is an option of the index column, not part of it,
+    /// as in Postgres's catalog.
     fn expr_column(&self, expr: &Expr) -> String {
         match expr {
+            Expr::Collate { expr, .. } => self.expr_column(expr),
             Expr::Identifier(id) => self.ident(id),
             Expr::CompoundIdentifier(parts) => {
                 parts.last().map(|i| self.ident(i)).unwrap_or_default()
@@ -1306,6 +1309,11 @@ mod tests {
         );
         assert!(
             matches!(&pg("CREATE INDEX ON t (a)")[0], Change::CreateIndex(i) if i.name.is_none())
+        );
+        assert!(
+            matches!(&pg("CREATE INDEX i ON t (a, B COLLATE \"C\", lower(c) COLLATE \"C\")")[0],
+                Change::CreateIndex(i) if i.columns == ["a", "b", "lower(c)"]),
+            "a collation is an option of the index column"
         );
         assert_eq!(
             pg("DROP INDEX IF EXISTS a_idx, s.b_idx CASCADE"),
