@@ -5,7 +5,6 @@
 pub mod diff;
 #[cfg(test)]
 mod fixtures;
-pub mod naming;
 pub mod render;
 pub mod replay;
 

@@ -6,16 +6,16 @@
 //! unknown object), the replay leaves the catalog as it was: it is a model, and a model
 //! that stops on the first surprise is no use for the rest of the history.
 
-use super::naming::{
-    choose_name, identifiers_in, join_columns, make_object_name, mentions_column, quote_ident,
-    rename_identifier, truncate_identifier,
-};
 use super::{Catalog, Column, Constraint, EnumType, Index, Table, View};
 use crate::dialect::Dialect;
+use crate::ir::naming::{
+    generated_name, identifiers_in, mentions_column, rename_identifier, serial_default,
+    truncate_identifier, NameFor,
+};
 use crate::ir::types::{canonical_type, is_serial};
 use crate::ir::{
-    BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated,
-    IndexDef, QualifiedName,
+    BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, Generated, IndexDef,
+    QualifiedName,
 };
 use std::sync::Arc;
 
@@ -245,18 +245,22 @@ impl Catalog {
     }
 
     /// A column as Postgres stores it: serial and identity columns are NOT NULL, and a
-    /// serial gets the `nextval` default of its sequence.
+    /// serial gets the `nextval` default of its sequence, whose name Postgres numbers when
+    /// a relation already has it (a serial cannot have another default).
     fn new_column(&self, table: &QualifiedName, def: &ColumnDef, migration_id: &str) -> Column {
         let generated = match def.generated {
             Generated::No if is_serial(&def.data_type) => Generated::Serial,
             generated => generated,
         };
         let generates_values = matches!(generated, Generated::Serial | Generated::Identity);
-        let default = match (&def.default, generated) {
-            (None, Generated::Serial) if self.dialect == Dialect::Postgres => {
-                Some(serial_default(table, &def.name))
-            }
-            (default, _) => default.clone(),
+        let default = match generated {
+            Generated::Serial if self.dialect == Dialect::Postgres => Some(serial_default(
+                table,
+                &def.name,
+                self.dialect.default_schema(),
+                |n| self.relation_name_taken(&table.schema, n),
+            )),
+            _ => def.default.clone(),
         };
         Column {
             name: def.name.clone(),
@@ -355,11 +359,7 @@ impl Catalog {
         };
         let columns = constraint_columns(table, def);
         let kind = self.resolved_kind(&def.kind);
-        let name = match (&def.name, &def.using_index) {
-            (Some(name), _) => truncate_identifier(name),
-            (None, Some(index)) => index.clone(),
-            (None, None) => self.generated_constraint_name(table_name, &def.kind, &columns),
-        };
+        let name = self.constraint_name(table_name, def);
         if table.constraint(&name).is_some() {
             return;
         }
@@ -424,34 +424,36 @@ impl Catalog {
         }
     }
 
-    /// Postgres's names: `t_pkey`, `t_a_b_key`, `t_a_excl`, `t_a_fkey`, `t_a_check` (a
-    /// check names its column only when it uses exactly one), numbered when taken.
+    /// The name adding `def` to `table` gives the constraint: as written (cut to 63 bytes),
+    /// the reused index's (`USING INDEX`), or the one Postgres generates.
+    pub fn constraint_name(&self, table: &QualifiedName, def: &ConstraintDef) -> String {
+        match (&def.name, &def.using_index) {
+            (Some(name), _) => truncate_identifier(name),
+            (None, Some(index)) => index.clone(),
+            (None, None) => {
+                let columns = match self.tables.get(table) {
+                    Some(known) => constraint_columns(known, def),
+                    None => def.columns.clone(),
+                };
+                self.generated_constraint_name(table, &def.kind, &columns)
+            }
+        }
+    }
+
+    /// The name Postgres gives a constraint written without one, numbered when taken: an
+    /// index-backed one's name is its index's, unique among the schema's relations and
+    /// constraints; the others', among the schema's constraints.
     fn generated_constraint_name(
         &self,
         table: &QualifiedName,
         kind: &ConstraintKind,
         columns: &[String],
     ) -> String {
-        let joined = join_columns(columns);
-        let (middle, label) = match kind {
-            ConstraintKind::PrimaryKey => (None, "pkey"),
-            ConstraintKind::Unique => (Some(joined.as_str()), "key"),
-            ConstraintKind::Exclusion => (Some(joined.as_str()), "excl"),
-            ConstraintKind::ForeignKey { .. } => (Some(joined.as_str()), "fkey"),
-            ConstraintKind::Check { .. } if columns.len() == 1 => (Some(joined.as_str()), "check"),
-            ConstraintKind::Check { .. } => (None, "check"),
-        };
         let schema = &table.schema;
-        if builds_index(kind) {
-            // The name is the index's: unique among the schema's relations.
-            choose_name(&table.name, middle, label, |n| {
-                self.relation_name_taken(schema, n)
-            })
-        } else {
-            choose_name(&table.name, middle, label, |n| {
-                self.constraint_name_taken(schema, n)
-            })
-        }
+        generated_name(&table.name, NameFor::Constraint(kind), columns, |n| {
+            self.constraint_name_taken(schema, n)
+                || (builds_index(kind) && self.relation_name_taken(schema, n))
+        })
     }
 
     fn validate_constraint(&mut self, table: &QualifiedName, name: &str) {
@@ -564,12 +566,9 @@ impl Catalog {
         let schema = &def.table.schema;
         let name = match &def.name {
             Some(name) => truncate_identifier(name),
-            None => {
-                let columns = join_columns(&def.columns);
-                choose_name(&def.table.name, Some(&columns), "idx", |n| {
-                    self.relation_name_taken(schema, n)
-                })
-            }
+            None => generated_name(&def.table.name, NameFor::Index, &def.columns, |n| {
+                self.relation_name_taken(schema, n)
+            }),
         };
         if self.relation_name_taken(schema, &name) {
             return;
@@ -739,21 +738,6 @@ fn inherit_origins(new: &mut Table, old: &Table) {
         if let Some(old_index) = old.indexes.iter().find(same) {
             index.created_by = old_index.created_by.clone();
         }
-    }
-}
-
-/// `nextval('users_id_seq'::regclass)`, schema-qualified outside `public` as Postgres
-/// prints it.
-fn serial_default(table: &QualifiedName, column: &str) -> DefaultExpr {
-    let sequence = quote_ident(&make_object_name(&table.name, Some(column), "seq"));
-    let qualified = if table.schema == "public" || table.schema.is_empty() {
-        sequence
-    } else {
-        format!("{}.{sequence}", quote_ident(&table.schema))
-    };
-    DefaultExpr {
-        sql: format!("nextval('{}'::regclass)", qualified.replace('\'', "''")),
-        volatile: true,
     }
 }
 

@@ -3,7 +3,8 @@
 
 use super::{qualify, volatility};
 use crate::dialect::Dialect;
-use crate::ir::types::canonical_type;
+use crate::ir::naming::{generated_name, serial_default, NameFor};
+use crate::ir::types::{canonical_type, serial_base_type};
 use crate::ir::{
     BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated,
     IndexDef, MaintenanceKind, OnlineDdl, QualifiedName, TransactionControl,
@@ -243,17 +244,6 @@ impl Lowerer {
         changes
     }
 
-    /// The default Postgres gives a serial column; the sequence lives in the table's schema,
-    /// which `regclass` prints only when it is not the default one.
-    fn serial_default(&self, table: &QualifiedName, column: &str) -> String {
-        let sequence = format!("{}_{}_seq", table.name, column);
-        if table.schema == self.dialect.default_schema() || table.schema.is_empty() {
-            format!("nextval('{sequence}'::regclass)")
-        } else {
-            format!("nextval('{}.{sequence}'::regclass)", table.schema)
-        }
-    }
-
     /// A column definition and the constraints written inline on it.
     fn column(
         &self,
@@ -273,10 +263,13 @@ impl Lowerer {
             def.data_type = canonical_type(base);
             def.nullable = false;
             def.generated = Generated::Serial;
-            def.default = Some(DefaultExpr {
-                sql: self.serial_default(table, &name),
-                volatile: true,
-            });
+            // The replay renames the sequence if a relation already has its name.
+            def.default = Some(serial_default(
+                table,
+                &name,
+                self.dialect.default_schema(),
+                |_| false,
+            ));
         }
         let mut constraints = Vec::new();
         for option in &column.options {
@@ -500,7 +493,12 @@ impl Lowerer {
             Op::DropPrimaryKey { .. } => {
                 let name = match self.dialect {
                     Dialect::Mysql => "PRIMARY".to_string(),
-                    _ => format!("{}_pkey", table.name),
+                    _ => generated_name(
+                        &table.name,
+                        NameFor::Constraint(&ConstraintKind::PrimaryKey),
+                        &[] as &[&str],
+                        |_| false,
+                    ),
                 };
                 vec![Change::DropConstraint {
                     table,
@@ -951,15 +949,6 @@ fn setting_value(expr: &Expr) -> String {
         },
         Expr::Identifier(id) => id.value.clone(),
         other => other.to_string(),
-    }
-}
-
-fn serial_base_type(raw_type: &str) -> Option<&'static str> {
-    match raw_type.to_ascii_lowercase().as_str() {
-        "serial" | "serial4" => Some("integer"),
-        "bigserial" | "serial8" => Some("bigint"),
-        "smallserial" | "serial2" => Some("smallint"),
-        _ => None,
     }
 }
 
