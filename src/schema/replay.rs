@@ -59,7 +59,9 @@ impl Catalog {
                 table,
                 column,
                 default,
-            } => self.update_column(table, column, |c| c.default = Some(default.clone())),
+            } => self.update_column(table, column, |c| {
+                c.default = Some(default.clone()).filter(|d| !d.is_null())
+            }),
             Change::DropDefault { table, column } => {
                 self.update_column(table, column, |c| c.default = None)
             }
@@ -260,7 +262,7 @@ impl Catalog {
                 self.dialect.default_schema(),
                 |n| self.relation_name_taken(&table.schema, n),
             )),
-            _ => def.default.clone(),
+            _ => def.default.clone().filter(|d| !d.is_null()),
         };
         Column {
             name: def.name.clone(),

@@ -407,6 +407,45 @@ fn column_alterations() {
 }
 
 #[test]
+fn a_null_default_is_no_default() {
+    let null = |sql: &str| DefaultExpr {
+        sql: sql.into(),
+        volatile: false,
+    };
+    let mut catalog = replay(&[create_table(
+        "t",
+        vec![
+            with_default(column("a", "text"), "NULL"),
+            with_default(column("b", "text"), "NULL::text"),
+            with_default(column("c", "text"), "'NULL'"),
+        ],
+        vec![],
+    )]);
+    let t = name("t");
+    let default = |catalog: &Catalog, column: &str| {
+        let column = catalog.column(&t, column).unwrap();
+        column.default.as_ref().map(|d| d.sql.clone())
+    };
+    assert_eq!(default(&catalog, "a"), None);
+    assert_eq!(default(&catalog, "b"), None);
+    assert_eq!(
+        default(&catalog, "c").as_deref(),
+        Some("'NULL'"),
+        "a string"
+    );
+    for (column, sql) in [("a", "(null)"), ("c", "'x'")] {
+        let set = Change::SetDefault {
+            table: t.clone(),
+            column: column.into(),
+            default: null(sql),
+        };
+        catalog.apply(&set, "002");
+    }
+    assert_eq!(default(&catalog, "a"), None);
+    assert_eq!(default(&catalog, "c").as_deref(), Some("'x'"));
+}
+
+#[test]
 fn constraint_names_follow_postgres() {
     let long = "a_table_name_that_goes_on_and_on_and_on_for_quite_a_while_yes";
     let catalog = replay(&[
