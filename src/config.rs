@@ -1,12 +1,16 @@
-//! `rollsafe.toml`: found by walking up from the checked directory. Unknown keys and unknown
-//! rule ids are errors that name the key and line.
+//! `rollsafe.toml`: found by walking up from the checked directory. What the user wrote,
+//! typed: unknown keys and bad values are errors that name the file, the line and the key,
+//! and every entry a finding can be about keeps its position (`retire[i].span`, the line of
+//! each `[rules]` key). Whether a rule id exists is checked by the caller that knows the
+//! rules (`resolve::check_rule_ids`).
 
 use crate::dialect::Dialect;
 use crate::ir::QualifiedName;
-use crate::rules::{self, Severity};
-use anyhow::{bail, Context, Result};
-use serde::Deserialize;
+use crate::layout::{LayoutChoice, LayoutKind};
+use anyhow::{Context, Result};
+use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 pub const FILE_NAME: &str = "rollsafe.toml";
@@ -15,15 +19,17 @@ pub const FILE_NAME: &str = "rollsafe.toml";
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// `postgres` (default), `mysql` or `sqlite`.
-    pub dialect: Option<String>,
+    #[serde(default, deserialize_with = "dialect_name")]
+    pub dialect: Option<Dialect>,
     /// A layout name, or `auto` (default).
-    pub layout: Option<String>,
+    #[serde(default, deserialize_with = "layout_name")]
+    pub layout: Option<LayoutChoice>,
     /// The migrations directory, relative to the config file.
     pub migrations: Option<String>,
     /// The revision N-1 runs when `--base` is not given (default `HEAD`).
     pub base: Option<String>,
     /// `error` (default), `warning` or `never`.
-    pub fail_on: Option<String>,
+    pub fail_on: Option<FailOn>,
     /// Whether plain numbered files run in one transaction each (default true).
     pub plain_transaction: Option<bool>,
     /// The Postgres major version the migrations run on (default 15).
@@ -39,6 +45,25 @@ pub struct Config {
     #[serde(default)]
     pub retire: Vec<Retire>,
     pub rollback: Option<RollbackConfig>,
+    /// Where each `[rules]` key is (1-based line), for errors about it.
+    #[serde(skip)]
+    pub rule_lines: BTreeMap<String, usize>,
+    /// The text the config was read from (empty for the defaults), so a finding about an
+    /// entry can quote its line.
+    #[serde(skip)]
+    pub text: String,
+}
+
+/// When `rollsafe check` exits 1.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    /// On an unsuppressed error (the default).
+    Error,
+    /// On an unsuppressed error or warning.
+    Warning,
+    /// Never: report only.
+    Never,
 }
 
 /// The settings rules read, with their defaults filled in.
@@ -73,17 +98,6 @@ pub enum RuleLevel {
     Error,
 }
 
-impl RuleLevel {
-    pub fn severity(self) -> Option<Severity> {
-        match self {
-            RuleLevel::Off => None,
-            RuleLevel::Info => Some(Severity::Info),
-            RuleLevel::Warning => Some(Severity::Warning),
-            RuleLevel::Error => Some(Severity::Error),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct RollbackConfig {
@@ -109,6 +123,10 @@ pub struct Retire {
     pub object: String,
     #[serde(default)]
     pub reason: String,
+    /// The byte span of the entry's `object` value in the config text (empty when built in
+    /// code).
+    #[serde(skip)]
+    pub span: Range<usize>,
 }
 
 impl Retire {
@@ -136,35 +154,20 @@ impl Retire {
 impl Config {
     /// Parses `text` read from `path`; errors name the file, the line and the key.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        let config: Config = toml::from_str(text)
-            .map_err(|err| anyhow::anyhow!("{}: {}", path.display(), err.to_string().trim_end()))?;
-        for id in config.rules.keys() {
-            if rules::meta(id).is_none() {
-                let line = line_of(text, id);
-                bail!(
-                    "{}:{line}: unknown rule id `{id}` in [rules] (`rollsafe rules` lists them)",
-                    path.display()
-                );
-            }
+        let error = |err: toml::de::Error| {
+            anyhow::anyhow!("{}: {}", path.display(), err.to_string().trim_end())
+        };
+        let mut config: Config = toml::from_str(text).map_err(error)?;
+        let positions: Positions = toml::from_str(text).map_err(error)?;
+        for (entry, spanned) in config.retire.iter_mut().zip(&positions.retire) {
+            entry.span = spanned.object.span();
         }
-        if let Some(name) = &config.dialect {
-            if Dialect::parse_name(name).is_none() {
-                bail!(
-                    "{}:{}: unknown dialect `{name}` (expected postgres, mysql or sqlite)",
-                    path.display(),
-                    line_of(text, "dialect")
-                );
-            }
-        }
-        if let Some(level) = &config.fail_on {
-            if !matches!(level.as_str(), "error" | "warning" | "never") {
-                bail!(
-                    "{}:{}: fail_on must be error, warning or never, not `{level}`",
-                    path.display(),
-                    line_of(text, "fail_on")
-                );
-            }
-        }
+        config.rule_lines = positions
+            .rules
+            .iter()
+            .map(|(id, value)| (id.clone(), line_at(text, value.span().start)))
+            .collect();
+        config.text = text.to_string();
         Ok(config)
     }
 
@@ -172,14 +175,6 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("{}: cannot read config", path.display()))?;
         Config::parse(&text, path)
-    }
-
-    /// The severity of a rule after config: `None` when config turns it off.
-    pub fn severity_of(&self, rule: &str, default: Severity) -> Option<Severity> {
-        match self.rules.get(rule) {
-            Some(level) => level.severity(),
-            None => Some(default),
-        }
     }
 
     /// The settings rules read. `require_down` defaults to whether `project_has_downs`.
@@ -202,16 +197,57 @@ impl Config {
         }
     }
 
-    pub fn dialect(&self) -> Option<Dialect> {
-        self.dialect.as_deref().and_then(Dialect::parse_name)
+    /// The 1-based line of a retire entry, or of a `[rules]` key.
+    pub fn line_of_rule(&self, id: &str) -> usize {
+        self.rule_lines.get(id).copied().unwrap_or(1)
     }
 }
 
-/// The first line (1-based) that mentions `needle`, for error messages.
-fn line_of(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|line| line.contains(needle))
-        .map_or(1, |index| index + 1)
+/// The positions of the entries findings and errors point at; the rest of the file is
+/// ignored here (it was checked by the typed parse).
+#[derive(Deserialize)]
+struct Positions {
+    #[serde(default)]
+    retire: Vec<RetirePosition>,
+    #[serde(default)]
+    rules: BTreeMap<String, toml::Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+struct RetirePosition {
+    object: toml::Spanned<toml::Value>,
+}
+
+/// The 1-based line of byte `offset` of `text`.
+pub fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn dialect_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Dialect>, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    Dialect::parse_name(&name).map(Some).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "unknown dialect `{name}` (expected postgres, mysql or sqlite)"
+        ))
+    })
+}
+
+fn layout_name<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<LayoutChoice>, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    if name == "auto" {
+        return Ok(Some(LayoutChoice::Auto));
+    }
+    LayoutKind::parse_name(&name)
+        .map(|kind| Some(LayoutChoice::Fixed(kind)))
+        .ok_or_else(|| {
+            let names: Vec<&str> = LayoutKind::ALL.iter().map(|kind| kind.name()).collect();
+            serde::de::Error::custom(format!(
+                "unknown layout `{name}` (expected auto, {})",
+                names.join(", ")
+            ))
+        })
 }
 
 /// Finds `rollsafe.toml` in `start` or the nearest directory above it.
@@ -236,6 +272,7 @@ mod tests {
         let column = Retire {
             object: "users.legacy_email".into(),
             reason: String::new(),
+            span: 0..0,
         };
         assert!(column.covers(Dialect::Postgres, &users(), Some("legacy_email")));
         assert!(!column.covers(Dialect::Postgres, &users(), Some("email")));
@@ -244,6 +281,7 @@ mod tests {
         let table = Retire {
             object: "users".into(),
             reason: String::new(),
+            span: 0..0,
         };
         assert!(table.covers(Dialect::Postgres, &users(), None));
         assert!(table.covers(Dialect::Postgres, &users(), Some("email")));
@@ -251,6 +289,7 @@ mod tests {
         let qualified = Retire {
             object: "public.users.legacy_email".into(),
             reason: String::new(),
+            span: 0..0,
         };
         assert!(qualified.covers(Dialect::Postgres, &users(), Some("legacy_email")));
     }

@@ -10,7 +10,7 @@
 //! 4. anything left is deleted (base) or new (head).
 
 use crate::layout::{Migration, MigrationKind};
-use crate::rules::{DeployMigration, MigrationStatus};
+use crate::project::{MigrationStatus, ParsedMigration};
 use crate::source::Snapshot;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
@@ -41,32 +41,19 @@ pub struct HistoryDiff {
     pub newest_at_base: Option<Migration>,
     /// Every migration at head, in apply order, for `duplicate-version`.
     pub head: Vec<Migration>,
-    /// The releases of the rollback window, newest first, with what breaks each one's binary
-    /// on the head's schema (for `rollback-window`).
-    pub releases: Vec<ReleaseRollback>,
-}
-
-/// An image-only rollback from the head to one release.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReleaseRollback {
-    pub release: String,
-    pub commit: String,
-    /// The compat findings of every migration added since the release, judged against the
-    /// release's schema and its own retire declarations. Empty: the rollback is safe.
-    pub breaks: Vec<crate::rules::Finding>,
 }
 
 /// One side of the comparison: its migrations and the files they were read from.
 #[derive(Clone, Copy)]
 pub struct Revision<'a> {
-    pub migrations: &'a [DeployMigration],
+    pub migrations: &'a [ParsedMigration],
     pub files: &'a Snapshot,
 }
 
 impl HistoryDiff {
     /// The history of a single snapshot (`--all` mode): nothing edited, deleted or renamed,
     /// only the head list, so `duplicate-version` can see the whole project.
-    pub fn single_snapshot(migrations: &[DeployMigration]) -> HistoryDiff {
+    pub fn single_snapshot(migrations: &[ParsedMigration]) -> HistoryDiff {
         HistoryDiff {
             head: migrations.iter().map(|m| m.migration.clone()).collect(),
             ..HistoryDiff::default()
@@ -199,7 +186,7 @@ fn key(migration: &Migration) -> (&str, &str) {
 
 /// The base migration with the greatest version (versioned and baseline ones: repeatables
 /// have no place in the order).
-fn newest(migrations: &[DeployMigration]) -> Option<Migration> {
+fn newest(migrations: &[ParsedMigration]) -> Option<Migration> {
     migrations
         .iter()
         .map(|m| &m.migration)
@@ -468,10 +455,10 @@ mod tests {
     use crate::sql::SqlFile;
 
     /// A one-file migration `<id>_<name>.sql` whose up SQL is the whole file.
-    fn migration(id: &str, name: &str, files: &mut Snapshot, sql: &str) -> DeployMigration {
+    fn migration(id: &str, name: &str, files: &mut Snapshot, sql: &str) -> ParsedMigration {
         let path = format!("{id}_{name}.sql");
         files.insert(path.clone(), sql);
-        DeployMigration {
+        ParsedMigration {
             migration: Migration {
                 id: id.to_string(),
                 version: Version::parse(id),
@@ -493,7 +480,7 @@ mod tests {
 
     struct Side {
         files: Snapshot,
-        migrations: Vec<DeployMigration>,
+        migrations: Vec<ParsedMigration>,
     }
 
     impl Side {

@@ -4,10 +4,13 @@
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use rollsafe::check::{self, CheckOptions, Verdict};
+use rollsafe::check::{self, CheckOptions};
+use rollsafe::config::FailOn;
 use rollsafe::dialect::Dialect;
 use rollsafe::layout::{LayoutChoice, LayoutKind};
+use rollsafe::project;
 use rollsafe::report::{self, Report};
+use rollsafe::resolve::Verdict;
 use rollsafe::rules::{self, Severity};
 use rollsafe::schema::render;
 use std::io::{IsTerminal, Write};
@@ -89,9 +92,13 @@ struct CheckArgs {
     /// Print how long each stage took to standard error.
     #[arg(long)]
     timings: bool,
-    /// Write the report to FILE instead of standard output.
+    /// Write the report to FILE instead of standard output (the one-line verdict still goes
+    /// to standard error).
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Print only the one-line verdict.
+    #[arg(long, short = 'q')]
+    quiet: bool,
 }
 
 #[derive(clap::Args)]
@@ -108,6 +115,8 @@ enum Format {
     Text,
     /// The report model (schema_version 1).
     Json,
+    /// One line per finding: `path:line:col: severity[rule] message`.
+    Concise,
     /// The reviewers' report, for a pull-request comment or a job summary.
     Markdown,
     /// SARIF 2.1.0, for code scanning.
@@ -128,13 +137,6 @@ enum RulesFormat {
 enum SchemaFormat {
     Sql,
     Json,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum FailOn {
-    Error,
-    Warning,
-    Never,
 }
 
 fn parse_dialect(name: &str) -> Result<Dialect, String> {
@@ -203,26 +205,27 @@ fn run_check(args: CheckArgs) -> Result<ExitCode> {
             );
         }
     }
-    let fail_on = match args.fail_on {
-        Some(level) => level,
-        None => match config.fail_on.as_deref() {
-            Some("warning") => FailOn::Warning,
-            Some("never") => FailOn::Never,
-            _ => FailOn::Error,
-        },
-    };
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
     let color = args.output.is_none()
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let rendered = match args.format {
         Format::Text => report::text::render(&report, color),
         Format::Json => report::json::render(&report),
+        Format::Concise => report::concise::render(&report),
         Format::Markdown => report::markdown::render(&report),
         Format::Sarif => report::sarif::render(&report),
         Format::Github => report::github::render(&report),
         Format::Gitlab => report::gitlab::render(&report),
     };
-    write_output(args.output.as_ref(), &rendered)?;
+    if args.quiet && args.output.is_none() {
+        print!("{}", report::text::summary(&report));
+    } else {
+        write_output(args.output.as_ref(), &rendered)?;
+        if args.output.is_some() {
+            eprint!("{}", report::text::summary(&report));
+        }
+    }
     Ok(exit_code(&report, fail_on))
 }
 
@@ -322,8 +325,8 @@ fn print_schema(args: SchemaArgs) -> Result<()> {
     let (config, config_path) = check::load_config(&options)?;
     let dir = check::migrations_dir(&options, &config, config_path.as_deref());
     let snapshot = rollsafe::source::read_dir(&dir)?;
-    let project = check::load_project(&snapshot, options.dialect, options.layout, &config, None)?;
-    let catalog = check::final_schema(&project);
+    let project = project::load_project(&snapshot, options.dialect, options.layout, &config, None)?;
+    let catalog = project::final_schema(&project);
     let out = match args.format {
         SchemaFormat::Json => render::to_json_string(&catalog) + "\n",
         SchemaFormat::Sql => render::to_sql(&catalog),

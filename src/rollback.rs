@@ -5,9 +5,24 @@
 //! down verdicts all read `analyze_downs`, so they never disagree.
 
 use crate::ir::{types, BackfillKind, Change};
-use crate::report::DownVerdict;
-use crate::rules::DeployMigration;
+use crate::project::{replay, ParsedMigration};
 use crate::schema::Catalog;
+
+/// What happens to a migration's down script when it is run after its up.
+#[derive(Debug, Clone, Copy, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum DownVerdict {
+    /// Replaying up then down gives back the schema before up, and up destroys no data.
+    Inverse,
+    /// The schema comes back, but up destroyed data (a dropped column) that down cannot.
+    Lossy,
+    /// The schema after up then down differs from the one before up.
+    NotInverse,
+    /// No down script, and up changes the schema.
+    Missing,
+    /// No down script, and none is needed (up changes no schema).
+    NoneNeeded,
+}
 
 /// What one migration's down does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +52,7 @@ impl DownAnalysis {
 pub fn analyze_downs(
     before: &Catalog,
     after: &Catalog,
-    deploy: &[DeployMigration],
+    deploy: &[ParsedMigration],
 ) -> Vec<DownAnalysis> {
     let mut current = before.clone();
     let mut analyses = Vec::with_capacity(deploy.len());
@@ -46,7 +61,7 @@ pub fn analyze_downs(
         if index + 1 == deploy.len() {
             current = after.clone();
         } else {
-            crate::check::replay(&mut current, migration);
+            replay(&mut current, migration);
         }
         let losses = losses(&before_up, migration);
         let (verdict, differences) = match &migration.down {
@@ -87,7 +102,7 @@ pub fn analyze_downs(
 
 /// True when the up changes the schema in a way a down could undo. Validating a
 /// constraint has no inverse in SQL, so it needs none.
-fn needs_down(migration: &DeployMigration) -> bool {
+fn needs_down(migration: &ParsedMigration) -> bool {
     migration
         .up
         .statements
@@ -100,7 +115,7 @@ fn needs_down(migration: &DeployMigration) -> bool {
 
 /// The data an up migration destroys: columns and tables that existed before it, dropped;
 /// columns narrowed to a type that cannot hold every old value; rows deleted.
-fn losses(before: &Catalog, migration: &DeployMigration) -> Vec<(usize, String)> {
+fn losses(before: &Catalog, migration: &ParsedMigration) -> Vec<(usize, String)> {
     let mut losses = Vec::new();
     for (index, statement) in migration.up.statements.iter().enumerate() {
         for change in &statement.changes {

@@ -316,3 +316,154 @@ fn without_a_directory_the_config_names_the_migrations() {
     assert_eq!(report["findings"][0]["rule"], "drop-column");
     assert_eq!(report["migrations"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn a_retire_entry_that_names_nothing_is_reported_at_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("001_init.sql"),
+        "CREATE TABLE a (id int);\n",
+    )
+    .unwrap();
+    let config = "dialect = \"postgres\"\n\n[[retire]]\nobject = \"a.nope\"\nreason = \"typo\"\n";
+    std::fs::write(dir.path().join("rollsafe.toml"), config).unwrap();
+    let output = rollsafe(&[
+        "check",
+        "--all",
+        "--format",
+        "json",
+        dir.path().to_str().unwrap(),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "retire-unknown-object")
+        .expect("the typo is reported");
+    let object_line = config
+        .lines()
+        .position(|l| l.starts_with("object"))
+        .unwrap()
+        + 1;
+    assert_eq!(finding["line"], object_line);
+    assert_eq!(finding["path"], "rollsafe.toml");
+}
+
+#[test]
+fn a_config_with_an_unknown_dialect_or_layout_names_the_line() {
+    for (config, wanted) in [
+        ("\ndialect = \"oracle\"\n", "unknown dialect `oracle`"),
+        ("\n\nlayout = \"rails\"\n", "unknown layout `rails`"),
+        ("fail_on = \"sometimes\"\n", "sometimes"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("001_init.sql"),
+            "CREATE TABLE a (id int);\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("rollsafe.toml"), config).unwrap();
+        let output = rollsafe(&["check", "--all", dir.path().to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(2));
+        let err = stderr(&output);
+        let line = config.lines().position(|l| !l.is_empty()).unwrap() + 1;
+        assert!(err.contains(wanted), "{err}");
+        assert!(err.contains(&format!("line {line}")), "{err}");
+    }
+}
+
+#[test]
+fn a_byte_order_mark_does_not_hide_the_first_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("001_init.sql"),
+        "CREATE TABLE users (id int, name text);\n",
+    )
+    .unwrap();
+    // Saved by an editor that writes a UTF-8 byte-order mark.
+    std::fs::write(
+        dir.path().join("002_drop.sql"),
+        "\u{feff}ALTER TABLE users DROP COLUMN name;\n",
+    )
+    .unwrap();
+    let output = rollsafe(&[
+        "check",
+        "--all",
+        "--format",
+        "json",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"drop-column"), "{rules:?}");
+    assert!(!rules.contains(&"unparsed-statement"), "{rules:?}");
+}
+
+#[test]
+fn concise_prints_one_line_per_finding_and_quiet_only_the_verdict() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo");
+    let concise = rollsafe(&["check", "--all", "--format", "concise", demo]);
+    let json = rollsafe(&["check", "--all", "--format", "json", demo]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let expected: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{}: {}[{}] {}",
+                f["path"].as_str().unwrap(),
+                f["line"],
+                f["column"],
+                f["severity"].as_str().unwrap(),
+                f["rule"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(stdout(&concise).lines().collect::<Vec<_>>(), expected);
+    assert_eq!(concise.status.code(), Some(1));
+
+    let quiet = rollsafe(&["check", "--all", "-q", demo]);
+    assert_eq!(quiet.status.code(), Some(1));
+    let out = stdout(&quiet);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.starts_with("rollsafe: unsafe — 2 errors, 1 warning"),
+        "{out}"
+    );
+}
+
+#[test]
+fn writing_the_report_to_a_file_still_prints_the_verdict() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.md");
+    let output = rollsafe(&[
+        "check",
+        "--all",
+        "--format",
+        "markdown",
+        "-o",
+        file.to_str().unwrap(),
+        demo,
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).is_empty());
+    assert!(
+        stderr(&output).contains("rollsafe: unsafe — 2 errors"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("drop-column"));
+}

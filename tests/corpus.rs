@@ -6,10 +6,11 @@
 //!
 //! `cargo test --release --test corpus -- --nocapture` prints the table.
 
-use rollsafe::check::{audit_history, load_project, Project};
+use rollsafe::check::audit_history;
 use rollsafe::config::{Config, Settings};
 use rollsafe::dialect::Dialect;
 use rollsafe::layout::LayoutChoice;
+use rollsafe::project::{load_project, Project};
 use rollsafe::sql::Understanding;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

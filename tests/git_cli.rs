@@ -481,3 +481,43 @@ fn a_retire_entry_naming_nothing_points_at_the_config_file() {
     assert_eq!(rules_fired(&report), ["retire-unknown-object"]);
     assert_eq!(report["findings"][0]["path"], "rollsafe.toml");
 }
+
+#[test]
+fn a_deploy_statement_rollsafe_cannot_parse_fails_closed() {
+    let repo = released_repo();
+    repo.write(
+        "db/migrations/003_frob.up.sql",
+        "FROB TABLE users;\nCREATE TABLE teams (id bigint);\n",
+    );
+    let (code, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
+    assert_eq!(code, 1, "{report}");
+    let unparsed: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "unparsed-statement")
+        .collect();
+    assert_eq!(unparsed.len(), 1, "{report}");
+    assert_eq!(unparsed[0]["severity"], "error");
+    assert_eq!(unparsed[0]["line"], 1);
+
+    // The history audit reports it too, but as a warning: it gates no deploy.
+    let (_, audit) = repo.check_json(&["--all", "db/migrations"]);
+    let severities: Vec<&Value> = audit["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "unparsed-statement")
+        .map(|f| &f["severity"])
+        .collect();
+    assert_eq!(severities, [&Value::from("warning")]);
+
+    // A reason in an allow comment opens the gate.
+    repo.write(
+        "db/migrations/003_frob.up.sql",
+        "-- rollsafe:allow unparsed-statement FROB is our extension's no-op, reviewed in #12\n\
+         FROB TABLE users;\nCREATE TABLE teams (id bigint);\n",
+    );
+    let (code, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
+    assert_eq!(code, 0, "{report}");
+}

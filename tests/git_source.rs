@@ -11,7 +11,8 @@ use rollsafe::dialect::Dialect;
 use rollsafe::git::{GitRepo, SkipReason};
 use rollsafe::history::{compare, Revision};
 use rollsafe::layout::{Migration, MigrationKind, SqlPart, TransactionMode, Version};
-use rollsafe::rules::{self, Category, Context, DeployMigration, MigrationStatus};
+use rollsafe::project::{MigrationStatus, ParsedMigration};
+use rollsafe::rules::{self, Category, Context};
 use rollsafe::schema::Catalog;
 use rollsafe::source::Snapshot;
 use rollsafe::sql::SqlFile;
@@ -140,14 +141,14 @@ impl TestRepo {
 }
 
 /// The stand-in layout: every `<version>_<name>.sql`, in version order.
-fn migrations(files: &Snapshot) -> Vec<DeployMigration> {
-    let mut list: Vec<DeployMigration> = files
+fn migrations(files: &Snapshot) -> Vec<ParsedMigration> {
+    let mut list: Vec<ParsedMigration> = files
         .paths()
         .filter_map(|path| {
             let stem = path.strip_suffix(".sql")?;
             let (id, name) = stem.split_once('_')?;
             let len = files.get(path)?.len();
-            Some(DeployMigration {
+            Some(ParsedMigration {
                 migration: Migration {
                     id: id.to_string(),
                     version: Version::parse(id),
@@ -188,11 +189,11 @@ fn history_findings(base: &Snapshot, head: &Snapshot) -> Vec<HistoryFinding> {
             files: head,
         },
     );
-    let deploy: Vec<DeployMigration> = head_migrations
+    let deploy: Vec<ParsedMigration> = head_migrations
         .into_iter()
         .zip(statuses)
         .filter(|(_, status)| *status != MigrationStatus::Unchanged)
-        .map(|(m, status)| DeployMigration { status, ..m })
+        .map(|(m, status)| ParsedMigration { status, ..m })
         .collect();
     let settings = Settings::default();
     let catalog = Catalog::new(Dialect::default());
@@ -205,6 +206,8 @@ fn history_findings(base: &Snapshot, head: &Snapshot) -> Vec<HistoryFinding> {
         retired: &[],
         retire_declared: &[],
         history: Some(&diff),
+        releases: &[],
+        audit: false,
         cache: Default::default(),
     };
     rules::run_all(&ctx)

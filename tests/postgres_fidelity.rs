@@ -15,7 +15,7 @@
 //! required under `CI=true`. `cargo test --release --test postgres_fidelity -- --nocapture`
 //! prints the agreement per set.
 
-use rollsafe::check::load_project;
+use rollsafe::project::load_project;
 use rollsafe::config::Config;
 use rollsafe::dialect::Dialect;
 use rollsafe::layout::{LayoutChoice, LayoutKind};

@@ -2,9 +2,9 @@
 //! the structure SARIF requires, GitHub's escaping and GitLab's fingerprints.
 
 use rollsafe::check::{self, CheckOptions};
-use rollsafe::report::{
-    github, gitlab, json, markdown, sarif, text, DownVerdict, Report, WindowEntry,
-};
+use rollsafe::report::{github, gitlab, json, markdown, sarif, text, Report, WindowEntry};
+use rollsafe::resolve::Verdict;
+use rollsafe::rollback::DownVerdict;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -153,7 +153,7 @@ fn markdown_says_safe_when_nothing_is_found() {
     report.findings.clear();
     report.suppressed.clear();
     report.counts = Default::default();
-    report.verdict = check::Verdict::Safe;
+    report.verdict = Verdict::Safe;
     let out = markdown::render(&report);
     let first = out.lines().next().unwrap();
     assert_eq!(

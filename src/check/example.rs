@@ -1,9 +1,10 @@
 //! Runs a rule's examples (`rules/<id>.toml`) through the whole pipeline.
 
-use super::{audit_history, resolve_with_unused, Project, Resolved};
+use super::audit_history;
 use crate::config::Config;
 use crate::layout::{self, LayoutKind, Migration, TransactionMode};
-use crate::rules::{DeployMigration, MigrationStatus};
+use crate::project::{MigrationStatus, ParsedMigration, Project};
+use crate::resolve::{check_rule_ids, resolve_with_unused, Resolved};
 use crate::sql;
 use anyhow::{Context as _, Result};
 use std::collections::BTreeMap;
@@ -29,7 +30,8 @@ pub fn run_example_with_down(
 ) -> Result<Vec<Resolved>> {
     let config = Config::parse(config_toml, std::path::Path::new("rollsafe.toml"))
         .context("example config")?;
-    let dialect = config.dialect().unwrap_or_default();
+    check_rule_ids(&config, std::path::Path::new("rollsafe.toml"))?;
+    let dialect = config.dialect.unwrap_or_default();
     let mode = if transaction {
         TransactionMode::Wrapped
     } else {
@@ -52,7 +54,7 @@ pub fn run_example_with_down(
             sources.insert(down_path.clone(), down.to_string());
             paths.push(down_path.clone());
         }
-        migrations.push(DeployMigration {
+        migrations.push(ParsedMigration {
             migration: Migration {
                 id: id.to_string(),
                 version: layout::Version::parse(id),

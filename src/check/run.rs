@@ -5,18 +5,19 @@
 //! - Otherwise the deploy is what the head (the working tree, or `--head REV`) adds over N-1's
 //!   revision: the merge base of `--base` (default: `base` in config, else `HEAD`) and the head.
 
-use super::{
-    audit_history_with_downs, final_schema, load_project, replay, resolve, resolve_with_unused,
-    Project,
-};
+use super::audit_history_with_downs;
 use crate::config::{Config, RollbackConfig, Settings};
 use crate::dialect::Dialect;
 use crate::git::GitRepo;
-use crate::history::{self, HistoryDiff, ReleaseRollback, Revision};
-use crate::layout::{LayoutChoice, LayoutKind};
+use crate::history::{self, HistoryDiff, Revision};
+use crate::layout::LayoutChoice;
+use crate::project::{
+    final_schema, load_project, replay, MigrationStatus, ParsedMigration, Project,
+};
 use crate::report::{DownEntry, Report, ReportInput, RevInfo, Rollback, WindowEntry};
+use crate::resolve::{check_rule_ids, resolve, resolve_with_unused};
 use crate::rollback::DownAnalysis;
-use crate::rules::{self, Category, Context, DeployMigration, MigrationStatus};
+use crate::rules::{self, Category, Context, ReleaseRollback};
 use crate::source::Snapshot;
 use anyhow::{bail, Context as _, Result};
 use std::collections::{BTreeMap, HashSet};
@@ -80,7 +81,11 @@ pub fn load_config(options: &CheckOptions) -> Result<(Config, Option<PathBuf>)> 
         None => crate::config::find(&options.dir),
     };
     match path {
-        Some(path) => Ok((Config::load(&path)?, Some(path))),
+        Some(path) => {
+            let config = Config::load(&path)?;
+            check_rule_ids(&config, &path)?;
+            Ok((config, Some(path)))
+        }
         None => Ok((Config::default(), None)),
     }
 }
@@ -111,7 +116,7 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
     if !options.dir.is_dir() {
         bail!("{}: no such directory", options.dir.display());
     }
-    let layout = layout_choice(options, &config)?;
+    let layout = layout_choice(options, &config);
     let repo = if options.all {
         None
     } else {
@@ -128,15 +133,12 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
     }
 }
 
-fn layout_choice(options: &CheckOptions, config: &Config) -> Result<LayoutChoice> {
-    Ok(match (options.layout, config.layout.as_deref()) {
-        (LayoutChoice::Auto, Some(name)) if name != "auto" => {
-            LayoutChoice::Fixed(LayoutKind::parse_name(name).with_context(|| {
-                format!("unknown layout `{name}` in config (`rollsafe check --help` lists them)")
-            })?)
-        }
+/// The command line's layout, else config's, else detection.
+fn layout_choice(options: &CheckOptions, config: &Config) -> LayoutChoice {
+    match (options.layout, config.layout) {
+        (LayoutChoice::Auto, Some(configured)) => configured,
         (choice, _) => choice,
-    })
+    }
 }
 
 /// `--all`: the working tree's history, each migration its own deploy.
@@ -172,7 +174,9 @@ fn audit(
     let outcome = resolve_with_unused(raw, &project, &config, &project.migrations);
     timings.lap("replay and rules");
     let report = Report::build(ReportInput {
-        project: &project,
+        dialect: project.dialect,
+        layout: project.layout,
+        sources: &with_config_text(project.sources.clone(), &config),
         migrations: &project.migrations,
         outcome,
         path_prefix: "",
@@ -312,7 +316,7 @@ fn check_revisions(
         )?
     };
     timings.lap("discover and parse");
-    let (mut diff, statuses) = history::compare(
+    let (diff, statuses) = history::compare(
         Revision {
             migrations: &base_project.migrations,
             files: &base.snapshot,
@@ -329,7 +333,7 @@ fn check_revisions(
 
     // The deploy: what N-1 has not run. An edited migration is not re-run by the tools (it is
     // reported by `edited-migration` instead).
-    let deploy: Vec<DeployMigration> = head_project
+    let deploy: Vec<ParsedMigration> = head_project
         .migrations
         .iter()
         .filter(|m| m.status == MigrationStatus::New)
@@ -343,6 +347,7 @@ fn check_revisions(
     }
     timings.lap("replay");
     let settings = config.settings_for(head_project.has_downs());
+    let mut releases = Vec::new();
     if let Some(rollback) = &config.rollback {
         let window = WindowInput {
             repo,
@@ -352,7 +357,7 @@ fn check_revisions(
             config: &config,
             settings: &settings,
         };
-        diff.releases = release_window(&window, rollback)?;
+        releases = release_window(&window, rollback)?;
         timings.lap("rollback window");
     }
     let ctx = Context {
@@ -364,6 +369,8 @@ fn check_revisions(
         retired: &base_config.retire,
         retire_declared: &config.retire,
         history: Some(&diff),
+        releases: &releases,
+        audit: false,
         cache: Default::default(),
     };
     let raw = rules::run_all(&ctx);
@@ -372,7 +379,7 @@ fn check_revisions(
     timings.lap("rules");
 
     let listed = listed_migrations(&head_project, &base_project, &diff);
-    let mut sources = head_project.sources.clone();
+    let mut sources = with_config_text(head_project.sources.clone(), &config);
     for deleted in &diff.deleted {
         for path in &deleted.paths {
             if let Some(text) = base_project.sources.get(path) {
@@ -380,17 +387,15 @@ fn check_revisions(
             }
         }
     }
-    let report_project = Project {
-        sources,
-        ..Project::empty(head_project.dialect, head_project.layout)
-    };
     let prefix = if dir.is_empty() {
         String::new()
     } else {
         format!("{dir}/")
     };
     let report = Report::build(ReportInput {
-        project: &report_project,
+        dialect: head_project.dialect,
+        layout: head_project.layout,
+        sources: &sources,
         migrations: &listed,
         outcome,
         path_prefix: &prefix,
@@ -398,7 +403,7 @@ fn check_revisions(
         base: Some(base.info),
         head: head.info,
         rollback: Rollback {
-            window: diff.releases.iter().map(window_entry).collect(),
+            window: releases.iter().map(window_entry).collect(),
             down: downs,
             ..Rollback::default()
         },
@@ -413,7 +418,7 @@ fn check_revisions(
 }
 
 /// The down verdict of each analysed migration of `migrations`.
-fn down_entries(analyses: &[DownAnalysis], migrations: &[DeployMigration]) -> Vec<DownEntry> {
+fn down_entries(analyses: &[DownAnalysis], migrations: &[ParsedMigration]) -> Vec<DownEntry> {
     analyses
         .iter()
         .map(|analysis| DownEntry {
@@ -465,7 +470,7 @@ fn release_window(
             .iter()
             .map(|m| (m.migration.id.as_str(), m.migration.display_path()))
             .collect();
-        let since: Vec<DeployMigration> = head
+        let since: Vec<ParsedMigration> = head
             .migrations
             .iter()
             .filter(|m| !shipped.contains(&(m.migration.id.as_str(), m.migration.display_path())))
@@ -481,6 +486,8 @@ fn release_window(
             retired: &release_config.retire,
             retire_declared: &input.config.retire,
             history: None,
+            releases: &[],
+            audit: false,
             cache: Default::default(),
         };
         let raw = rules::run_category(&ctx, Some(Category::Compat));
@@ -534,8 +541,8 @@ fn config_at(repo: &GitRepo, commit: git2::Oid, config_path: Option<&Path>) -> R
 }
 
 /// The migrations a report lists: the new and edited ones at head, and the deleted ones.
-fn listed_migrations(head: &Project, base: &Project, diff: &HistoryDiff) -> Vec<DeployMigration> {
-    let mut listed: Vec<DeployMigration> = head
+fn listed_migrations(head: &Project, base: &Project, diff: &HistoryDiff) -> Vec<ParsedMigration> {
+    let mut listed: Vec<ParsedMigration> = head
         .migrations
         .iter()
         .filter(|m| m.status != MigrationStatus::Unchanged)
@@ -546,7 +553,7 @@ fn listed_migrations(head: &Project, base: &Project, diff: &HistoryDiff) -> Vec<
         base.migrations
             .iter()
             .filter(|m| deleted.get(&m.migration.id) == Some(&&m.migration))
-            .map(|m| DeployMigration {
+            .map(|m| ParsedMigration {
                 status: MigrationStatus::Deleted,
                 ..m.clone()
             }),
@@ -565,4 +572,16 @@ fn skipped_notices(skipped: &[crate::git::SkippedPath]) -> Vec<String> {
             .to_lowercase()
         })
         .collect()
+}
+
+/// The report's file texts plus the config's, so a finding about a config entry (a
+/// `[[retire]]` that names nothing) shows its own line.
+fn with_config_text(
+    mut sources: BTreeMap<String, String>,
+    config: &Config,
+) -> BTreeMap<String, String> {
+    if !config.text.is_empty() {
+        sources.insert(crate::config::FILE_NAME.to_string(), config.text.clone());
+    }
+    sources
 }

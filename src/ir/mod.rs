@@ -3,6 +3,7 @@
 //! `sql::lower` is the one place that translates.
 
 pub mod naming;
+pub mod rebuild;
 pub mod types;
 
 use std::fmt;
@@ -148,6 +149,31 @@ pub enum BackfillKind {
     Delete,
     /// `INSERT ... SELECT`, or `INSERT ... VALUES` (seeding).
     Insert,
+}
+
+impl Change {
+    /// The one definition of a backfill: DML (UPDATE, DELETE, or INSERT ... SELECT) that
+    /// changes the rows of a table that `existed` before, other than the copy step of a
+    /// table rebuild (`rebuild_copy`: the table takes part in a rebuild of the same
+    /// migration). Seeding a new table, or `INSERT ... VALUES` of rows of its own, is not.
+    pub fn is_backfill(
+        &self,
+        existed: impl Fn(&QualifiedName) -> bool,
+        rebuild_copy: impl Fn(&QualifiedName) -> bool,
+    ) -> bool {
+        let Change::Backfill {
+            table,
+            kind,
+            filtered,
+            ..
+        } = self
+        else {
+            return false;
+        };
+        let inserts = *kind == BackfillKind::Insert;
+        let seeding = inserts && !filtered;
+        existed(table) && !seeding && !(inserts && rebuild_copy(table))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -372,5 +398,48 @@ impl Change {
                 | Change::NoOp { .. }
                 | Change::OnlineDdl { .. }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dml(kind: BackfillKind, filtered: bool) -> Change {
+        Change::Backfill {
+            table: QualifiedName::new("public", "users"),
+            kind,
+            columns: Vec::new(),
+            filtered,
+        }
+    }
+
+    #[test]
+    fn a_backfill_changes_rows_of_a_table_that_existed() {
+        let existed = |_: &QualifiedName| true;
+        let no_rebuild = |_: &QualifiedName| false;
+        for (kind, filtered) in [
+            (BackfillKind::Update, false),
+            (BackfillKind::Update, true),
+            (BackfillKind::Delete, true),
+            (BackfillKind::Insert, true),
+        ] {
+            assert!(dml(kind, filtered).is_backfill(existed, no_rebuild));
+        }
+    }
+
+    #[test]
+    fn seeding_values_and_rebuild_copies_are_not_backfills() {
+        let existed = |_: &QualifiedName| true;
+        let new_table = |_: &QualifiedName| false;
+        let no_rebuild = |_: &QualifiedName| false;
+        let rebuilt = |_: &QualifiedName| true;
+        let values = dml(BackfillKind::Insert, false);
+        let copy = dml(BackfillKind::Insert, true);
+        assert!(!values.is_backfill(existed, no_rebuild));
+        assert!(!copy.is_backfill(new_table, no_rebuild));
+        assert!(!copy.is_backfill(existed, rebuilt));
+        // A rebuild's copy step is an INSERT: an UPDATE of the rebuilt table still counts.
+        assert!(dml(BackfillKind::Update, false).is_backfill(existed, rebuilt));
     }
 }

@@ -434,6 +434,7 @@ fn vote_for_file(snapshot: &Snapshot, path: &str, file: &str) -> Option<LayoutKi
     }
     let text = snapshot.get(path).map(String::from_utf8_lossy);
     let text = text.as_deref().unwrap_or("");
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if goose::has_up_annotation(text) {
         Some(LayoutKind::Goose)
     } else if dbmate::has_up_marker(text) {

@@ -1,7 +1,7 @@
 //! Words the renderers share: names of the model's enums and the one-line summary.
 
 use super::{DownVerdict, Phase, Report};
-use crate::rules::MigrationStatus;
+use crate::project::MigrationStatus;
 
 pub fn status_name(status: MigrationStatus) -> &'static str {
     match status {

@@ -5,7 +5,7 @@
 
 use super::labels::{self, down_name, phase_name, plural, short_commit, status_name};
 use super::{DownEntry, DownVerdict, FindingEntry, MigrationEntry, Report, WindowEntry};
-use crate::check::Verdict;
+use crate::resolve::Verdict;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 

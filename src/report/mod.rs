@@ -1,6 +1,7 @@
 //! The report: one model of a run (verdict, migrations, findings, suppressions), built once,
 //! and renderers that only format it. Renderers decide nothing.
 
+pub mod concise;
 mod fingerprint;
 pub mod github;
 pub mod gitlab;
@@ -10,9 +11,14 @@ pub mod markdown;
 pub mod sarif;
 pub mod text;
 
-use crate::check::{Outcome, Project, Verdict};
-use crate::ir::{BackfillKind, Change, QualifiedName};
-use crate::rules::{self, DeployMigration, MigrationStatus, Severity};
+use crate::dialect::Dialect;
+use crate::ir::rebuild;
+use crate::ir::{Change, QualifiedName};
+use crate::layout::LayoutKind;
+use crate::project::{MigrationStatus, ParsedMigration};
+use crate::resolve::{Outcome, Verdict};
+use crate::rollback::DownVerdict;
+use crate::rules::{self, Severity};
 use crate::source::LineIndex;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -74,22 +80,6 @@ pub struct SuppressedEntry {
     pub migration: String,
 }
 
-/// What happens to a migration's down script when it is run after its up.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum DownVerdict {
-    /// Replaying up then down gives back the schema before up, and up destroys no data.
-    Inverse,
-    /// The schema comes back, but up destroyed data (a dropped column) that down cannot.
-    Lossy,
-    /// The schema after up then down differs from the one before up.
-    NotInverse,
-    /// No down script, and up changes the schema.
-    Missing,
-    /// No down script, and none is needed (up changes no schema).
-    NoneNeeded,
-}
-
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DownEntry {
     pub migration: String,
@@ -149,9 +139,12 @@ pub struct Report {
 
 /// What the report needs besides the findings.
 pub struct ReportInput<'a> {
-    pub project: &'a Project,
+    pub dialect: Dialect,
+    pub layout: LayoutKind,
+    /// The text of every file a finding may point at, by snapshot path.
+    pub sources: &'a BTreeMap<String, String>,
     /// The migrations the report lists (the deploy; every migration in `--all` mode).
-    pub migrations: &'a [DeployMigration],
+    pub migrations: &'a [ParsedMigration],
     pub outcome: Outcome,
     /// Prepended to snapshot paths so they read relative to the repository.
     pub path_prefix: &'a str,
@@ -167,7 +160,9 @@ pub struct ReportInput<'a> {
 impl Report {
     pub fn build(input: ReportInput<'_>) -> Report {
         let ReportInput {
-            project,
+            dialect,
+            layout,
+            sources: texts,
             migrations,
             outcome,
             path_prefix,
@@ -182,7 +177,7 @@ impl Report {
         // One line index per file: a large deploy has many findings per file.
         let mut indexes: BTreeMap<&str, LineIndex<'_>> = BTreeMap::new();
         let mut locate = |path: &str, offset: usize| -> (usize, usize) {
-            match project.sources.get_key_value(path) {
+            match texts.get_key_value(path) {
                 Some((path, text)) => indexes
                     .entry(path.as_str())
                     .or_insert_with(|| LineIndex::new(text))
@@ -193,11 +188,7 @@ impl Report {
         for resolved in &outcome.findings {
             let finding = &resolved.finding;
             let meta = rules::meta(finding.rule);
-            let text = project
-                .sources
-                .get(&finding.path)
-                .map(String::as_str)
-                .unwrap_or("");
+            let text = texts.get(&finding.path).map(String::as_str).unwrap_or("");
             let start = locate(&finding.path, finding.span.start);
             let end = locate(&finding.path, finding.span.end);
             let path = match (&config_path, finding.migration.is_empty()) {
@@ -267,12 +258,12 @@ impl Report {
             verdict: Verdict::of(&outcome.findings),
             base,
             head,
-            dialect: project.dialect.name().to_string(),
-            layout: project.layout.name().to_string(),
+            dialect: dialect.name().to_string(),
+            layout: layout.name().to_string(),
             counts,
             migrations: migrations
                 .iter()
-                .map(|m| migration_entry(m, &display))
+                .map(|m| migration_entry(m, dialect, &display))
                 .collect(),
             findings,
             suppressed,
@@ -286,34 +277,49 @@ fn count(findings: &[FindingEntry], severity: Severity) -> usize {
     findings.iter().filter(|f| f.severity == severity).count()
 }
 
-fn migration_entry(m: &DeployMigration, display: &dyn Fn(&str) -> String) -> MigrationEntry {
+fn migration_entry(
+    m: &ParsedMigration,
+    dialect: Dialect,
+    display: &dyn Fn(&str) -> String,
+) -> MigrationEntry {
     MigrationEntry {
         id: m.migration.id.clone(),
         name: m.migration.name.clone(),
         path: display(m.migration.display_path()),
         status: m.status,
-        phases: phases(m),
+        phases: phases(m, dialect),
         statements: m.up.statements.len(),
     }
 }
 
 /// The expand-backfill-contract phases a migration's up changes belong to. A backfill is
-/// DML on a table the migration did not create itself.
-pub fn phases(migration: &DeployMigration) -> Vec<Phase> {
+/// `Change::is_backfill` on a table the migration did not create itself.
+pub fn phases(migration: &ParsedMigration, dialect: Dialect) -> Vec<Phase> {
+    let changes: Vec<(usize, &Change)> = (migration.up.statements.iter().enumerate())
+        .flat_map(|(index, s)| s.changes.iter().map(move |change| (index, change)))
+        .collect();
+    let rebuilt: BTreeSet<QualifiedName> = rebuild::find(&changes, dialect)
+        .into_iter()
+        .flat_map(|rebuild| std::iter::once(rebuild.table).chain(rebuild.temps))
+        .collect();
     let mut created: BTreeSet<&QualifiedName> = BTreeSet::new();
     let mut phases = BTreeSet::new();
-    for change in migration.up.statements.iter().flat_map(|s| &s.changes) {
+    for (_, change) in changes {
         if let Change::CreateTable { table, .. } = change {
             created.insert(table);
         }
-        if let Some(phase) = phase_of(change, &created) {
+        if let Some(phase) = phase_of(change, &created, &rebuilt) {
             phases.insert(phase);
         }
     }
     phases.into_iter().collect()
 }
 
-fn phase_of(change: &Change, created: &BTreeSet<&QualifiedName>) -> Option<Phase> {
+fn phase_of(
+    change: &Change,
+    created: &BTreeSet<&QualifiedName>,
+    rebuilt: &BTreeSet<QualifiedName>,
+) -> Option<Phase> {
     match change {
         Change::CreateTable { .. }
         | Change::AddColumn { .. }
@@ -324,9 +330,12 @@ fn phase_of(change: &Change, created: &BTreeSet<&QualifiedName>) -> Option<Phase
         | Change::DropNotNull { .. }
         | Change::SetDefault { .. }
         | Change::AddConstraint { .. } => Some(Phase::Expand),
-        Change::Backfill { table, kind, .. } => {
-            let seeds_new_table = created.contains(table) || *kind == BackfillKind::Insert;
-            (!seeds_new_table).then_some(Phase::Backfill)
+        Change::Backfill { .. } => {
+            let existed = |table: &QualifiedName| !created.contains(table);
+            let rebuild_copy = |table: &QualifiedName| rebuilt.contains(table);
+            change
+                .is_backfill(existed, rebuild_copy)
+                .then_some(Phase::Backfill)
         }
         Change::DropTable { .. }
         | Change::DropColumn { .. }

@@ -88,17 +88,23 @@ fn plain(out: &mut String, finding: &FindingEntry) {
     );
 }
 
-fn summary(report: &Report) -> String {
+/// The one-line verdict that ends every text report (and that `--quiet` and `-o FILE` print
+/// on their own).
+pub fn summary(report: &Report) -> String {
     let c = report.counts;
     format!(
-        "rollsafe: {} — {} error(s), {} warning(s), {} info, {} suppressed, in {} migration(s) ({} layout, {})\n",
+        "rollsafe: {} — {}, {}, {} info, {} suppressed, in {} ({} layout, {})\n",
         report.verdict.name(),
-        c.errors,
-        c.warnings,
+        plural(c.errors, "error", "errors"),
+        plural(c.warnings, "warning", "warnings"),
         c.infos,
         c.suppressed,
-        report.migrations.len(),
+        plural(report.migrations.len(), "migration", "migrations"),
         report.layout,
         report.dialect
     )
+}
+
+fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }

@@ -4,40 +4,21 @@ use super::Finding;
 use crate::config::{Retire, Settings};
 use crate::dialect::Dialect;
 use crate::history::HistoryDiff;
+use crate::ir::rebuild::{self, Rebuild};
 use crate::ir::{Change, QualifiedName, TransactionControl};
-use crate::layout::Migration;
+use crate::project::ParsedMigration;
 use crate::rollback::{analyze_downs, DownAnalysis};
 use crate::schema::Catalog;
-use crate::sql::{SqlFile, Statement};
-use serde::Serialize;
+use crate::sql::Statement;
 use std::cell::OnceCell;
 use std::collections::HashMap;
-
-/// Where a migration stands relative to the base revision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MigrationStatus {
-    New,
-    Edited,
-    Unchanged,
-    Deleted,
-}
-
-/// A migration with its parsed SQL.
-#[derive(Debug, Clone)]
-pub struct DeployMigration {
-    pub migration: Migration,
-    pub up: SqlFile,
-    pub down: Option<SqlFile>,
-    pub status: MigrationStatus,
-}
 
 /// The read-only input of every rule.
 pub struct Context<'a> {
     pub dialect: Dialect,
     pub settings: &'a Settings,
     /// The migrations N-1 has not run, in apply order.
-    pub deploy: &'a [DeployMigration],
+    pub deploy: &'a [ParsedMigration],
     /// The schema N-1 expects: every migration before the deploy, replayed.
     pub before: &'a Catalog,
     /// The schema after the deploy.
@@ -49,9 +30,26 @@ pub struct Context<'a> {
     pub retire_declared: &'a [Retire],
     /// How the head's migrations relate to the base's; `None` without a base (`--all`).
     pub history: Option<&'a HistoryDiff>,
+    /// The releases of the rollback window, newest first (empty without `[rollback]`).
+    pub releases: &'a [ReleaseRollback],
+    /// The `--all` history audit rather than a deploy gate: what rollsafe cannot understand
+    /// is reported, but only a deploy fails closed on it.
+    pub audit: bool,
     /// Facts about the deploy that several rules need, computed by the first one that asks.
     /// Build with `Default::default()`.
     pub cache: ContextCache,
+}
+
+/// An image-only rollback from the head to one release: what breaks that release's binary
+/// on the head's schema (for `rollback-window`). The check computes it by running the compat
+/// rules against the release's schema and resolving them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseRollback {
+    pub release: String,
+    pub commit: String,
+    /// The compat findings of every migration added since the release, judged against the
+    /// release's schema and its own retire declarations. Empty: the rollback is safe.
+    pub breaks: Vec<Finding>,
 }
 
 /// Lazily computed facts about a context's deploy (see `Context::downs`, `renamed_from`).
@@ -60,12 +58,75 @@ pub struct ContextCache {
     downs: OnceCell<Vec<DownAnalysis>>,
     /// Table renames of the deploy: new name → old name.
     renames: OnceCell<HashMap<QualifiedName, QualifiedName>>,
+    /// The table rebuilds of each deploy migration, in deploy order.
+    rebuilds: OnceCell<Vec<Vec<Rebuild>>>,
+}
+
+/// Every table rebuild in the migration's up statements (`ir::rebuild::find`), with each
+/// rebuild's `create_statement` as an index into the up statements.
+pub fn rebuilds_in(migration: &ParsedMigration, dialect: Dialect) -> Vec<Rebuild> {
+    let changes: Vec<(usize, &Change)> = migration
+        .up
+        .statements
+        .iter()
+        .enumerate()
+        .flat_map(|(index, statement)| statement.changes.iter().map(move |c| (index, c)))
+        .collect();
+    rebuild::find(&changes, dialect)
+}
+
+/// The table rebuilds of a context's deploy (`Context::rebuilds`).
+#[derive(Clone, Copy)]
+pub struct Rebuilds<'c, 'a> {
+    ctx: &'c Context<'a>,
+    found: &'c [Vec<Rebuild>],
+}
+
+impl<'c, 'a> Rebuilds<'c, 'a> {
+    /// The rebuilds of this deploy migration (compared by identity: ids may repeat).
+    pub fn in_migration(&self, migration: &ParsedMigration) -> &'c [Rebuild] {
+        self.ctx
+            .deploy
+            .iter()
+            .position(|m| std::ptr::eq(m, migration))
+            .map_or(&[], |index| self.found[index].as_slice())
+    }
+
+    /// Each rebuild with the CREATE TABLE statement of its new copy, where findings about
+    /// what the rebuild changes (a column lost, retyped, made required) point.
+    pub fn sites(&self) -> Vec<(StatementRef<'a>, &'c Rebuild)> {
+        if self.found.iter().all(Vec::is_empty) {
+            return Vec::new();
+        }
+        let found = self.found;
+        let deploy = self.ctx.deploy;
+        self.ctx
+            .statements()
+            .flat_map(move |at| {
+                let index = deploy
+                    .iter()
+                    .position(|m| std::ptr::eq(m, at.migration))
+                    .unwrap_or(0);
+                found[index]
+                    .iter()
+                    .filter(move |rebuild| rebuild.create_statement == at.index)
+                    .map(move |rebuild| (at, rebuild))
+            })
+            .collect()
+    }
+
+    /// True when the migration rebuilds a table and `table` is one of its names.
+    pub fn is_rebuilt(&self, migration: &ParsedMigration, table: &QualifiedName) -> bool {
+        self.in_migration(migration)
+            .iter()
+            .any(|r| r.involves(table))
+    }
 }
 
 /// A statement of the deploy, with where it sits and whether it runs in a transaction.
 #[derive(Clone, Copy)]
 pub struct StatementRef<'a> {
-    pub migration: &'a DeployMigration,
+    pub migration: &'a ParsedMigration,
     pub index: usize,
     pub statement: &'a Statement,
     /// True when the statement runs inside a transaction: the tool's own, or an explicit
@@ -111,7 +172,7 @@ impl<'a> Context<'a> {
     /// The same context for another deploy and the schemas around it.
     pub fn with_deploy(
         &self,
-        deploy: &'a [DeployMigration],
+        deploy: &'a [ParsedMigration],
         before: &'a Catalog,
         after: &'a Catalog,
     ) -> Context<'a> {
@@ -129,6 +190,17 @@ impl<'a> Context<'a> {
         self.cache
             .downs
             .get_or_init(|| analyze_downs(self.before, self.after, self.deploy))
+    }
+
+    /// The table rebuilds of the deploy, found once per context.
+    pub fn rebuilds(&self) -> Rebuilds<'_, 'a> {
+        let found = self.cache.rebuilds.get_or_init(|| {
+            self.deploy
+                .iter()
+                .map(|migration| rebuilds_in(migration, self.dialect))
+                .collect()
+        });
+        Rebuilds { ctx: self, found }
     }
 
     /// The name `table` had before the deploy renamed it to its current name, if it did.
@@ -189,7 +261,7 @@ impl<'a> Context<'a> {
     }
 }
 
-fn up_statements(migration: &DeployMigration) -> impl Iterator<Item = StatementRef<'_>> {
+fn up_statements(migration: &ParsedMigration) -> impl Iterator<Item = StatementRef<'_>> {
     let tool_wraps = migration
         .migration
         .transaction

@@ -45,7 +45,27 @@ pub struct RuleMeta {
     pub why: String,
     /// The safe multi-deploy recipe (shown as `help:`).
     pub recipe: String,
+    /// What the rule sees (default: each deploy).
+    #[serde(default)]
+    pub scope: Scope,
+    /// Whether a `rollsafe:allow` comment can suppress its findings (default: yes). The rules
+    /// about allow comments themselves cannot be suppressed.
+    #[serde(default = "default_true")]
+    pub suppressible: bool,
     pub example: Example,
+}
+
+/// What a rule sees, and so when the check runs it.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// The deploy (in the `--all` audit, each migration on its own).
+    #[default]
+    Deploy,
+    /// The whole run at once: in the `--all` audit, every migration of the history.
+    Project,
+    /// The run's findings after resolve (`Rule::check_suppressions`).
+    Findings,
 }
 
 pub(super) fn all() -> &'static [RuleMeta] {

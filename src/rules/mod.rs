@@ -15,11 +15,13 @@ mod metadata;
 mod rollback;
 
 pub use context::{
-    ChangeRef, Context, ContextCache, DeployMigration, MigrationStatus, StatementRef,
+    rebuilds_in, ChangeRef, Context, ContextCache, Rebuilds, ReleaseRollback, StatementRef,
 };
-pub use metadata::{Example, RuleMeta};
+pub use metadata::{Example, RuleMeta, Scope};
 
+use crate::project::ParsedMigration;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::ops::Range;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -84,7 +86,17 @@ pub struct Finding {
 
 pub trait Rule: Sync {
     fn id(&self) -> &'static str;
+    /// Rules of scope `deploy` and `project`: the findings of one context.
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>);
+    /// Rules of scope `findings`: called after resolve with the migrations the run reports on
+    /// and the allow comments that suppressed a finding (by path and byte offset).
+    fn check_suppressions(
+        &self,
+        _migrations: &[ParsedMigration],
+        _used: &HashSet<(String, usize)>,
+        _findings: &mut Vec<Finding>,
+    ) {
+    }
 }
 
 /// A rule's implementation paired with its embedded metadata file.
@@ -163,22 +175,39 @@ pub fn meta(id: &str) -> Option<&'static RuleMeta> {
     all_meta().iter().find(|meta| meta.id == id)
 }
 
-/// Runs every rule on the context.
+/// Runs every rule that sees a context (scope `deploy` or `project`) on it.
 pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
     run_category(ctx, None)
 }
 
-/// Runs the rules of one category (every rule with `None`).
+/// Runs the rules of one category (every rule with `None`) that see a context.
 pub fn run_category(ctx: &Context<'_>, category: Option<Category>) -> Vec<Finding> {
     run_where(ctx, |meta| category.is_none_or(|c| c == meta.category))
 }
 
-/// Runs the rules whose metadata `select` accepts.
+/// Runs the rules that see a context and whose metadata `select` accepts.
 pub fn run_where(ctx: &Context<'_>, select: impl Fn(&RuleMeta) -> bool) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (entry, meta) in RULES.iter().zip(all_meta()) {
-        if select(meta) {
+        if meta.scope != Scope::Findings && select(meta) {
             entry.rule.check(ctx, &mut findings);
+        }
+    }
+    findings
+}
+
+/// Runs the rules of scope `findings` (after resolve): `migrations` are the ones the run
+/// reports on, `used` the allow comments that suppressed something.
+pub fn run_on_suppressions(
+    migrations: &[ParsedMigration],
+    used: &HashSet<(String, usize)>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (entry, meta) in RULES.iter().zip(all_meta()) {
+        if meta.scope == Scope::Findings {
+            entry
+                .rule
+                .check_suppressions(migrations, used, &mut findings);
         }
     }
     findings

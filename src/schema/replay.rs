@@ -12,6 +12,7 @@ use crate::ir::naming::{
     generated_name, identifiers_in, mentions_column, rename_identifier, serial_default,
     truncate_identifier, NameFor,
 };
+use crate::ir::rebuild;
 use crate::ir::types::{canonical_type, is_serial};
 use crate::ir::{
     BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, Generated, IndexDef,
@@ -115,10 +116,14 @@ impl Catalog {
     }
 
     /// Applies all of one migration's changes, in order. Prefer it to `apply` one change at
-    /// a time: it recognises a table rebuild (SQLite's create-copy-drop-rename) as an
-    /// alteration of the old table, which keeps its origin and its columns' origins.
+    /// a time: it recognises a table rebuild (`ir::rebuild`) as an alteration of the old
+    /// table, which keeps its origin and its columns' origins and backfills.
     pub fn apply_migration(&mut self, changes: &[Change], migration_id: &str) {
-        let rebuilt = self.rebuilt_tables(changes);
+        let indexed: Vec<(usize, &Change)> = changes.iter().enumerate().collect();
+        let rebuilt: Vec<Table> = rebuild::find(&indexed, self.dialect)
+            .iter()
+            .filter_map(|rebuild| self.tables.get(&rebuild.table).cloned())
+            .collect();
         for change in changes {
             self.apply(change, migration_id);
         }
@@ -127,30 +132,6 @@ impl Catalog {
                 inherit_origins(new, &old);
             }
         }
-    }
-
-    /// The tables, as they are now, that `changes` rebuild: a new table is renamed onto an
-    /// existing one that the same migration drops.
-    fn rebuilt_tables(&self, changes: &[Change]) -> Vec<Table> {
-        let dropped: Vec<&QualifiedName> = changes
-            .iter()
-            .filter_map(|change| match change {
-                Change::DropTable { tables, .. } => Some(tables),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        changes
-            .iter()
-            .filter_map(|change| match change {
-                Change::RenameTable { from, to } if !self.tables.contains_key(from) => {
-                    Some(self.rename_target(from, to))
-                }
-                _ => None,
-            })
-            .filter(|target| dropped.contains(&target))
-            .filter_map(|target| self.tables.get(&target).cloned())
-            .collect()
     }
 
     // ---- tables ----
@@ -221,14 +202,8 @@ impl Catalog {
         }
     }
 
-    /// Postgres's `RENAME TO` takes a bare name and keeps the schema; only MySQL's
-    /// `RENAME TABLE a.t TO b.t` moves a table between schemas.
     fn rename_target(&self, from: &QualifiedName, to: &QualifiedName) -> QualifiedName {
-        if self.dialect == Dialect::Mysql && !to.schema.is_empty() {
-            to.clone()
-        } else {
-            QualifiedName::new(from.schema.clone(), to.name.clone())
-        }
+        rebuild::rename_target(self.dialect, from, to)
     }
 
     fn retarget_foreign_keys(&mut self, from: &QualifiedName, to: &QualifiedName) {

@@ -1251,3 +1251,57 @@ fn column_types_lead_to_their_enum() {
     assert!(catalog.enum_type("billing.\"State\"").is_some());
     assert!(catalog.enum_type("text").is_none());
 }
+
+#[test]
+fn a_rebuild_that_renames_the_old_table_aside_keeps_its_origins() {
+    let mut catalog = replay(&[users()]);
+    catalog.apply_migration(
+        &[
+            Change::RenameTable {
+                from: name("users"),
+                to: name("users_old"),
+            },
+            create_table(
+                "users",
+                vec![required("id", "int"), column("email", "text")],
+                vec![],
+            ),
+            Change::Backfill {
+                table: name("users"),
+                kind: BackfillKind::Insert,
+                columns: vec![],
+                filtered: true,
+            },
+            Change::DropTable {
+                tables: vec![name("users_old")],
+                if_exists: false,
+                cascade: false,
+            },
+        ],
+        "002",
+    );
+    let users = table(&catalog, "users");
+    assert_eq!(users.created_by, "001");
+    assert_eq!(users.column("email").unwrap().created_by, "001");
+}
+
+#[test]
+fn a_swap_without_copying_the_rows_is_a_new_table() {
+    let mut catalog = replay(&[users()]);
+    catalog.apply_migration(
+        &[
+            create_table("users_v2", vec![required("id", "int")], vec![]),
+            Change::DropTable {
+                tables: vec![name("users")],
+                if_exists: false,
+                cascade: false,
+            },
+            Change::RenameTable {
+                from: name("users_v2"),
+                to: name("users"),
+            },
+        ],
+        "002",
+    );
+    assert_eq!(table(&catalog, "users").created_by, "002");
+}

@@ -64,7 +64,14 @@ pub struct SqlFile {
 /// Splits, parses and lowers `text[range]` (the whole file's text is passed so every span is
 /// an offset into the file). Never fails: what cannot be parsed is kept as `Unparsed`.
 pub fn parse_sql(text: &str, range: Range<usize>, dialect: Dialect) -> SqlFile {
-    let range = char_boundary(text, range.start)..char_boundary(text, range.end);
+    // A UTF-8 byte-order mark is not part of the first statement (editors on Windows write
+    // one; left in, it made the statement unparsable and hid what it did).
+    let start = if range.start == 0 && text.starts_with(BYTE_ORDER_MARK) {
+        BYTE_ORDER_MARK.len_utf8()
+    } else {
+        range.start
+    };
+    let range = char_boundary(text, start)..char_boundary(text, range.end.max(start));
     let split = split::split(text, range, dialect);
     let file_allows = split
         .comments
@@ -136,6 +143,8 @@ fn understand(sql: &str, dialect: Dialect) -> Result<(Understanding, Vec<Change>
 
 /// `offset`, moved back to a character boundary (and into the text) so no span splits a
 /// character, whatever range a caller passes.
+const BYTE_ORDER_MARK: char = '\u{feff}';
+
 fn char_boundary(text: &str, offset: usize) -> usize {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {

@@ -5,7 +5,7 @@
 //! deploy (added nullable, then `SET NOT NULL` or `DROP DEFAULT`): both leave N-1 unable to
 //! insert, so the later steps are judged on the column as the deploy leaves it.
 
-use super::{column_object, n1_uses_table, Rebuilds};
+use super::{column_object, n1_uses_table};
 use crate::ir::{Change, ColumnDef, Generated, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
 use std::collections::BTreeSet;
@@ -28,8 +28,8 @@ impl Rule for AddRequiredColumn {
             }
         }
         // A rebuild whose new copy has a required column N-1 does not know adds it.
-        let rebuilds = Rebuilds::of(ctx);
-        for (at, rebuild) in rebuilds.sites(ctx) {
+        let rebuilds = ctx.rebuilds();
+        for (at, rebuild) in rebuilds.sites() {
             let table = &rebuild.table;
             for new in rebuild.columns.iter().filter(|c| is_required(c)) {
                 if n1_uses_table(ctx, table) && !ctx.column_known_to_n1(table, &new.name) {

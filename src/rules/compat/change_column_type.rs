@@ -3,7 +3,7 @@
 //! `bigint`) that every N-1 value and query still fits.
 
 use super::change_enum::{new_enum_values, old_enum_values};
-use super::{column_object, n1_uses_column, swapped_in, Rebuilds};
+use super::{column_object, n1_uses_column, swapped_in};
 use crate::ir::types::is_compatible_widening;
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
@@ -34,8 +34,8 @@ impl Rule for ChangeColumnType {
             }
         }
         // A rebuild whose new copy declares a column with another type changes it too.
-        let rebuilds = Rebuilds::of(ctx);
-        for (at, rebuild) in rebuilds.sites(ctx) {
+        let rebuilds = ctx.rebuilds();
+        for (at, rebuild) in rebuilds.sites() {
             for new in &rebuild.columns {
                 self.judge(
                     ctx,

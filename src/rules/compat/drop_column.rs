@@ -1,10 +1,8 @@
 //! `drop-column`: dropping a column N-1 still selects or inserts, directly or by rebuilding
 //! the table without it.
 
-use super::{
-    column_object, n1_uses_column, no_such_column, retire_hint, swapped_out_columns, Rebuild,
-    Rebuilds,
-};
+use super::{column_object, n1_uses_column, no_such_column, retire_hint, swapped_out_columns};
+use crate::ir::rebuild::Rebuild;
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
 
@@ -34,8 +32,8 @@ impl Rule for DropColumn {
                 }
             }
         }
-        let rebuilds = Rebuilds::of(ctx);
-        for (at, rebuild) in rebuilds.sites(ctx) {
+        let rebuilds = ctx.rebuilds();
+        for (at, rebuild) in rebuilds.sites() {
             self.check_rebuild(ctx, &at, rebuild, findings);
         }
     }

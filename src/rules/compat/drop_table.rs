@@ -1,6 +1,6 @@
 //! `drop-table`: dropping a table N-1 still queries.
 
-use super::{n1_uses_table, no_such_relation, retire_hint, Rebuilds};
+use super::{n1_uses_table, no_such_relation, retire_hint};
 use crate::ir::Change;
 use crate::rules::{Context, Finding, Rule};
 
@@ -12,7 +12,7 @@ impl Rule for DropTable {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-        let rebuilds = Rebuilds::of(ctx);
+        let rebuilds = ctx.rebuilds();
         for change in ctx.changes() {
             let Change::DropTable { tables, .. } = change.change else {
                 continue;

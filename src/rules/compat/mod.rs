@@ -38,14 +38,13 @@ pub use rename_table::RenameTable;
 pub use set_not_null::SetNotNull;
 
 #[cfg(test)]
-mod pipeline_tests;
-#[cfg(test)]
 pub(crate) mod testing;
 
 use super::Context;
 use crate::dialect::Dialect;
-use crate::ir::{BackfillKind, Change, ColumnDef, QualifiedName};
-use crate::rules::{DeployMigration, StatementRef};
+use crate::ir::{Change, ColumnDef, QualifiedName};
+use crate::project::ParsedMigration;
+use crate::rules::StatementRef;
 use std::collections::BTreeSet;
 
 /// True when N-1 still uses the table: it existed before the deploy and no shipped
@@ -173,7 +172,7 @@ pub(crate) fn swapped_in<'a>(
 /// migration, a column it adds takes the dropped column's name.
 pub(crate) fn swapped_out_columns<'a>(
     ctx: &Context<'a>,
-) -> Vec<(&'a DeployMigration, &'a QualifiedName, &'a str)> {
+) -> Vec<(&'a ParsedMigration, &'a QualifiedName, &'a str)> {
     ctx.changes()
         .filter_map(|change| match change.change {
             Change::RenameColumn { table, from, to }
@@ -186,176 +185,11 @@ pub(crate) fn swapped_out_columns<'a>(
         .collect()
 }
 
-/// A table rebuilt inside one migration: a new table is created, the rows are copied, and the
-/// new table takes the old one's name. Three spellings are recognised:
-/// - create `temp`, copy into `temp`, drop `table`, rename `temp` to `table` (SQLite's
-///   documented recipe);
-/// - rename `table` to `temp`, create `table`, copy into `table`, the old copy dropped or
-///   kept;
-/// - create `temp`, copy into `temp`, rename `table` aside and `temp` to `table` (the swap of
-///   MySQL's `RENAME TABLE a TO a_old, a_new TO a`), the old copy dropped or kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Rebuild {
-    /// The name N-1 knows, which the table has again once the migration is done.
-    pub table: QualifiedName,
-    /// The names the copies have during the rebuild.
-    pub temps: Vec<QualifiedName>,
-    /// Index (in the migration's up statements) of the CREATE TABLE of the new copy.
-    pub create_statement: usize,
-    /// The columns of the new copy.
-    pub columns: Vec<ColumnDef>,
-}
-
-impl Rebuild {
-    /// True when `name` is one of the tables of the rebuild.
-    pub fn involves(&self, name: &QualifiedName) -> bool {
-        *name == self.table || self.temps.contains(name)
-    }
-}
-
-/// Every table rebuild in the migration's up statements.
-pub(crate) fn rebuilds_in(migration: &DeployMigration) -> Vec<Rebuild> {
-    let changes: Vec<(usize, &Change)> = migration
-        .up
-        .statements
-        .iter()
-        .enumerate()
-        .flat_map(|(index, statement)| statement.changes.iter().map(move |c| (index, c)))
-        .collect();
-    // Every rebuild creates a table: most migrations create none, or none that is renamed.
-    let created_names: BTreeSet<&QualifiedName> = changes
-        .iter()
-        .filter_map(|(_, change)| match change {
-            Change::CreateTable { table, .. } => Some(table),
-            _ => None,
-        })
-        .collect();
-    let mut found = Vec::new();
-    for (position, (_, change)) in changes.iter().enumerate() {
-        let Change::RenameTable { from, to } = change else {
-            continue;
-        };
-        if !created_names.contains(from) {
-            continue;
-        }
-        let (earlier, later) = (&changes[..position], &changes[position + 1..]);
-        // create temp, copy into temp, drop table (or rename it aside), rename temp to table
-        if let Some((create_statement, columns)) = created(earlier, from) {
-            let mut temps = vec![from.clone()];
-            let old_copy_gone = dropped(earlier, to) || {
-                let aside = renamed_aside(earlier, to);
-                temps.extend(aside.cloned());
-                aside.is_some()
-            };
-            if copied_into(earlier, from) && old_copy_gone {
-                found.push(Rebuild {
-                    table: to.clone(),
-                    temps,
-                    create_statement,
-                    columns,
-                });
-                continue;
-            }
-        }
-        // rename table to temp, create table, copy into table (drop temp, or keep it)
-        if let Some((create_statement, columns)) = created(later, from) {
-            if copied_into(later, from) {
-                found.push(Rebuild {
-                    table: from.clone(),
-                    temps: vec![to.clone()],
-                    create_statement,
-                    columns,
-                });
-            }
-        }
-    }
-    found
-}
-
-/// The table rebuilds of every migration of the deploy, found once per rule run.
-pub(crate) struct Rebuilds<'a> {
-    found: Vec<(&'a DeployMigration, Vec<Rebuild>)>,
-}
-
-impl<'a> Rebuilds<'a> {
-    pub fn of(ctx: &Context<'a>) -> Self {
-        let found = ctx
-            .deploy
-            .iter()
-            .map(|migration| (migration, rebuilds_in(migration)))
-            .filter(|(_, rebuilds)| !rebuilds.is_empty())
-            .collect();
-        Rebuilds { found }
-    }
-
-    /// The rebuilds of this migration (compared by identity: ids may repeat).
-    pub fn in_migration(&self, migration: &DeployMigration) -> &[Rebuild] {
-        self.found
-            .iter()
-            .find(|(m, _)| std::ptr::eq(*m, migration))
-            .map_or(&[], |(_, rebuilds)| rebuilds.as_slice())
-    }
-
-    /// Each rebuild with the CREATE TABLE statement of its new copy, where findings about
-    /// what the rebuild changes (a column lost, retyped, made required) point.
-    pub fn sites(&self, ctx: &Context<'a>) -> Vec<(StatementRef<'a>, &Rebuild)> {
-        if self.found.is_empty() {
-            return Vec::new();
-        }
-        ctx.statements()
-            .flat_map(|at| {
-                self.in_migration(at.migration)
-                    .iter()
-                    .filter(move |rebuild| rebuild.create_statement == at.index)
-                    .map(move |rebuild| (at, rebuild))
-            })
-            .collect()
-    }
-
-    /// True when the migration rebuilds a table and `table` is one of its two names.
-    pub fn is_rebuilt(&self, migration: &DeployMigration, table: &QualifiedName) -> bool {
-        self.in_migration(migration)
-            .iter()
-            .any(|r| r.involves(table))
-    }
-}
-
-fn created(changes: &[(usize, &Change)], name: &QualifiedName) -> Option<(usize, Vec<ColumnDef>)> {
-    changes.iter().find_map(|(index, change)| match change {
-        Change::CreateTable { table, columns, .. } if table == name => {
-            Some((*index, columns.clone()))
-        }
-        _ => None,
-    })
-}
-
-fn copied_into(changes: &[(usize, &Change)], name: &QualifiedName) -> bool {
-    changes.iter().any(|(_, change)| {
-        matches!(change, Change::Backfill { table, kind: BackfillKind::Insert, .. } if table == name)
-    })
-}
-
-/// The name `table` was renamed to, if it was.
-fn renamed_aside<'c>(
-    changes: &[(usize, &'c Change)],
-    table: &QualifiedName,
-) -> Option<&'c QualifiedName> {
-    changes.iter().find_map(|(_, change)| match change {
-        Change::RenameTable { from, to } if from == table => Some(to),
-        _ => None,
-    })
-}
-
-fn dropped(changes: &[(usize, &Change)], name: &QualifiedName) -> bool {
-    changes.iter().any(
-        |(_, change)| matches!(change, Change::DropTable { tables, .. } if tables.contains(name)),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::testing::*;
     use super::*;
+    use crate::rules::rebuilds_in;
 
     #[test]
     fn recognises_create_copy_drop_rename() {
@@ -367,7 +201,7 @@ mod tests {
                 drop_table("users"),
                 rename_table("new_users", "users"),
             ]);
-        let rebuilds = rebuilds_in(&deploy.migrations[0]);
+        let rebuilds = rebuilds_in(&deploy.migrations[0], Dialect::Postgres);
         assert_eq!(rebuilds.len(), 1);
         assert_eq!(rebuilds[0].table, qn("users"));
         assert_eq!(rebuilds[0].temps, vec![qn("new_users")]);
@@ -384,7 +218,7 @@ mod tests {
                 insert_select("users"),
                 drop_table("users_old"),
             ]);
-        let rebuilds = rebuilds_in(&deploy.migrations[0]);
+        let rebuilds = rebuilds_in(&deploy.migrations[0], Dialect::Postgres);
         assert_eq!(rebuilds.len(), 1);
         assert_eq!(rebuilds[0].table, qn("users"));
         assert_eq!(rebuilds[0].create_statement, 1);
@@ -408,7 +242,7 @@ mod tests {
                     },
                 ]),
             ]);
-        let rebuilds = rebuilds_in(&deploy.migrations[0]);
+        let rebuilds = rebuilds_in(&deploy.migrations[0], Dialect::Postgres);
         assert_eq!(rebuilds.len(), 1);
         assert_eq!(rebuilds[0].table, qn("users"));
         assert!(rebuilds[0].involves(&qn("users_old")));
@@ -424,7 +258,10 @@ mod tests {
                 create_table("users", &[col("id", "bigint")]),
                 insert_select("users"),
             ]);
-        assert_eq!(rebuilds_in(&deploy.migrations[0]).len(), 1);
+        assert_eq!(
+            rebuilds_in(&deploy.migrations[0], Dialect::Postgres).len(),
+            1
+        );
     }
 
     #[test]
@@ -436,6 +273,6 @@ mod tests {
                 drop_table("users"),
                 rename_table("new_users", "users"),
             ]);
-        assert!(rebuilds_in(&deploy.migrations[0]).is_empty());
+        assert!(rebuilds_in(&deploy.migrations[0], Dialect::Postgres).is_empty());
     }
 }

@@ -3,9 +3,10 @@
 //! Quiet when the deploy leaves a view under the old name (Postgres and MySQL make a simple
 //! view updatable, so N-1 keeps reading and writing through it), and for a table rebuild.
 
-use super::{n1_uses_table, no_such_relation, Rebuilds};
+use super::{n1_uses_table, no_such_relation};
 use crate::dialect::Dialect;
 use crate::ir::{Change, QualifiedName};
+use crate::rules::Rebuilds;
 use crate::rules::{ChangeRef, Context, Finding, Rule};
 use std::collections::BTreeSet;
 
@@ -17,7 +18,7 @@ impl Rule for RenameTable {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-        let rebuilds = Rebuilds::of(ctx);
+        let rebuilds = ctx.rebuilds();
         let shims = view_shims(ctx);
         for change in ctx.changes() {
             let (from, to, kind) = match change.change {
@@ -75,7 +76,7 @@ fn view_shims<'a>(ctx: &Context<'a>) -> BTreeSet<&'a QualifiedName> {
 
 /// Renaming the old copy aside while the table is rebuilt is part of an alteration.
 fn is_rebuild_step(
-    rebuilds: &Rebuilds<'_>,
+    rebuilds: &Rebuilds<'_, '_>,
     change: &ChangeRef<'_>,
     from: &QualifiedName,
     to: &QualifiedName,

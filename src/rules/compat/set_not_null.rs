@@ -4,7 +4,7 @@
 //! Quiet when the base schema shows the discipline already done: a backfill of the column
 //! shipped in an earlier deploy, or a validated `CHECK (col IS NOT NULL)` exists.
 
-use super::{column_object, n1_uses_column, swapped_in, Rebuilds};
+use super::{column_object, n1_uses_column, swapped_in};
 use crate::ir::{Change, ConstraintKind, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
 use crate::schema::Table;
@@ -33,8 +33,8 @@ impl Rule for SetNotNull {
             }
         }
         // A rebuild whose new copy declares a nullable column NOT NULL sets it too.
-        let rebuilds = Rebuilds::of(ctx);
-        for (at, rebuild) in rebuilds.sites(ctx) {
+        let rebuilds = ctx.rebuilds();
+        for (at, rebuild) in rebuilds.sites() {
             for new in rebuild.columns.iter().filter(|c| !c.nullable) {
                 self.judge(ctx, &at, &rebuild.table, &new.name, How::Rebuild, findings);
             }

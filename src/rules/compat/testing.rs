@@ -9,7 +9,8 @@ use crate::ir::{
     QualifiedName,
 };
 use crate::layout::{Migration, MigrationKind, SqlPart, TransactionMode, Version};
-use crate::rules::{Context, DeployMigration, Finding, MigrationStatus, Rule};
+use crate::project::{MigrationStatus, ParsedMigration};
+use crate::rules::{Context, Finding, Rule};
 use crate::schema::{Catalog, Column, Constraint, Table};
 use crate::sql::{Allow, SqlFile, Statement, Understanding};
 
@@ -174,7 +175,7 @@ pub fn unique_index(table: &str, columns: &[&str]) -> Statement {
 pub struct Deploy {
     pub before: Catalog,
     pub after: Catalog,
-    pub migrations: Vec<DeployMigration>,
+    pub migrations: Vec<ParsedMigration>,
     pub retired: Vec<Retire>,
     pub declared: Vec<Retire>,
     pub settings: Settings,
@@ -236,7 +237,7 @@ impl Deploy {
                 statement
             })
             .collect();
-        self.migrations.push(DeployMigration {
+        self.migrations.push(ParsedMigration {
             migration: Migration {
                 id: id.clone(),
                 version: Version::parse(&id),
@@ -283,6 +284,8 @@ impl Deploy {
             retired: &self.retired,
             retire_declared: &self.declared,
             history: None,
+            releases: &[],
+            audit: false,
             cache: Default::default(),
         }
     }
@@ -301,6 +304,7 @@ fn retire(object: &str) -> Retire {
     Retire {
         object: object.to_string(),
         reason: "no longer used".to_string(),
+        span: 0..0,
     }
 }
 

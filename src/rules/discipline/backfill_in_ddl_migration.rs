@@ -4,8 +4,8 @@
 
 use super::as_backfill;
 use crate::ir::Change;
-use crate::rules::compat::Rebuilds;
-use crate::rules::{Context, DeployMigration, Finding, Rule};
+use crate::project::ParsedMigration;
+use crate::rules::{Context, Finding, Rule};
 
 pub struct BackfillInDdlMigration;
 
@@ -15,8 +15,8 @@ impl Rule for BackfillInDdlMigration {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-        let rebuilds = Rebuilds::of(ctx);
-        let with_ddl: Vec<&DeployMigration> = ctx.deploy.iter().filter(|m| has_ddl(m)).collect();
+        let rebuilds = ctx.rebuilds();
+        let with_ddl: Vec<&ParsedMigration> = ctx.deploy.iter().filter(|m| has_ddl(m)).collect();
         let mut last_statement = None;
         for change in ctx.changes() {
             let Some(found) = as_backfill(ctx, &rebuilds, &change) else {
@@ -46,7 +46,7 @@ impl Rule for BackfillInDdlMigration {
 
 /// True when the migration changes the schema. An opaque statement might, but rollsafe
 /// cannot tell, so it does not count.
-fn has_ddl(migration: &DeployMigration) -> bool {
+fn has_ddl(migration: &ParsedMigration) -> bool {
     migration
         .up
         .statements

@@ -6,7 +6,7 @@
 
 use super::as_backfill;
 use crate::ir::{Change, ConstraintDef, ConstraintKind, QualifiedName};
-use crate::rules::compat::{added_columns, Rebuilds};
+use crate::rules::compat::added_columns;
 use crate::rules::{ChangeRef, Context, Finding, Rule};
 use std::collections::BTreeMap;
 
@@ -90,7 +90,7 @@ impl EnforceBeforeBackfill {
 }
 
 fn fresh_columns(ctx: &Context<'_>) -> Fresh {
-    let rebuilds = Rebuilds::of(ctx);
+    let rebuilds = ctx.rebuilds();
     let mut fresh: Fresh = added_columns(ctx)
         .into_iter()
         .map(|column| {

@@ -11,9 +11,9 @@ pub use enforce_before_backfill::EnforceBeforeBackfill;
 pub use retire_unknown_object::RetireUnknownObject;
 pub use unbatched_backfill::UnbatchedBackfill;
 
-use super::compat::Rebuilds;
 use super::{ChangeRef, Context};
 use crate::ir::{BackfillKind, Change, QualifiedName};
+use crate::rules::Rebuilds;
 
 /// A backfill: DML (UPDATE, DELETE, INSERT ... SELECT) on a table that existed before the
 /// deploy. Seeding a table the deploy creates, an `INSERT ... VALUES` of a few rows, and the
@@ -42,7 +42,7 @@ impl Backfill<'_> {
 /// The backfill this change is, if it is one.
 pub(crate) fn as_backfill<'a>(
     ctx: &Context<'_>,
-    rebuilds: &Rebuilds<'_>,
+    rebuilds: &Rebuilds<'_, '_>,
     change: &ChangeRef<'a>,
 ) -> Option<Backfill<'a>> {
     let Change::Backfill {
@@ -54,10 +54,9 @@ pub(crate) fn as_backfill<'a>(
     else {
         return None;
     };
-    let seeding = *kind == BackfillKind::Insert && !filtered;
-    let rebuild_copy =
-        *kind == BackfillKind::Insert && rebuilds.is_rebuilt(change.at.migration, table);
-    if ctx.before.table(table).is_none() || seeding || rebuild_copy {
+    let existed = |table: &QualifiedName| ctx.before.table(table).is_some();
+    let rebuild_copy = |table: &QualifiedName| rebuilds.is_rebuilt(change.at.migration, table);
+    if !change.change.is_backfill(existed, rebuild_copy) {
         return None;
     }
     Some(Backfill {
@@ -75,7 +74,7 @@ mod tests {
 
     fn backfills(deploy: &Deploy) -> Vec<String> {
         let ctx = deploy.context();
-        let rebuilds = Rebuilds::of(&ctx);
+        let rebuilds = ctx.rebuilds();
         ctx.changes()
             .filter_map(|change| as_backfill(&ctx, &rebuilds, &change).map(|b| b.table.to_string()))
             .collect()

@@ -30,7 +30,7 @@ impl Rule for RetireUnknownObject {
                         retire.object
                     ),
                     path: crate::config::FILE_NAME.to_string(),
-                    span: 0..0,
+                    span: retire.span.clone(),
                     migration: String::new(),
                     object: Some(retire.object.clone()),
                 });

@@ -4,7 +4,6 @@
 
 use super::as_backfill;
 use crate::ir::BackfillKind;
-use crate::rules::compat::Rebuilds;
 use crate::rules::{Context, Finding, Rule};
 
 pub struct UnbatchedBackfill;
@@ -15,7 +14,7 @@ impl Rule for UnbatchedBackfill {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-        let rebuilds = Rebuilds::of(ctx);
+        let rebuilds = ctx.rebuilds();
         for change in ctx.changes() {
             let Some(found) = as_backfill(ctx, &rebuilds, &change) else {
                 continue;

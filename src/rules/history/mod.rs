@@ -44,7 +44,8 @@ pub(crate) mod test_support {
     use crate::dialect::Dialect;
     use crate::history::{compare, HistoryDiff, Revision};
     use crate::layout::{Migration, MigrationKind, SqlPart, TransactionMode, Version};
-    use crate::rules::{Context, DeployMigration, Finding, MigrationStatus, Rule};
+    use crate::project::{MigrationStatus, ParsedMigration};
+    use crate::rules::{Context, Finding, Rule};
     use crate::schema::Catalog;
     use crate::source::Snapshot;
     use crate::sql::SqlFile;
@@ -52,7 +53,7 @@ pub(crate) mod test_support {
     /// Migrations `<id>_<name>.sql` (up SQL = the whole file) and their files.
     pub struct Side {
         pub files: Snapshot,
-        pub migrations: Vec<DeployMigration>,
+        pub migrations: Vec<ParsedMigration>,
     }
 
     impl Side {
@@ -75,8 +76,8 @@ pub(crate) mod test_support {
         }
     }
 
-    fn deploy_migration(id: &str, name: &str, path: &str, len: usize) -> DeployMigration {
-        DeployMigration {
+    fn deploy_migration(id: &str, name: &str, path: &str, len: usize) -> ParsedMigration {
+        ParsedMigration {
             migration: Migration {
                 id: id.to_string(),
                 version: Version::parse(id),
@@ -100,12 +101,12 @@ pub(crate) mod test_support {
     /// unchanged, as the check orchestration builds it.
     pub fn check_diff(rule: &dyn Rule, base: &Side, head: &Side) -> Vec<Finding> {
         let (diff, statuses) = compare(base.revision(), head.revision());
-        let deploy: Vec<DeployMigration> = head
+        let deploy: Vec<ParsedMigration> = head
             .migrations
             .iter()
             .zip(statuses)
             .filter(|(_, status)| *status != MigrationStatus::Unchanged)
-            .map(|(m, status)| DeployMigration {
+            .map(|(m, status)| ParsedMigration {
                 status,
                 ..m.clone()
             })
@@ -128,7 +129,7 @@ pub(crate) mod test_support {
 
     fn check(
         rule: &dyn Rule,
-        deploy: &[DeployMigration],
+        deploy: &[ParsedMigration],
         history: Option<&HistoryDiff>,
     ) -> Vec<Finding> {
         let settings = Settings::default();
@@ -142,6 +143,8 @@ pub(crate) mod test_support {
             retired: &[],
             retire_declared: &[],
             history,
+            releases: &[],
+            audit: false,
             cache: Default::default(),
         };
         let mut findings = Vec::new();

@@ -3,7 +3,8 @@
 
 use super::finding;
 use crate::layout::MigrationKind;
-use crate::rules::{Context, Finding, MigrationStatus, Rule};
+use crate::project::MigrationStatus;
+use crate::rules::{Context, Finding, Rule};
 
 pub struct OutOfOrderMigration;
 

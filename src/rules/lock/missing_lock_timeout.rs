@@ -6,7 +6,8 @@
 use super::{existing_index_table, is_existing_table, same_transaction};
 use crate::dialect::Dialect;
 use crate::ir::{Change, MaintenanceKind, QualifiedName};
-use crate::rules::{Context, DeployMigration, Finding, Rule, StatementRef};
+use crate::project::ParsedMigration;
+use crate::rules::{Context, Finding, Rule, StatementRef};
 
 pub struct MissingLockTimeout;
 
@@ -65,7 +66,7 @@ impl Guard<'_> {
 /// timeout in force. One per migration: the fix is one SET at the top.
 fn first_unguarded_lock(
     ctx: &Context<'_>,
-    migration: &DeployMigration,
+    migration: &ParsedMigration,
     setting: &str,
 ) -> Option<Finding> {
     let mut guard = Guard::default();

@@ -184,7 +184,8 @@ pub(super) mod fixture {
         MaintenanceKind, OnlineDdl, QualifiedName, TransactionControl,
     };
     use crate::layout::{Migration, MigrationKind, SqlPart, TransactionMode, Version};
-    use crate::rules::{Context, DeployMigration, Finding, MigrationStatus, Rule};
+    use crate::project::{MigrationStatus, ParsedMigration};
+    use crate::rules::{Context, Finding, Rule};
     use crate::schema::{Catalog, Column, Constraint, Index, Table};
     use crate::sql::{SqlFile, Statement, Understanding};
 
@@ -208,7 +209,7 @@ pub(super) mod fixture {
         before: Catalog,
         /// Tables that exist only after the deploy.
         created: Vec<QualifiedName>,
-        migrations: Vec<DeployMigration>,
+        migrations: Vec<ParsedMigration>,
     }
 
     impl Deploy {
@@ -350,7 +351,7 @@ pub(super) mod fixture {
                 })
                 .collect::<Vec<_>>();
             let end = statements.len() * 100;
-            self.migrations.push(DeployMigration {
+            self.migrations.push(ParsedMigration {
                 migration: Migration {
                     id: id.clone(),
                     version: Version::parse(&id),
@@ -396,6 +397,8 @@ pub(super) mod fixture {
                 retired: &[],
                 retire_declared: &[],
                 history: None,
+                releases: &[],
+                audit: false,
                 cache: Default::default(),
             };
             let mut findings = Vec::new();
@@ -578,161 +581,5 @@ mod tests {
             ])
             .run(&CreateIndexNotConcurrently);
         assert_eq!(rules(&findings), ["create-index-not-concurrently"]);
-    }
-}
-
-/// The lock rules on real SQL, through the parser, the replay and the rule harness.
-#[cfg(test)]
-mod pipeline_tests {
-    use crate::check::run_example;
-
-    const SETUP: &str = "
-        CREATE TABLE users (id bigint PRIMARY KEY, email text, name varchar(100));
-        CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, amount integer);
-    ";
-
-    /// The rules that fire on `sql` run after `SETUP`.
-    fn fired(sql: &str, config: &str, transaction: bool) -> Vec<&'static str> {
-        let findings = run_example(SETUP, sql, config, transaction).expect("example runs");
-        findings.iter().map(|f| f.finding.rule).collect()
-    }
-
-    fn fires(sql: &str, config: &str, transaction: bool, rule: &str) -> bool {
-        fired(sql, config, transaction).contains(&rule)
-    }
-
-    #[test]
-    fn constant_defaults_rewrite_only_before_postgres_11() {
-        let sql = "ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true;";
-        assert!(fires(
-            sql,
-            "pg_version = 10",
-            true,
-            "add-column-rewrites-table"
-        ));
-        assert!(!fires(
-            sql,
-            "pg_version = 11",
-            true,
-            "add-column-rewrites-table"
-        ));
-        let serial = "ALTER TABLE users ADD COLUMN seq bigserial;";
-        assert!(fires(serial, "", true, "add-column-rewrites-table"));
-    }
-
-    #[test]
-    fn validate_in_the_same_transaction_counts_as_validating() {
-        let sql = "
-            ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;
-            ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;
-        ";
-        assert!(fires(sql, "", true, "foreign-key-validates"));
-        assert!(!fires(sql, "", false, "foreign-key-validates"));
-        let explicit = format!("BEGIN;\n{sql}\nCOMMIT;");
-        assert!(fires(&explicit, "", false, "foreign-key-validates"));
-    }
-
-    #[test]
-    fn set_not_null_skips_the_scan_with_a_validated_check_from_postgres_12() {
-        let setup = format!(
-            "{SETUP}\nALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL);"
-        );
-        let sql = "ALTER TABLE users ALTER COLUMN email SET NOT NULL;";
-        let run = |config: &str| {
-            let findings = run_example(&setup, sql, config, true).expect("example runs");
-            findings
-                .iter()
-                .any(|f| f.finding.rule == "set-not-null-scan")
-        };
-        assert!(!run("pg_version = 12"));
-        assert!(run("pg_version = 11"));
-        assert!(
-            fires(sql, "", true, "set-not-null-scan"),
-            "no check in SETUP"
-        );
-    }
-
-    #[test]
-    fn lock_timeout_is_read_from_set_and_set_local() {
-        let ddl = "ALTER TABLE users ADD COLUMN nickname text;";
-        let rule = "missing-lock-timeout";
-        assert!(fires(ddl, "", true, rule));
-        assert!(!fires(
-            &format!("SET lock_timeout = '5s';\n{ddl}"),
-            "",
-            true,
-            rule
-        ));
-        let local = format!("SET LOCAL lock_timeout = '5s';\n{ddl}");
-        assert!(!fires(&local, "", true, rule));
-        assert!(fires(&local, "", false, rule));
-        assert!(!fires(ddl, "lock_timeout_set_by_runner = true", true, rule));
-    }
-
-    #[test]
-    fn binary_compatible_type_changes_do_not_rewrite() {
-        let rule = "column-type-rewrite";
-        assert!(!fires(
-            "ALTER TABLE users ALTER COLUMN name TYPE text;",
-            "",
-            true,
-            rule
-        ));
-        assert!(fires(
-            "ALTER TABLE users ALTER COLUMN name TYPE varchar(50);",
-            "",
-            true,
-            rule
-        ));
-        assert!(fires(
-            "ALTER TABLE orders ALTER COLUMN amount TYPE bigint;",
-            "",
-            true,
-            rule
-        ));
-    }
-
-    #[test]
-    fn a_table_created_in_the_deploy_takes_no_lock_findings() {
-        let sql = "
-            CREATE TABLE invoices (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id), total integer);
-            CREATE INDEX invoices_user_idx ON invoices (user_id);
-            ALTER TABLE invoices ADD CONSTRAINT invoices_total_positive CHECK (total > 0);
-            ALTER TABLE invoices ADD COLUMN token uuid DEFAULT gen_random_uuid();
-            ALTER TABLE invoices ALTER COLUMN total TYPE bigint;
-        ";
-        assert_eq!(fired(sql, "", true), Vec::<&str>::new());
-    }
-
-    #[test]
-    fn concurrently_inside_a_transaction_fails_even_for_a_new_table() {
-        let sql = "
-            CREATE TABLE invoices (id bigint PRIMARY KEY, user_id bigint);
-            CREATE INDEX CONCURRENTLY invoices_user_idx ON invoices (user_id);
-        ";
-        assert!(fires(sql, "", true, "concurrently-in-transaction"));
-        let alone = "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);";
-        assert!(!fires(alone, "", false, "concurrently-in-transaction"));
-    }
-
-    #[test]
-    fn mysql_type_changes_copy_unless_inplace_is_asked() {
-        let config = "dialect = \"mysql\"";
-        let rule = "mysql-copy-algorithm";
-        let modify = "ALTER TABLE orders MODIFY COLUMN amount bigint;";
-        assert!(fires(modify, config, true, rule));
-        let inplace = "ALTER TABLE orders MODIFY COLUMN amount bigint, ALGORITHM=INPLACE;";
-        assert!(!fires(inplace, config, true, rule));
-        assert!(!fires(modify, "", true, rule), "Postgres never");
-        let drop_pk = "ALTER TABLE orders DROP PRIMARY KEY;";
-        assert!(fires(drop_pk, config, true, rule));
-        let swap_pk = "ALTER TABLE orders DROP PRIMARY KEY, ADD PRIMARY KEY (id, user_id);";
-        assert!(!fires(swap_pk, config, true, rule));
-    }
-
-    #[test]
-    fn sqlite_takes_no_postgres_lock_findings() {
-        let sql = "CREATE INDEX users_email_idx ON users (email);";
-        assert_eq!(fired(sql, "dialect = \"sqlite\"", true), Vec::<&str>::new());
     }
 }

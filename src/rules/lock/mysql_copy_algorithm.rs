@@ -8,7 +8,8 @@ use super::{column_type_before, is_existing_table};
 use crate::dialect::Dialect;
 use crate::ir::types::canonical_type;
 use crate::ir::{Change, ConstraintKind, Generated, QualifiedName};
-use crate::rules::{Context, DeployMigration, Finding, Rule, StatementRef};
+use crate::project::ParsedMigration;
+use crate::rules::{Context, Finding, Rule, StatementRef};
 
 pub struct MysqlCopyAlgorithm;
 
@@ -133,7 +134,7 @@ fn adds_primary_key(changes: &[Change]) -> bool {
 /// True when `SET foreign_key_checks = 0` ran earlier in the same migration (MySQL then
 /// adds a foreign key in place).
 fn foreign_key_checks_off(at: &StatementRef<'_>) -> bool {
-    let migration: &DeployMigration = at.migration;
+    let migration: &ParsedMigration = at.migration;
     let mut off = false;
     for change in migration.up.statements[..at.index]
         .iter()

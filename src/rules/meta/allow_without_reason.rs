@@ -2,7 +2,8 @@
 //! is listed with its reason in the report; one without a reason leaves no audit trail.
 
 use crate::layout::SqlPart;
-use crate::rules::{Context, DeployMigration, Finding, Rule};
+use crate::project::ParsedMigration;
+use crate::rules::{Context, Finding, Rule};
 use crate::sql::{Allow, SqlFile};
 
 pub struct AllowWithoutReason;
@@ -30,7 +31,7 @@ impl Rule for AllowWithoutReason {
 }
 
 impl AllowWithoutReason {
-    fn finding(&self, migration: &DeployMigration, part: &SqlPart, allow: &Allow) -> Finding {
+    fn finding(&self, migration: &ParsedMigration, part: &SqlPart, allow: &Allow) -> Finding {
         let directive = if allow.file_wide {
             "allow-file"
         } else {

@@ -1,7 +1,7 @@
 //! `unparsed-statement`: a statement neither the parser nor the keyword recogniser
 //! understood. rollsafe cannot check it, so the reviewer must.
 
-use crate::rules::{Context, Finding, Rule};
+use crate::rules::{Context, Finding, Rule, Severity};
 use crate::sql::Understanding;
 
 pub struct UnparsedStatement;
@@ -18,7 +18,13 @@ impl Rule for UnparsedStatement {
                     "rollsafe could not parse this statement ({message}); its effect on the \
                      schema is unknown and no rule checked it"
                 );
-                findings.push(at.finding(self.id(), message));
+                let mut finding = at.finding(self.id(), message);
+                // A deploy fails closed: what rollsafe cannot read may be the drop it exists
+                // to catch. A reason in an allow comment opens the gate.
+                if !ctx.audit {
+                    finding.severity = Some(Severity::Error);
+                }
+                findings.push(finding);
             }
         }
     }

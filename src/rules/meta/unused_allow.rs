@@ -1,11 +1,12 @@
 //! `unused-allow`: a `rollsafe:allow` comment that suppressed nothing: the finding it was
 //! written for is gone (or the rule id is misspelt), so it only hides the next real one.
 //!
-//! Only the suppression step knows which comments matched a finding, so `check::resolve`
-//! records them and calls `unused` after it; `check` below has nothing to add on its own.
+//! Only the suppression step knows which comments matched a finding, so the rule's scope is
+//! `findings`: `resolve` records the comments it used and runs it after.
 
 use super::allow_without_reason::allows;
-use crate::rules::{Context, DeployMigration, Finding, Rule};
+use crate::project::ParsedMigration;
+use crate::rules::{Context, Finding, Rule};
 use std::collections::HashSet;
 
 pub struct UnusedAllow;
@@ -16,12 +17,24 @@ impl Rule for UnusedAllow {
     }
 
     fn check(&self, _ctx: &Context<'_>, _findings: &mut Vec<Finding>) {}
+
+    fn check_suppressions(
+        &self,
+        migrations: &[ParsedMigration],
+        used: &HashSet<(String, usize)>,
+        findings: &mut Vec<Finding>,
+    ) {
+        unused(migrations, used, findings);
+    }
 }
 
 /// The allow comments of `migrations` that are not in `used` (keyed by path and the
 /// comment's byte offset).
-pub fn unused(migrations: &[DeployMigration], used: &HashSet<(String, usize)>) -> Vec<Finding> {
-    let mut findings = Vec::new();
+fn unused(
+    migrations: &[ParsedMigration],
+    used: &HashSet<(String, usize)>,
+    findings: &mut Vec<Finding>,
+) {
     for migration in migrations {
         let parts = [
             (migration.migration.up.as_ref(), Some(&migration.up)),
@@ -50,5 +63,4 @@ pub fn unused(migrations: &[DeployMigration], used: &HashSet<(String, usize)>) -
             }
         }
     }
-    findings
 }

@@ -1,7 +1,7 @@
 //! `down-not-inverse`: running the down after the up does not give back the schema the up
 //! started from.
 
-use crate::report::DownVerdict;
+use crate::rollback::DownVerdict;
 use crate::rules::{Context, Finding, Rule};
 
 pub struct DownNotInverse;

@@ -2,7 +2,7 @@
 //! whose team writes them.
 
 use super::at_migration;
-use crate::report::DownVerdict;
+use crate::rollback::DownVerdict;
 use crate::rules::{Context, Finding, Rule};
 
 pub struct MissingDown;

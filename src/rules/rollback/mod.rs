@@ -10,12 +10,14 @@ pub use irreversible_up::IrreversibleUp;
 pub use missing_down::MissingDown;
 pub use rollback_window::RollbackWindow;
 
-use super::{DeployMigration, Finding};
+use super::Finding;
+
+use crate::project::ParsedMigration;
 use std::ops::Range;
 
 /// A finding at the start of a migration's up file (or its first statement), for what is
 /// about the migration as a whole.
-fn at_migration(rule: &'static str, migration: &DeployMigration, message: String) -> Finding {
+fn at_migration(rule: &'static str, migration: &ParsedMigration, message: String) -> Finding {
     let path = migration.migration.display_path().to_string();
     let span = first_statement_span(migration.up.statements.first().map(|s| s.span.clone()));
     Finding {

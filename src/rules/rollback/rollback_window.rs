@@ -11,10 +11,7 @@ impl Rule for RollbackWindow {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-        let Some(history) = ctx.history else {
-            return;
-        };
-        let releases = &history.releases;
+        let releases = ctx.releases;
         let required = ctx.settings.min_window.min(releases.len());
         // Newest first: the window is the run of safe releases from the newest.
         let reach = releases.iter().take_while(|r| r.breaks.is_empty()).count();

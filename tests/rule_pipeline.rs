@@ -1,8 +1,9 @@
-//! The rules of this worktree on real SQL, through the parser, the lowering and the replay
-//! (`check::run_example`: a setup migration, then the deploy).
+//! The compat, discipline and lock rules on real SQL, through the parser, the lowering, the
+//! replay and the resolve step (`check::run_example`: a setup migration, then the deploy).
+//! Each quiet case sits next to the unsafe twin that must still fire.
 
-use crate::check::run_example;
-use crate::rules::Category;
+use rollsafe::check::run_example;
+use rollsafe::rules::{self, Category, Severity};
 
 /// The compat and discipline rules that fire (lock rules have their own tests).
 fn rules_fired(setup: &str, deploy: &str, config: &str) -> Vec<String> {
@@ -10,7 +11,7 @@ fn rules_fired(setup: &str, deploy: &str, config: &str) -> Vec<String> {
     findings
         .iter()
         .filter(|f| {
-            let category = crate::rules::meta(f.finding.rule).map(|meta| meta.category);
+            let category = rules::meta(f.finding.rule).map(|meta| meta.category);
             matches!(category, Some(Category::Compat | Category::Discipline))
         })
         .map(|f| f.finding.rule.to_string())
@@ -120,9 +121,9 @@ fn drop_default_severity_follows_nullability() {
     let setup = "CREATE TABLE users (id bigint PRIMARY KEY, locale text DEFAULT 'en', active boolean NOT NULL DEFAULT true);";
     let run = |deploy: &str| run_example(setup, deploy, "", true).expect("runs");
     let nullable = run("ALTER TABLE users ALTER COLUMN locale DROP DEFAULT;");
-    assert_eq!(nullable[0].severity, crate::rules::Severity::Warning);
+    assert_eq!(nullable[0].severity, Severity::Warning);
     let required = run("ALTER TABLE users ALTER COLUMN active DROP DEFAULT;");
-    assert_eq!(required[0].severity, crate::rules::Severity::Error);
+    assert_eq!(required[0].severity, Severity::Error);
 }
 
 #[test]
@@ -205,4 +206,159 @@ fn mysql_table_swap_is_a_rebuild() {
         "dialect = \"mysql\"",
     );
     assert_eq!(plain, ["rename-table"]);
+}
+
+/// The lock rules: a fixed setup of users and orders, then the deploy.
+mod lock {
+    use rollsafe::check::run_example;
+
+    const SETUP: &str = "
+        CREATE TABLE users (id bigint PRIMARY KEY, email text, name varchar(100));
+        CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, amount integer);
+    ";
+
+    /// The rules that fire on `sql` run after `SETUP`.
+    fn fired(sql: &str, config: &str, transaction: bool) -> Vec<&'static str> {
+        let findings = run_example(SETUP, sql, config, transaction).expect("example runs");
+        findings.iter().map(|f| f.finding.rule).collect()
+    }
+
+    fn fires(sql: &str, config: &str, transaction: bool, rule: &str) -> bool {
+        fired(sql, config, transaction).contains(&rule)
+    }
+
+    #[test]
+    fn constant_defaults_rewrite_only_before_postgres_11() {
+        let sql = "ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true;";
+        assert!(fires(
+            sql,
+            "pg_version = 10",
+            true,
+            "add-column-rewrites-table"
+        ));
+        assert!(!fires(
+            sql,
+            "pg_version = 11",
+            true,
+            "add-column-rewrites-table"
+        ));
+        let serial = "ALTER TABLE users ADD COLUMN seq bigserial;";
+        assert!(fires(serial, "", true, "add-column-rewrites-table"));
+    }
+
+    #[test]
+    fn validate_in_the_same_transaction_counts_as_validating() {
+        let sql = "
+            ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;
+            ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;
+        ";
+        assert!(fires(sql, "", true, "foreign-key-validates"));
+        assert!(!fires(sql, "", false, "foreign-key-validates"));
+        let explicit = format!("BEGIN;\n{sql}\nCOMMIT;");
+        assert!(fires(&explicit, "", false, "foreign-key-validates"));
+    }
+
+    #[test]
+    fn set_not_null_skips_the_scan_with_a_validated_check_from_postgres_12() {
+        let setup = format!(
+            "{SETUP}\nALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL);"
+        );
+        let sql = "ALTER TABLE users ALTER COLUMN email SET NOT NULL;";
+        let run = |config: &str| {
+            let findings = run_example(&setup, sql, config, true).expect("example runs");
+            findings
+                .iter()
+                .any(|f| f.finding.rule == "set-not-null-scan")
+        };
+        assert!(!run("pg_version = 12"));
+        assert!(run("pg_version = 11"));
+        assert!(
+            fires(sql, "", true, "set-not-null-scan"),
+            "no check in SETUP"
+        );
+    }
+
+    #[test]
+    fn lock_timeout_is_read_from_set_and_set_local() {
+        let ddl = "ALTER TABLE users ADD COLUMN nickname text;";
+        let rule = "missing-lock-timeout";
+        assert!(fires(ddl, "", true, rule));
+        assert!(!fires(
+            &format!("SET lock_timeout = '5s';\n{ddl}"),
+            "",
+            true,
+            rule
+        ));
+        let local = format!("SET LOCAL lock_timeout = '5s';\n{ddl}");
+        assert!(!fires(&local, "", true, rule));
+        assert!(fires(&local, "", false, rule));
+        assert!(!fires(ddl, "lock_timeout_set_by_runner = true", true, rule));
+    }
+
+    #[test]
+    fn binary_compatible_type_changes_do_not_rewrite() {
+        let rule = "column-type-rewrite";
+        assert!(!fires(
+            "ALTER TABLE users ALTER COLUMN name TYPE text;",
+            "",
+            true,
+            rule
+        ));
+        assert!(fires(
+            "ALTER TABLE users ALTER COLUMN name TYPE varchar(50);",
+            "",
+            true,
+            rule
+        ));
+        assert!(fires(
+            "ALTER TABLE orders ALTER COLUMN amount TYPE bigint;",
+            "",
+            true,
+            rule
+        ));
+    }
+
+    #[test]
+    fn a_table_created_in_the_deploy_takes_no_lock_findings() {
+        let sql = "
+            CREATE TABLE invoices (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id), total integer);
+            CREATE INDEX invoices_user_idx ON invoices (user_id);
+            ALTER TABLE invoices ADD CONSTRAINT invoices_total_positive CHECK (total > 0);
+            ALTER TABLE invoices ADD COLUMN token uuid DEFAULT gen_random_uuid();
+            ALTER TABLE invoices ALTER COLUMN total TYPE bigint;
+        ";
+        assert_eq!(fired(sql, "", true), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn concurrently_inside_a_transaction_fails_even_for_a_new_table() {
+        let sql = "
+            CREATE TABLE invoices (id bigint PRIMARY KEY, user_id bigint);
+            CREATE INDEX CONCURRENTLY invoices_user_idx ON invoices (user_id);
+        ";
+        assert!(fires(sql, "", true, "concurrently-in-transaction"));
+        let alone = "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);";
+        assert!(!fires(alone, "", false, "concurrently-in-transaction"));
+    }
+
+    #[test]
+    fn mysql_type_changes_copy_unless_inplace_is_asked() {
+        let config = "dialect = \"mysql\"";
+        let rule = "mysql-copy-algorithm";
+        let modify = "ALTER TABLE orders MODIFY COLUMN amount bigint;";
+        assert!(fires(modify, config, true, rule));
+        let inplace = "ALTER TABLE orders MODIFY COLUMN amount bigint, ALGORITHM=INPLACE;";
+        assert!(!fires(inplace, config, true, rule));
+        assert!(!fires(modify, "", true, rule), "Postgres never");
+        let drop_pk = "ALTER TABLE orders DROP PRIMARY KEY;";
+        assert!(fires(drop_pk, config, true, rule));
+        let swap_pk = "ALTER TABLE orders DROP PRIMARY KEY, ADD PRIMARY KEY (id, user_id);";
+        assert!(!fires(swap_pk, config, true, rule));
+    }
+
+    #[test]
+    fn sqlite_takes_no_postgres_lock_findings() {
+        let sql = "CREATE INDEX users_email_idx ON users (email);";
+        assert_eq!(fired(sql, "dialect = \"sqlite\"", true), Vec::<&str>::new());
+    }
 }
