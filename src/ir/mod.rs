@@ -316,6 +316,12 @@ pub enum Change {
         from: String,
         to: String,
     },
+    /// `ALTER TYPE name RENAME TO to`: the type keeps its schema, and the columns of the
+    /// type follow it.
+    RenameType {
+        from: QualifiedName,
+        to: String,
+    },
     /// `DROP TYPE`.
     DropType {
         names: Vec<QualifiedName>,

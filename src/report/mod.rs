@@ -349,6 +349,7 @@ fn phase_of(
         | Change::DropView { .. }
         | Change::RenameView { .. }
         | Change::RenameEnumValue { .. }
+        | Change::RenameType { .. }
         | Change::DropType { .. } => Some(Phase::Contract),
         _ => None,
     }

@@ -9,8 +9,8 @@
 use super::{Catalog, Column, Constraint, EnumType, Index, Table, View};
 use crate::dialect::Dialect;
 use crate::ir::naming::{
-    generated_name, identifiers_in, mentions_column, rename_identifier, serial_default,
-    truncate_identifier, NameFor,
+    generated_name, identifiers_in, mentions_column, quote_ident, rename_identifier,
+    serial_default, truncate_identifier, NameFor,
 };
 use crate::ir::rebuild;
 use crate::ir::types::{canonical_type, is_serial};
@@ -94,6 +94,7 @@ impl Catalog {
                 position,
             } => self.add_enum_value(name, value, position.as_ref()),
             Change::RenameEnumValue { name, from, to } => self.rename_enum_value(name, from, to),
+            Change::RenameType { from, to } => self.rename_enum(from, to),
             Change::DropType { names, .. } => {
                 for name in names {
                     Arc::make_mut(&mut self.enums).remove(name);
@@ -670,6 +671,55 @@ impl Catalog {
             };
         if let Some(at) = at {
             enum_type.values.insert(at, value.to_string());
+        }
+    }
+
+    /// Renames an enum within its schema; the columns of the type (or arrays of it) are
+    /// spelled with the new name, as `format_type` prints it. A taken name changes nothing.
+    fn rename_enum(&mut self, from: &QualifiedName, to: &str) {
+        let target = QualifiedName::new(from.schema.clone(), to);
+        if !self.enums.contains_key(from) || self.enums.contains_key(&target) {
+            return;
+        }
+        let spelled = if from.schema == self.dialect.default_schema() {
+            quote_ident(to)
+        } else {
+            format!("{}.{}", quote_ident(&from.schema), quote_ident(to))
+        };
+        let of_type = |catalog: &Catalog, data_type: &str| {
+            catalog
+                .enum_type(data_type)
+                .is_some_and(|found| found.name == *from)
+        };
+        let columns: Vec<(QualifiedName, String, String)> = self
+            .tables
+            .values()
+            .flat_map(|table| {
+                table
+                    .columns
+                    .iter()
+                    .filter(|column| of_type(self, &column.data_type))
+                    .map(|column| {
+                        let array = if column.data_type.ends_with("[]") {
+                            "[]"
+                        } else {
+                            ""
+                        };
+                        (
+                            table.name.clone(),
+                            column.name.clone(),
+                            format!("{spelled}{array}"),
+                        )
+                    })
+            })
+            .collect();
+        for (table, column, data_type) in columns {
+            self.update_column(&table, &column, |c| c.data_type = data_type);
+        }
+        let enums = Arc::make_mut(&mut self.enums);
+        if let Some(mut renamed) = enums.remove(from) {
+            renamed.name = target.clone();
+            enums.insert(target, renamed);
         }
     }
 

@@ -1233,6 +1233,63 @@ fn renaming_an_older_table_onto_a_dropped_one_is_not_a_rebuild() {
 }
 
 #[test]
+fn renaming_an_enum_type_renames_its_columns_types() {
+    let mut catalog = Catalog::new(Dialect::Postgres);
+    let billing = QualifiedName::new("billing", "state");
+    let changes = [
+        Change::CreateEnum {
+            name: name("mood_new"),
+            values: strings(&["ok"]),
+        },
+        Change::CreateEnum {
+            name: billing.clone(),
+            values: strings(&["open"]),
+        },
+        Change::CreateEnum {
+            name: name("taken"),
+            values: strings(&["x"]),
+        },
+        create_table(
+            "t",
+            vec![
+                column("mood", "mood_new"),
+                column("moods", "mood_new[]"),
+                column("state", "billing.state"),
+                column("other", "text"),
+            ],
+            vec![],
+        ),
+        Change::RenameType {
+            from: name("mood_new"),
+            to: "Mood".into(),
+        },
+        Change::RenameType {
+            from: billing,
+            to: "State".into(),
+        },
+        Change::RenameType {
+            from: name("Mood"),
+            to: "taken".into(),
+        },
+    ];
+    catalog.apply_migration(&changes, "001");
+    let types: Vec<&str> = table(&catalog, "t")
+        .columns
+        .iter()
+        .map(|c| c.data_type.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        ["\"Mood\"", "\"Mood\"[]", "billing.\"State\"", "text"]
+    );
+    assert!(catalog.enums.contains_key(&name("Mood")), "a taken name");
+    assert!(!catalog.enums.contains_key(&name("mood_new")));
+    assert!(catalog
+        .enums
+        .contains_key(&QualifiedName::new("billing", "State")));
+}
+
+#[test]
 fn column_types_lead_to_their_enum() {
     let mut catalog = replay(&shop_changes());
     catalog.apply(

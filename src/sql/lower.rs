@@ -764,7 +764,10 @@ impl Lowerer {
                 from: rename.from.value.clone(),
                 to: rename.to.value.clone(),
             }],
-            AlterTypeOperation::Rename(_) => opaque("ALTER TYPE RENAME TO"),
+            AlterTypeOperation::Rename(rename) => vec![Change::RenameType {
+                from: name,
+                to: self.ident(&rename.new_name),
+            }],
         }
     }
 
@@ -1389,9 +1392,16 @@ mod tests {
         assert_eq!(
             pg("ALTER TYPE mood RENAME VALUE 'ok' TO 'fine'"),
             vec![Change::RenameEnumValue {
-                name: mood,
+                name: mood.clone(),
                 from: "ok".into(),
                 to: "fine".into(),
+            }]
+        );
+        assert_eq!(
+            pg("ALTER TYPE mood RENAME TO \"Mood\""),
+            vec![Change::RenameType {
+                from: mood,
+                to: "Mood".into(),
             }]
         );
     }
