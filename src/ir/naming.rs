@@ -92,21 +92,32 @@ pub fn serial_default(
     default_schema: &str,
     taken: impl Fn(&str) -> bool,
 ) -> DefaultExpr {
-    let sequence = quote_ident(&generated_name(
-        &table.name,
-        NameFor::Sequence,
-        &[column],
-        taken,
-    ));
-    let qualified = if table.schema == default_schema || table.schema.is_empty() {
-        sequence
-    } else {
-        format!("{}.{sequence}", quote_ident(&table.schema))
-    };
+    let sequence = generated_name(&table.name, NameFor::Sequence, &[column], taken);
     DefaultExpr {
-        sql: format!("nextval('{}'::regclass)", qualified.replace('\'', "''")),
+        sql: nextval(&table.schema, &sequence, default_schema),
         volatile: true,
     }
+}
+
+/// True when `default` is the `nextval` of the sequence `schema.sequence`, as
+/// `serial_default` spells it: the sequence exists (its name is taken).
+pub fn uses_sequence(
+    default: &DefaultExpr,
+    schema: &str,
+    sequence: &str,
+    default_schema: &str,
+) -> bool {
+    default.sql == nextval(schema, sequence, default_schema)
+}
+
+fn nextval(schema: &str, sequence: &str, default_schema: &str) -> String {
+    let quoted = quote_ident(sequence);
+    let qualified = if schema == default_schema || schema.is_empty() {
+        quoted
+    } else {
+        format!("{}.{quoted}", quote_ident(schema))
+    };
+    format!("nextval('{}'::regclass)", qualified.replace('\'', "''"))
 }
 
 /// Postgres's `ChooseRelationName`: the first of `t_c_key`, `t_c_key1`, `t_c_key2`, ... that
@@ -643,6 +654,14 @@ mod tests {
         let sql = serial_default(&long, "id", "public", |n| n.ends_with("_id_seq")).sql;
         assert!(sql.contains("_id_seq1'"), "{sql}");
         assert!(serial_default(&users, "id", "public", free).volatile);
+        let default = serial_default(&app, "id", "public", free);
+        assert!(uses_sequence(&default, "app", "Orders_id_seq", "public"));
+        assert!(!uses_sequence(
+            &default,
+            "public",
+            "Orders_id_seq",
+            "public"
+        ));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::{Catalog, Column, Constraint, EnumType, Index, Table, View};
 use crate::dialect::Dialect;
 use crate::ir::naming::{
     generated_name, identifiers_in, mentions_column, quote_ident, rename_identifier,
-    serial_default, truncate_identifier, NameFor,
+    serial_default, truncate_identifier, uses_sequence, NameFor,
 };
 use crate::ir::rebuild;
 use crate::ir::types::{canonical_type, is_serial};
@@ -236,7 +236,10 @@ impl Catalog {
                 table,
                 &def.name,
                 self.dialect.default_schema(),
-                |n| self.relation_name_taken(&table.schema, n),
+                |n| {
+                    self.relation_name_taken(&table.schema, n)
+                        || self.sequence_taken(&table.schema, n)
+                },
             )),
             _ => def.default.clone().filter(|d| !d.is_null()),
         };
@@ -612,6 +615,18 @@ impl Catalog {
                 .values()
                 .filter(|table| table.name.schema == schema)
                 .any(|table| table.index(name).is_some())
+    }
+
+    /// A serial's sequence outlives a rename of its table (`users_id_seq` stays with
+    /// `users_old`): the sequences in use are the ones serial defaults name.
+    fn sequence_taken(&self, schema: &str, name: &str) -> bool {
+        let default_schema = self.dialect.default_schema();
+        self.tables
+            .values()
+            .filter(|table| table.name.schema == schema)
+            .flat_map(|table| &table.columns)
+            .filter_map(|column| column.default.as_ref())
+            .any(|default| uses_sequence(default, schema, name, default_schema))
     }
 
     /// Postgres picks generated constraint names unique within the schema.

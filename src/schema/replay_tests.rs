@@ -113,6 +113,28 @@ fn a_serial_sequence_name_taken_by_a_relation_is_numbered() {
 }
 
 #[test]
+fn a_table_renamed_aside_keeps_its_sequence_and_index_names() {
+    let mut catalog = replay(&[users()]);
+    catalog.apply_migration(
+        &[
+            Change::RenameTable {
+                from: name("users"),
+                to: name("users_old"),
+            },
+            users(),
+        ],
+        "002",
+    );
+    let users = table(&catalog, "users");
+    assert_eq!(
+        users.column("id").unwrap().default.as_ref().unwrap().sql,
+        "nextval('users_id_seq1'::regclass)"
+    );
+    assert_eq!(index_names(users), ["users_pkey1"]);
+    assert_eq!(constraint_names(users), ["users_pkey1"]);
+}
+
+#[test]
 fn create_table_if_not_exists_keeps_the_old_table() {
     let mut catalog = replay(&[users()]);
     let again = Change::CreateTable {
