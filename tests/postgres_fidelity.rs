@@ -25,20 +25,41 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// Postgres fixture sets, relative to the repository.
-const FIXTURE_SETS: &[&str] = &[
-    "fixtures/demo",
-    "fixtures/layouts/dbmate",
-    "fixtures/layouts/diesel",
-    "fixtures/layouts/flyway",
-    "fixtures/layouts/golang-migrate",
-    "fixtures/layouts/goose",
-    "fixtures/layouts/plain",
-    "fixtures/layouts/prisma",
-    "fixtures/layouts/sqitch",
-    "fixtures/layouts/sqlx",
-    "fixtures/layouts/sqlx-reversible",
-];
+/// The fixture sets: each directory under `fixtures/` that holds migration files itself
+/// (`fixtures/demo`), else each of its subdirectories (`fixtures/layouts/goose`). Those that
+/// are not Postgres, or not migrations at all, drop out when they are loaded.
+fn fixture_sets(repo: &Path) -> Vec<(String, PathBuf)> {
+    let subdirectories = |dir: &Path| -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        dirs.retain(|path| path.is_dir());
+        dirs.sort();
+        dirs
+    };
+    let holds_migrations = |dir: &Path| {
+        std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|entry| {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                entry.path().is_file() && (name.ends_with(".sql") || name == "rollsafe.toml")
+            })
+        })
+    };
+    let mut sets = Vec::new();
+    for dir in subdirectories(&repo.join("fixtures")) {
+        let dirs = if holds_migrations(&dir) {
+            vec![dir]
+        } else {
+            subdirectories(&dir)
+        };
+        for dir in dirs {
+            let name = dir.strip_prefix(repo).unwrap_or(&dir).display().to_string();
+            sets.push((name, dir));
+        }
+    }
+    sets
+}
 
 /// Postgres sets of the shared corpus, relative to `../shared/corpus`.
 const CORPUS_SETS: &[&str] = &[
@@ -376,9 +397,14 @@ fn script_for(name: &str, dir: &Path) -> Option<String> {
         None => Config::default(),
     };
     let snapshot = rollsafe::source::read_dir(dir).expect("readable");
-    let project = load_project(&snapshot, None, LayoutChoice::Auto, &config, None)
-        .unwrap_or_else(|err| panic!("{}: {err:#}", dir.display()));
-    if project.dialect != Dialect::Postgres {
+    let project = match load_project(&snapshot, None, LayoutChoice::Auto, &config, None) {
+        Ok(project) => project,
+        Err(err) => {
+            println!("{name}: not a migration set ({err:#}), skipped");
+            return None;
+        }
+    };
+    if project.dialect != Dialect::Postgres || project.migrations.is_empty() {
         return None;
     }
     let runner = RUNNER_OBJECTS.iter().find(|(set, _, _)| *set == name);
@@ -822,10 +848,7 @@ fn the_replayed_schema_matches_what_postgres_builds() {
     };
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let corpus = repo.join("../shared/corpus");
-    let mut sets: Vec<(String, PathBuf)> = FIXTURE_SETS
-        .iter()
-        .map(|set| (set.to_string(), repo.join(set)))
-        .collect();
+    let mut sets = fixture_sets(repo);
     if corpus.is_dir() {
         sets.extend(
             CORPUS_SETS
