@@ -6,7 +6,7 @@
 
 use crate::dialect::Dialect;
 use crate::ir::QualifiedName;
-use crate::layout::{LayoutChoice, LayoutKind};
+use crate::layout::{CustomPattern, LayoutChoice, LayoutKind};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -24,6 +24,13 @@ pub struct Config {
     /// A layout name, or `auto` (default).
     #[serde(default, deserialize_with = "layout_name")]
     pub layout: Option<LayoutChoice>,
+    /// Where a layout keeps one file per dialect (popx), read this dialect's files: `cockroach`
+    /// reads CockroachDB's files as Postgres. Default: the files of `dialect`.
+    #[serde(default, deserialize_with = "dialect_files_name")]
+    pub dialect_files: Option<String>,
+    /// `[custom_layout]`: a layout described by a file-name pattern (`layout = "custom"`, the
+    /// default when this table is present).
+    pub custom_layout: Option<CustomLayout>,
     /// The migrations directory, relative to the config file.
     pub migrations: Option<String>,
     /// The revision N-1 runs when `--base` is not given (default `HEAD`).
@@ -197,6 +204,16 @@ impl Config {
         }
     }
 
+    /// The layout config names: `layout`, else the custom layout when `[custom_layout]` is
+    /// present.
+    pub fn layout_choice(&self) -> Option<LayoutChoice> {
+        match (self.layout, &self.custom_layout) {
+            (Some(LayoutChoice::Fixed(kind)), _) => Some(LayoutChoice::Fixed(kind)),
+            (_, Some(_)) => Some(LayoutChoice::Fixed(LayoutKind::Custom)),
+            (choice, None) => choice,
+        }
+    }
+
     /// The 1-based line of a retire entry, or of a `[rules]` key.
     pub fn line_of_rule(&self, id: &str) -> usize {
         self.rule_lines.get(id).copied().unwrap_or(1)
@@ -216,6 +233,74 @@ struct Positions {
 #[derive(Deserialize)]
 struct RetirePosition {
     object: toml::Spanned<toml::Value>,
+}
+
+fn dialect_files_name<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    match name.as_str() {
+        "postgres" | "mysql" | "sqlite3" | "cockroach" => Ok(Some(name)),
+        _ => Err(serde::de::Error::custom(format!(
+            "unknown dialect_files `{name}` (expected postgres, mysql, sqlite3 or cockroach)"
+        ))),
+    }
+}
+
+/// A `[custom_layout]` pattern, checked as it is read so the error points at it.
+fn custom_pattern<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let pattern = String::deserialize(deserializer)?;
+    let check = CustomPattern {
+        pattern: pattern.clone(),
+        up: "up".to_string(),
+        down: "down".to_string(),
+        transaction: true,
+    };
+    match check.compile() {
+        Ok(_) => Ok(pattern),
+        Err(err) => Err(serde::de::Error::custom(format!("{err:#}"))),
+    }
+}
+
+/// `[custom_layout]`: how a project with its own runner names its migrations.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CustomLayout {
+    /// Placeholders `{version}`, `{name}`, `{direction}`, `{dialect}`, matched against paths
+    /// below the migrations directory: `"{dialect}/V{version}.{name}.{direction}.sql"`.
+    #[serde(deserialize_with = "custom_pattern")]
+    pub pattern: String,
+    /// The words `{direction}` stands for.
+    #[serde(default = "default_up")]
+    pub up: String,
+    #[serde(default = "default_down")]
+    pub down: String,
+    /// Whether the runner wraps each migration in a transaction.
+    #[serde(default = "default_true")]
+    pub transaction: bool,
+}
+
+fn default_up() -> String {
+    "up".to_string()
+}
+
+fn default_down() -> String {
+    "down".to_string()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl CustomLayout {
+    pub fn pattern(&self) -> CustomPattern {
+        CustomPattern {
+            pattern: self.pattern.clone(),
+            up: self.up.clone(),
+            down: self.down.clone(),
+            transaction: self.transaction,
+        }
+    }
 }
 
 /// The 1-based line of byte `offset` of `text`.

@@ -209,6 +209,10 @@ impl GitRepo {
         } else if !self.has_commits() {
             message.push_str(": the repository has no commits yet");
         }
+        if let Some(hint) = self.revision_hint(rev) {
+            message.push_str("; ");
+            message.push_str(&hint);
+        }
         anyhow!(message)
     }
 
@@ -455,6 +459,33 @@ impl GitRepo {
         Ok(Some(contents))
     }
 
+    /// Where files with exactly these contents lie at `commit`: `(index into contents, path
+    /// relative to the root)` for each match. Only tree entries are listed, no blob is read,
+    /// so this is cheap; it follows a directory that moved (git's exact-rename detection).
+    pub fn paths_of_contents(
+        &self,
+        commit: Oid,
+        contents: &[&[u8]],
+    ) -> Result<Vec<(usize, String)>> {
+        let mut wanted: HashMap<Oid, Vec<usize>> = HashMap::new();
+        for (index, bytes) in contents.iter().enumerate() {
+            let id = Oid::hash_object(ObjectType::Blob, bytes)
+                .context("cannot hash a file's contents")?;
+            wanted.entry(id).or_default().push(index);
+        }
+        let tree = self.tree_of(commit)?;
+        let mut found = Vec::new();
+        tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
+            if let Some(indexes) = wanted.get(&entry.id()) {
+                let path = format!("{parent}{}", String::from_utf8_lossy(entry.name_bytes()));
+                found.extend(indexes.iter().map(|&index| (index, path.clone())));
+            }
+            TreeWalkResult::Ok
+        })
+        .with_context(|| format!("cannot list commit {commit}"))?;
+        Ok(found)
+    }
+
     /// The content of the file at `path` (relative to the root) at `commit`, or `None` when
     /// there is no such file.
     pub fn file_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>> {
@@ -633,5 +664,292 @@ mod tests {
         assert!(has_skipped_dir("a/node_modules/x.sql"));
         assert!(!has_skipped_dir(".keep"));
         assert!(!has_skipped_dir("a/b.sql"));
+    }
+}
+
+/// The edit distance between `a` and `b` in characters, a swap of two neighbours counting
+/// as one edit (`mian` is one edit from `main`): how close a mistyped name is to a real
+/// one, for "did you mean" suggestions.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    d[0] = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// What `rollsafe init` and revision suggestions read: names, never contents.
+impl GitRepo {
+    /// The remote's default branch (`origin/main`, from `refs/remotes/origin/HEAD`), else a
+    /// remote or local `main` or `master`.
+    pub fn default_branch(&self) -> Option<String> {
+        if let Ok(head) = self.repo.find_reference("refs/remotes/origin/HEAD") {
+            if let Ok(Some(target)) = head.symbolic_target() {
+                return target.strip_prefix("refs/remotes/").map(str::to_string);
+            }
+        }
+        let candidates = [
+            ("refs/remotes/origin/main", "origin/main"),
+            ("refs/remotes/origin/master", "origin/master"),
+            ("refs/heads/main", "main"),
+            ("refs/heads/master", "master"),
+        ];
+        candidates
+            .into_iter()
+            .find(|(reference, _)| self.repo.find_reference(reference).is_ok())
+            .map(|(_, name)| name.to_string())
+    }
+
+    /// Every tag name (UTF-8 ones), sorted.
+    pub fn tag_names(&self) -> Result<Vec<String>> {
+        let names = self.repo.tag_names(None).context("cannot list tags")?;
+        let mut names: Vec<String> = names
+            .iter()
+            .filter_map(|name| name.ok().flatten())
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// The files under `dir` (relative to the root) as staged in the index: what the next
+    /// commit will hold. Read from the index's blobs, never from disk, and never written.
+    /// Conflicted entries (stage > 0) are left out: the commit cannot be made until they are
+    /// resolved.
+    pub fn index_snapshot(&self, dir: &str) -> Result<GitSnapshot> {
+        let dir = dir.trim_matches('/');
+        let index = self.repo.index().context("cannot read the git index")?;
+        let mut snapshot = GitSnapshot::default();
+        for entry in index.iter() {
+            let stage = (entry.flags >> 12) & 0x3;
+            if stage != 0 {
+                continue;
+            }
+            let path = String::from_utf8_lossy(&entry.path).into_owned();
+            let Some(relative) = strip_dir(dir, &path) else {
+                continue;
+            };
+            if has_skipped_dir(relative) {
+                continue;
+            }
+            let reason = match entry.mode as i32 {
+                MODE_SYMLINK => Some(SkipReason::Symlink),
+                MODE_SUBMODULE => Some(SkipReason::Submodule),
+                _ => None,
+            };
+            match reason {
+                Some(reason) => snapshot.skipped.push(SkippedPath {
+                    path: path.clone(),
+                    reason,
+                }),
+                None => snapshot.files.insert(relative, self.blob(entry.id)?),
+            }
+        }
+        Ok(snapshot)
+    }
+
+    /// Whether the index (what the next commit holds) differs from `HEAD` under `dir`
+    /// (relative to the root): a migration staged, changed or deleted. Without commits,
+    /// whether anything under `dir` is staged.
+    pub fn staged_changes(&self, dir: &str) -> Result<bool> {
+        let dir = dir.trim_matches('/');
+        let index = self.repo.index().context("cannot read the git index")?;
+        let head_tree = match self.repo.head() {
+            Ok(head) => Some(head.peel_to_tree().context("cannot read HEAD's tree")?),
+            Err(_) => None,
+        };
+        let mut options = git2::DiffOptions::new();
+        if !dir.is_empty() {
+            options.pathspec(dir);
+        }
+        let diff = self
+            .repo
+            .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut options))
+            .context("cannot compare the index with HEAD")?;
+        Ok(diff.deltas().len() > 0)
+    }
+
+    /// Whether the file at `path` (relative to the root) is staged exactly as `HEAD` has it:
+    /// a file pre-commit passes although the commit does not change it (`--all-files`).
+    pub fn unchanged_in_index(&self, path: &str) -> bool {
+        let Ok(index) = self.repo.index() else {
+            return false;
+        };
+        let Some(staged) = index.get_path(Path::new(path), 0) else {
+            return false;
+        };
+        let committed = self
+            .repo
+            .head()
+            .and_then(|head| head.peel_to_tree())
+            .and_then(|tree| tree.get_path(Path::new(path)).map(|entry| entry.id()));
+        committed.is_ok_and(|id| id == staged.id)
+    }
+
+    /// Whether `base`'s merge base with `HEAD` is `HEAD` itself: comparing would find
+    /// nothing (a checkout of the default branch's tip). True also when either does not
+    /// resolve.
+    pub fn nothing_since(&self, base: &str) -> bool {
+        let (Ok(base), Ok(head)) = (self.resolve(base), self.resolve("HEAD")) else {
+            return true;
+        };
+        self.repo
+            .merge_base(base.commit, head.commit)
+            .map_or(true, |fork| fork == head.commit)
+    }
+
+    /// The revision a local run compares with when neither `--base` nor config names one:
+    /// the current branch's upstream (`@{upstream}`), else the remote's default branch. The
+    /// caller takes the merge base with the head, so work already pushed is what shipped.
+    /// `None` without either (then the caller falls back to `HEAD`).
+    pub fn default_base(&self) -> Option<String> {
+        let upstream = self
+            .repo
+            .head()
+            .ok()
+            .filter(|head| head.is_branch())
+            .and_then(|head| head.name().ok().map(str::to_string))
+            .and_then(|name| self.repo.branch_upstream_name(&name).ok())
+            .and_then(|buf| buf.as_str().ok().map(str::to_string));
+        if let Some(upstream) = upstream {
+            if self.repo.revparse_single(&upstream).is_ok() {
+                return Some(short_ref(&upstream));
+            }
+        }
+        let default = self.default_branch()?;
+        // A local default branch is not "what shipped": only a remote one is.
+        default.contains('/').then_some(default)
+    }
+
+    /// What to try instead of `rev`, which does not resolve: the closest branch or tag
+    /// names, and `git fetch` when it names a branch of a remote that was not fetched.
+    pub fn revision_hint(&self, rev: &str) -> Option<String> {
+        let names = self.ref_names();
+        let mut hints = Vec::new();
+        let remotes: Vec<String> = self
+            .repo
+            .remotes()
+            .map(|remotes| {
+                remotes
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some((remote, branch)) = rev.split_once('/') {
+            if remotes.iter().any(|known| known == remote) && !branch.is_empty() {
+                hints.push(format!(
+                    "the remote branch is not fetched here: run `git fetch {remote} {branch}`"
+                ));
+            }
+        }
+        let similar = similar_names(rev, &names);
+        if !similar.is_empty() {
+            let quoted: Vec<String> = similar.iter().map(|name| format!("`{name}`")).collect();
+            hints.push(format!("did you mean {}?", quoted.join(" or ")));
+        }
+        (!hints.is_empty()).then(|| hints.join("; "))
+    }
+
+    /// Local and remote-tracking branch names (`main`, `origin/main`) and tag names: what a
+    /// revision may be spelled as, for suggestions.
+    pub fn ref_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        if let Ok(references) = self.repo.references() {
+            for reference in references.flatten() {
+                let Ok(name) = reference.name() else {
+                    continue;
+                };
+                let short = ["refs/heads/", "refs/remotes/", "refs/tags/"]
+                    .iter()
+                    .find_map(|prefix| name.strip_prefix(prefix));
+                if let Some(short) = short.filter(|short| !short.ends_with("/HEAD")) {
+                    names.push(short.to_string());
+                }
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// The names in `names` closest to `wanted` (at most three, nearest first): a few edits
+/// away, or equal once a remote prefix is added or removed (`main` for `origin/main`).
+pub fn similar_names(wanted: &str, names: &[String]) -> Vec<String> {
+    let limit = (wanted.chars().count() / 3).clamp(2, 3);
+    let tail = |name: &str| {
+        name.rsplit_once('/')
+            .map_or(name, |(_, last)| last)
+            .to_string()
+    };
+    let mut scored: Vec<(usize, &String)> = names
+        .iter()
+        .filter_map(|name| {
+            let distance =
+                edit_distance(wanted, name).min(edit_distance(&tail(wanted), &tail(name)) + 1);
+            (distance <= limit && name != wanted).then_some((distance, name))
+        })
+        .collect();
+    scored.sort();
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, name)| name.clone())
+        .collect()
+}
+
+/// `refs/remotes/origin/main` → `origin/main`, `refs/heads/main` → `main`.
+fn short_ref(name: &str) -> String {
+    ["refs/remotes/", "refs/heads/", "refs/tags/"]
+        .iter()
+        .find_map(|prefix| name.strip_prefix(prefix))
+        .unwrap_or(name)
+        .to_string()
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::{edit_distance, similar_names};
+
+    #[test]
+    fn a_swap_is_one_edit() {
+        assert_eq!(edit_distance("mian", "main"), 1);
+        assert_eq!(edit_distance("main", "main"), 0);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("develop", "main"), 7);
+    }
+
+    #[test]
+    fn suggestions_match_with_or_without_the_remote() {
+        let names: Vec<String> = ["main", "origin/main", "origin/develop", "v1.0.0"]
+            .iter()
+            .map(|name| name.to_string())
+            .collect();
+        assert_eq!(similar_names("mian", &names), ["main", "origin/main"]);
+        assert_eq!(
+            similar_names("origin/mian", &names),
+            ["origin/main", "main"]
+        );
+        assert_eq!(
+            similar_names("upstream/develop", &names),
+            ["origin/develop"]
+        );
+        assert!(similar_names("release-7", &names).is_empty());
     }
 }

@@ -12,6 +12,7 @@
 use crate::layout::{Migration, MigrationKind};
 use crate::project::{MigrationStatus, ParsedMigration};
 use crate::source::Snapshot;
+use crate::sql;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 
@@ -27,6 +28,22 @@ pub struct Edited {
     /// there (empty when the change is a removal at the end or a file that is gone).
     pub path: String,
     pub span: Range<usize>,
+    /// What the edit changes, as the database would run it.
+    pub kind: EditKind,
+}
+
+/// What an edit of a shipped migration changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditKind {
+    /// What the up executes: the tools never run it again, so the schema drifts.
+    Up,
+    /// Another file of the migration (metadata that says how it runs).
+    OtherFile,
+    /// Only the down: a rollback runs the new text, which nothing has tested against the
+    /// shipped up.
+    DownOnly,
+    /// Whitespace, comments or keyword case only: the same statements run.
+    Reformatted,
 }
 
 /// The comparison of base and head migrations.
@@ -39,6 +56,9 @@ pub struct HistoryDiff {
     pub renamed: Vec<(Migration, Migration)>,
     /// The newest version applied at base, for `out-of-order-migration`.
     pub newest_at_base: Option<Migration>,
+    /// What the project's tool does with an older pending migration (from the layout
+    /// table); `None` when unknown.
+    pub older_pending: Option<crate::layout::OlderPending>,
     /// Every migration at head, in apply order, for `duplicate-version`.
     pub head: Vec<Migration>,
 }
@@ -214,6 +234,7 @@ fn unchanged_content(old: &Migration, new: &Migration) -> Edited {
         summary: "content unchanged".to_string(),
         path: new.display_path().to_string(),
         span: 0..0,
+        kind: EditKind::OtherFile,
     }
 }
 
@@ -250,13 +271,60 @@ fn edit_of(
             (changed.join(", "), new.display_path().to_string(), 0..0)
         }
     };
+    let kind = edit_kind(old, old_files, new, new_files);
     Some(Edited {
         base: old.clone(),
         head: new.clone(),
         summary,
         path,
         span,
+        kind,
     })
+}
+
+/// What an edit changes: the up's statements first, then another file, then the down's.
+fn edit_kind(
+    old: &Migration,
+    old_files: &Snapshot,
+    new: &Migration,
+    new_files: &Snapshot,
+) -> EditKind {
+    let differs = |before: Option<Section<'_>>, after: Option<Section<'_>>| match (before, after) {
+        (Some(before), Some(after)) => {
+            let text = |s: &Section<'_>| String::from_utf8_lossy(s.text).into_owned();
+            !sql::same_tokens(&text(&before), &text(&after))
+        }
+        (None, None) => false,
+        _ => true,
+    };
+    if differs(
+        section(old.up.as_ref(), old_files),
+        section(new.up.as_ref(), new_files),
+    ) {
+        return EditKind::Up;
+    }
+    let sql_files: BTreeSet<&String> = [&old.up, &old.down, &new.up, &new.down]
+        .into_iter()
+        .flatten()
+        .map(|part| &part.path)
+        .collect();
+    let other_changed = changed_files(old, old_files, new, new_files)
+        .iter()
+        .any(|change| {
+            !sql_files
+                .iter()
+                .any(|path| change.starts_with(path.as_str()))
+        });
+    if other_changed {
+        return EditKind::OtherFile;
+    }
+    if differs(
+        section(old.down.as_ref(), old_files),
+        section(new.down.as_ref(), new_files),
+    ) {
+        return EditKind::DownOnly;
+    }
+    EditKind::Reformatted
 }
 
 /// A migration's up or down SQL: its file, the text of its section, and where the section

@@ -11,6 +11,8 @@ pub mod dialect;
 pub mod docs;
 pub mod git;
 pub mod history;
+pub mod hook;
+pub mod init;
 pub mod ir;
 pub mod layout;
 pub mod parallel;

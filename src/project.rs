@@ -40,8 +40,8 @@ pub struct Project {
     pub dialect: Dialect,
     pub layout: LayoutKind,
     pub migrations: Vec<ParsedMigration>,
-    /// SQL-looking files the layout did not take as migrations.
-    pub ignored: Vec<String>,
+    /// Files in the migrations directory the layout did not take as migrations, with why.
+    pub ignored: Vec<layout::Ignored>,
     /// The text of every migration file, by snapshot path.
     pub sources: BTreeMap<String, String>,
 }
@@ -63,6 +63,14 @@ pub fn load_project(
             Some(false) => TransactionMode::None,
             _ => TransactionMode::Wrapped,
         },
+        dialect: dialect.or(config.dialect),
+        dialect_files: config.dialect_files.clone(),
+        custom: config.custom_layout.as_ref().map(|custom| custom.pattern()),
+    };
+    // The command line wins; else config names the layout (`rollsafe schema` too).
+    let layout_choice = match (layout_choice, config.layout_choice()) {
+        (LayoutChoice::Auto, Some(configured)) => configured,
+        (choice, _) => choice,
     };
     let discovered = layout::discover(snapshot, layout_choice, &options)?;
     let dialect = dialect

@@ -4,9 +4,10 @@
 //! The rollback rules (`missing-down`, `down-not-inverse`, `irreversible-up`) and the report's
 //! down verdicts all read `analyze_downs`, so they never disagree.
 
-use crate::ir::{types, BackfillKind, Change};
+use crate::ir::{types, BackfillKind, Change, QualifiedName};
 use crate::project::{replay, ParsedMigration};
 use crate::schema::Catalog;
+use crate::sql::Statement;
 
 /// What happens to a migration's down script when it is run after its up.
 #[derive(Debug, Clone, Copy, serde::Serialize, PartialEq, Eq)]
@@ -32,8 +33,20 @@ pub struct DownAnalysis {
     pub verdict: DownVerdict,
     /// How the schema after up-then-down differs from the schema before up.
     pub differences: Vec<String>,
-    /// What the up destroys, one line each (with the statement's index in the up file).
-    pub losses: Vec<(usize, String)>,
+    /// What the up destroys.
+    pub losses: Vec<Loss>,
+}
+
+/// Data an up statement destroys that no down can bring back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loss {
+    /// The statement's index in the up file.
+    pub statement: usize,
+    pub table: QualifiedName,
+    /// The column, when only a column's values are lost.
+    pub column: Option<String>,
+    /// What is lost, as a phrase (`drops column public.users.name and its values`).
+    pub what: String,
 }
 
 impl DownAnalysis {
@@ -41,7 +54,7 @@ impl DownAnalysis {
         self.differences
             .iter()
             .cloned()
-            .chain(self.losses.iter().map(|(_, loss)| loss.clone()))
+            .chain(self.losses.iter().map(|loss| loss.what.clone()))
             .collect()
     }
 }
@@ -113,53 +126,106 @@ fn needs_down(migration: &ParsedMigration) -> bool {
         })
 }
 
-/// The data an up migration destroys: columns and tables that existed before it, dropped;
-/// columns narrowed to a type that cannot hold every old value; rows deleted.
-fn losses(before: &Catalog, migration: &ParsedMigration) -> Vec<(usize, String)> {
+/// The data an up migration destroys: columns and tables that existed before it, dropped
+/// (unless the same transaction creates the table again with every column it had); columns
+/// changed to a type that cannot hold every old value; rows deleted.
+fn losses(before: &Catalog, migration: &ParsedMigration) -> Vec<Loss> {
     let mut losses = Vec::new();
-    for (index, statement) in migration.up.statements.iter().enumerate() {
+    let statements = &migration.up.statements;
+    for (index, statement) in statements.iter().enumerate() {
         for change in &statement.changes {
-            if let Some(loss) = loss(before, change) {
-                losses.push((index, loss));
-            }
+            losses.extend(
+                loss(before, change, &statements[index + 1..])
+                    .into_iter()
+                    .map(|(table, column, what)| Loss {
+                        statement: index,
+                        table,
+                        column,
+                        what,
+                    }),
+            );
         }
     }
     losses
 }
 
-fn loss(before: &Catalog, change: &Change) -> Option<String> {
+type LossOf = (QualifiedName, Option<String>, String);
+
+fn loss(before: &Catalog, change: &Change, later: &[Statement]) -> Vec<LossOf> {
     match change {
-        Change::DropTable { tables, .. } => {
-            let existing: Vec<String> = tables
-                .iter()
-                .filter(|t| before.table(t).is_some())
-                .map(ToString::to_string)
-                .collect();
-            (!existing.is_empty())
-                .then(|| format!("drops table {} and its rows", existing.join(", ")))
-        }
+        Change::DropTable { tables, .. } => tables
+            .iter()
+            .filter(|t| {
+                let later_changes = later.iter().flat_map(|s| &s.changes);
+                before.table(t).is_some() && !recreated_whole(before, t, later_changes)
+            })
+            .map(|t| (t.clone(), None, format!("drops table {t} and its rows")))
+            .collect(),
         Change::DropColumn { table, column, .. } => before
             .column(table, column)
-            .map(|_| format!("drops column {table}.{column} and its values")),
+            .map(|_| {
+                let what = format!("drops column {table}.{column} and its values");
+                (table.clone(), Some(column.clone()), what)
+            })
+            .into_iter()
+            .collect(),
         Change::AlterColumnType {
             table,
             column,
             data_type,
             ..
-        } => {
-            let old = before.column(table, column)?;
-            (!types::is_compatible_widening(&old.data_type, data_type)).then(|| {
-                format!(
+        } => before
+            .column(table, column)
+            .filter(|old| !keeps_values(before, &old.data_type, data_type))
+            .map(|old| {
+                let what = format!(
                     "changes {table}.{column} from {} to {data_type}: values may be cut or converted",
                     old.data_type
-                )
+                );
+                (table.clone(), Some(column.clone()), what)
             })
-        }
+            .into_iter()
+            .collect(),
         Change::Backfill {
             table,
             kind: BackfillKind::Delete,
             ..
-        } if before.table(table).is_some() => Some(format!("deletes rows from {table}")),
-        _ => None,
+        } if before.table(table).is_some() => {
+            vec![(table.clone(), None, format!("deletes rows from {table}"))]
+        }
+        Change::Truncate { table } if before.table(table).is_some() => {
+            vec![(table.clone(), None, format!("empties {table}"))]
+        }
+        _ => Vec::new(),
     }
+}
+
+/// `types::keeps_values`, plus an enum moved to a text type: its labels are text.
+pub fn keeps_values(before: &Catalog, old: &str, new: &str) -> bool {
+    let to_text = matches!(
+        types::canonical_type(new).as_str(),
+        "text" | "character varying"
+    );
+    types::keeps_values(old, new, before.dialect) || (to_text && before.enum_type(old).is_some())
+}
+
+/// True when a later statement creates `table` again with every column it had (a table
+/// rebuilt by drop and create): the structure N-1 knows comes back.
+pub fn recreated_whole<'c>(
+    before: &Catalog,
+    table: &QualifiedName,
+    mut later: impl Iterator<Item = &'c Change>,
+) -> bool {
+    let Some(old) = before.table(table) else {
+        return false;
+    };
+    later.any(|change| match change {
+        Change::CreateTable {
+            table: t, columns, ..
+        } if t == table => old
+            .columns
+            .iter()
+            .all(|column| columns.iter().any(|new| new.name == column.name)),
+        _ => false,
+    })
 }

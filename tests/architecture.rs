@@ -21,6 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["resolve"],
     &["report"],
     &["check", "docs", "init"],
+    &["hook"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -15,6 +15,11 @@ fn corpus() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "no corpus at {} under CI",
+            dir.display()
+        );
         eprintln!("skipped: no corpus at {}", dir.display());
         None
     }
@@ -176,6 +181,26 @@ const SETS: &[Expected] = &[
         4,
         0,
     ),
+    // 19 files, each with `-- +migrate Up` and `-- +migrate Down`; none says `notransaction`.
+    set("nakama/migrate/sql", LayoutKind::SqlMigrate, 19, 19, 0),
+    // 87 files over 15 versions; for Postgres each version has a `.postgres.` or generic up,
+    // and a down of either kind.
+    set(
+        "keto/internal/persistence/sql/migrations/sql",
+        LayoutKind::Popx,
+        15,
+        15,
+        0,
+    ),
+    // 1,223 files over 230 versions: 228 have a Postgres or generic up (2 are CockroachDB
+    // only); 7 of those ups are `.autocommit.`.
+    set(
+        "hydra/persistence/sql/migrations",
+        LayoutKind::Popx,
+        228,
+        228,
+        7,
+    ),
     set(
         "vaultwarden/migrations/sqlite",
         LayoutKind::Diesel,
@@ -226,7 +251,11 @@ fn ente_versions_sort_numerically() {
 fn cratesio_keeps_its_loose_data_script_out() {
     let Some(corpus) = corpus() else { return };
     let found = discover(&corpus, "cratesio/migrations", LayoutChoice::Auto);
-    assert_eq!(found.ignored, ["data_oauth_github.sql"]);
+    let ignored: Vec<&str> = found.ignored.iter().map(|i| i.path.as_str()).collect();
+    assert_eq!(ignored, ["data_oauth_github.sql"]);
+    assert!(found.ignored[0]
+        .reason
+        .starts_with("matches no diesel migration pattern"));
     let first = &found.migrations[0];
     assert_eq!(first.id, "00000000000000");
     // The three version forms interleave in time: the dumped 2014 ones come before the
@@ -348,7 +377,8 @@ fn chef_server_sqitch_plans() {
     assert_eq!(found.ignored.len(), 59);
     assert!(found
         .ignored
-        .contains(&"deploy/purge_sequel.sql".to_string()));
+        .iter()
+        .any(|ignored| ignored.path == "deploy/purge_sequel.sql"));
 
     // oc_bifrost reworks update_acl twice: @1.2.0 and @1.3.0 name the older scripts.
     let bifrost = discover(
@@ -416,4 +446,82 @@ fn dbmate_names_drop_the_separator() {
     let dir = "supabase-postgres/migrations/db/init-scripts";
     let found = discover(&corpus, dir, LayoutChoice::Auto);
     assert_eq!(found.migrations[0].name, "initial-schema");
+}
+
+fn discover_with(corpus: &Path, dir: &str, options: &LayoutOptions) -> Discovered {
+    discover_dir(&corpus.join(dir), LayoutChoice::Auto, options)
+        .unwrap_or_else(|err| panic!("{dir}: {err:#}"))
+}
+
+#[test]
+fn nakama_keys_by_file_name_and_keeps_downs_out_of_the_up() {
+    let Some(corpus) = corpus() else { return };
+    let found = discover(&corpus, "nakama/migrate/sql", LayoutChoice::Auto);
+    // Two files share the prefix 20230222172540: two migrations, `-1` before `-2`.
+    let pair: Vec<&str> = found
+        .migrations
+        .iter()
+        .map(|m| m.id.as_str())
+        .filter(|id| id.starts_with("20230222172540"))
+        .collect();
+    assert_eq!(
+        pair,
+        [
+            "20230222172540-purchases-not-null-uid-1.sql",
+            "20230222172540-purchases-not-null-uid-2.sql"
+        ]
+    );
+    assert_ne!(found.migrations[7].version, found.migrations[8].version);
+    let first = &found.migrations[0];
+    let text = std::fs::read_to_string(corpus.join("nakama/migrate/sql").join(&first.id)).unwrap();
+    let up = &text[first.up.as_ref().unwrap().range.clone()];
+    assert!(up.contains("CREATE TABLE IF NOT EXISTS users"));
+    assert!(
+        !up.contains("DROP TABLE"),
+        "the down section is not part of the up"
+    );
+    assert!(found.ignored.is_empty(), "{:?}", found.ignored);
+}
+
+#[test]
+fn popx_sets_read_one_dialect_per_version() {
+    let Some(corpus) = corpus() else { return };
+    let keto = "keto/internal/persistence/sql/migrations/sql";
+    let hydra = "hydra/persistence/sql/migrations";
+    let options = |dialect, files: Option<&str>| LayoutOptions {
+        dialect: Some(dialect),
+        dialect_files: files.map(str::to_string),
+        ..LayoutOptions::default()
+    };
+    // Counted from the file names: versions with an up for the dialect or a generic one.
+    let cases = [
+        (keto, Dialect::Mysql, None, 13, 0),
+        (keto, Dialect::Sqlite, None, 15, 0),
+        (hydra, Dialect::Mysql, None, 227, 0),
+        (hydra, Dialect::Sqlite, None, 227, 1),
+        (hydra, Dialect::Postgres, Some("cockroach"), 229, 9),
+    ];
+    for (dir, dialect, files, migrations, autocommit) in cases {
+        let found = discover_with(&corpus, dir, &options(dialect, files));
+        let what = format!("{dir} {dialect} {files:?}");
+        assert_eq!(found.layout, LayoutKind::Popx, "{what}");
+        assert_eq!(found.migrations.len(), migrations, "{what}");
+        let opted_out = found
+            .migrations
+            .iter()
+            .filter(|m| m.transaction == TransactionMode::None)
+            .count();
+        assert_eq!(opted_out, autocommit, "{what}");
+        assert!(found.ignored.is_empty(), "{what}: {:?}", found.ignored);
+        let ids: std::collections::BTreeSet<&str> =
+            found.migrations.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids.len(), migrations, "{what}: one migration per version");
+    }
+    // The Postgres read never takes a CockroachDB file.
+    let found = discover(&corpus, hydra, LayoutChoice::Auto);
+    assert!(found
+        .migrations
+        .iter()
+        .flat_map(|m| m.paths.iter())
+        .all(|path| !path.contains(".cockroach.")));
 }

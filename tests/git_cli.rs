@@ -410,7 +410,8 @@ fn repo_with_releases(min_window: usize) -> Repo {
     repo.tag("v1.2");
     repo.write(
         "db/migrations/0003_drop_legacy.up.sql",
-        "SET lock_timeout = '5s';\n-- rollsafe:allow irreversible-up legacy_email was copied to users_archive (#13)\nALTER TABLE users DROP COLUMN legacy_email;\n",
+        // Retired in a shipped release: dropping its data is the point (no irreversible-up).
+        "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN legacy_email;\n",
     );
     repo.write(
         "db/migrations/0003_drop_legacy.down.sql",
@@ -520,4 +521,42 @@ fn a_deploy_statement_rollsafe_cannot_parse_fails_closed() {
     );
     let (code, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
     assert_eq!(code, 0, "{report}");
+}
+
+#[test]
+fn an_edit_is_judged_by_what_the_database_would_run() {
+    let repo = Repo::new();
+    repo.write("db/migrations/0001_users.up.sql", USERS);
+    repo.write("db/migrations/0001_users.down.sql", "DROP TABLE users;\n");
+    repo.commit("release 1");
+    let edit_severity = |up: &str, down: &str| -> (i32, Vec<String>) {
+        repo.write("db/migrations/0001_users.up.sql", up);
+        repo.write("db/migrations/0001_users.down.sql", down);
+        let (code, report) = repo.check_json(&["--base", "HEAD", "db/migrations"]);
+        let severities = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "edited-migration")
+            .map(|f| f["severity"].as_str().unwrap().to_string())
+            .collect();
+        (code, severities)
+    };
+    // Whitespace, a comment and keyword case: the same statements run.
+    let reformatted = "-- the users of the shop\ncreate table users (\n  id bigint PRIMARY KEY,\n  email text NOT NULL,\n  legacy_email text\n);\n";
+    assert_eq!(
+        edit_severity(reformatted, "DROP TABLE users;\n"),
+        (0, vec!["info".into()])
+    );
+    // Only the down changed.
+    assert_eq!(
+        edit_severity(USERS, "DROP TABLE IF EXISTS users;\n"),
+        (0, vec!["warning".into()])
+    );
+    // What the up executes changed.
+    let widened = USERS.replace("legacy_email text", "legacy_email varchar(320)");
+    assert_eq!(
+        edit_severity(&widened, "DROP TABLE users;\n"),
+        (1, vec!["error".into()])
+    );
 }

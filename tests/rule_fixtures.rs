@@ -10,14 +10,20 @@ use std::process::Command;
 
 /// Writes the example as a sqlx migrations directory and returns the rules the deploy
 /// migration fired.
-fn fired(meta: &RuleMeta, dir: &Path, sql: &str, down: Option<&str>, config: &str) -> Vec<String> {
+fn fired(
+    meta: &RuleMeta,
+    dir: &Path,
+    (setup, sql): (&str, &str),
+    down: Option<&str>,
+    config: &str,
+) -> Vec<String> {
     let example = &meta.example;
     let no_transaction = if example.transaction {
         ""
     } else {
         "-- no-transaction\n"
     };
-    std::fs::write(dir.join("20240101000001_setup.up.sql"), &example.setup).unwrap();
+    std::fs::write(dir.join("20240101000001_setup.up.sql"), setup).unwrap();
     std::fs::write(
         dir.join("20240101000002_deploy.up.sql"),
         format!("{no_transaction}{sql}"),
@@ -74,7 +80,7 @@ fn every_rule_example_as_a_migration_directory() {
         let bad = fired(
             meta,
             dir.path(),
-            &example.bad,
+            (&example.setup, &example.bad),
             example.bad_down.as_deref(),
             &example.config,
         );
@@ -85,7 +91,7 @@ fn every_rule_example_as_a_migration_directory() {
         let good = fired(
             meta,
             dir.path(),
-            &example.good,
+            (&example.good_base(), &example.good),
             example.good_down.as_deref(),
             good_config,
         );

@@ -362,3 +362,313 @@ mod lock {
         assert_eq!(fired(sql, "dialect = \"sqlite\"", true), Vec::<&str>::new());
     }
 }
+
+/// Inside one transaction N-1 sees only the end state: compat rules judge what the
+/// transaction leaves, and each quiet case has an unsafe twin that still fires.
+mod net_effect {
+    use rollsafe::check::run_example;
+
+    const SETUP: &str = "
+        CREATE TABLE users (id bigint PRIMARY KEY, email text, status text DEFAULT 'active');
+        CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, amount integer,
+            CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id),
+            CONSTRAINT orders_amount_positive CHECK (amount > 0));
+        CREATE TYPE mood AS ENUM ('happy', 'sad');
+        CREATE TABLE feelings (id bigint PRIMARY KEY, mood mood, at timestamp);
+        CREATE TABLE totals (day date, amount integer);
+        CREATE MATERIALIZED VIEW daily AS SELECT day, sum(amount) AS amount FROM totals GROUP BY day;
+    ";
+
+    fn fired_with(sql: &str, config: &str, transaction: bool) -> Vec<&'static str> {
+        run_example(SETUP, sql, config, transaction)
+            .expect("example runs")
+            .iter()
+            .map(|f| f.finding.rule)
+            .collect()
+    }
+
+    fn fired(sql: &str) -> Vec<&'static str> {
+        fired_with(sql, "", true)
+    }
+
+    #[test]
+    fn a_default_dropped_and_set_again_in_one_transaction_is_not_dropped() {
+        let again = "ALTER TABLE users ALTER COLUMN status DROP DEFAULT;
+                     ALTER TABLE users ALTER COLUMN status SET DEFAULT 'new';";
+        assert!(
+            !fired(again).contains(&"drop-default"),
+            "{:?}",
+            fired(again)
+        );
+        let dropped = "ALTER TABLE users ALTER COLUMN status DROP DEFAULT;";
+        assert!(fired(dropped).contains(&"drop-default"));
+        // Outside a transaction N-1 can see the column without a default in between.
+        assert!(fired_with(again, "", false).contains(&"drop-default"));
+    }
+
+    #[test]
+    fn a_constraint_dropped_and_added_back_identically_is_not_new_for_n1() {
+        let same_fk = "ALTER TABLE orders DROP CONSTRAINT orders_user_fk;
+            ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;";
+        assert!(
+            !fired(same_fk).contains(&"add-foreign-key"),
+            "{:?}",
+            fired(same_fk)
+        );
+        let same_check = "ALTER TABLE orders DROP CONSTRAINT orders_amount_positive;
+            ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (AMOUNT >  0) NOT VALID;";
+        assert!(!fired(same_check).contains(&"add-check-constraint"));
+
+        let tighter = "ALTER TABLE orders DROP CONSTRAINT orders_amount_positive;
+            ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 10) NOT VALID;";
+        assert!(fired(tighter).contains(&"add-check-constraint"));
+        let other_table = "ALTER TABLE orders DROP CONSTRAINT orders_user_fk;
+            ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (amount) REFERENCES users (id) NOT VALID;";
+        assert!(fired(other_table).contains(&"add-foreign-key"));
+    }
+
+    #[test]
+    fn a_table_dropped_and_recreated_with_its_columns_is_not_dropped() {
+        let superset = "DROP TABLE totals;
+            CREATE TABLE totals (day date, amount integer, currency text);";
+        let found = fired_with(superset, "require_down = true", true);
+        assert!(!found.contains(&"drop-table"), "{found:?}");
+        assert!(!found.contains(&"irreversible-up"), "{found:?}");
+
+        let narrower = "DROP TABLE totals;\nCREATE TABLE totals (day date);";
+        let found = fired_with(narrower, "require_down = true", true);
+        assert!(found.contains(&"drop-table"), "{found:?}");
+        assert!(found.contains(&"irreversible-up"), "{found:?}");
+    }
+
+    #[test]
+    fn lossless_type_changes_are_neither_a_break_nor_a_loss() {
+        for sql in [
+            "ALTER TABLE feelings ALTER COLUMN mood TYPE text;",
+            "ALTER TABLE feelings ALTER COLUMN at TYPE timestamptz;",
+            "ALTER TABLE orders ALTER COLUMN amount TYPE bigint;",
+        ] {
+            let found = fired_with(sql, "require_down = true", true);
+            assert!(!found.contains(&"change-column-type"), "{sql}: {found:?}");
+            assert!(!found.contains(&"irreversible-up"), "{sql}: {found:?}");
+        }
+        let narrowing = "ALTER TABLE orders ALTER COLUMN amount TYPE smallint;";
+        let found = fired_with(narrowing, "require_down = true", true);
+        assert!(found.contains(&"change-column-type"), "{found:?}");
+        assert!(found.contains(&"irreversible-up"), "{found:?}");
+        let to_text = "ALTER TABLE feelings ALTER COLUMN at TYPE text;";
+        assert!(fired(to_text).contains(&"change-column-type"));
+    }
+
+    #[test]
+    fn sqlite_types_of_one_affinity_are_the_same_type() {
+        let setup = "CREATE TABLE events (id integer PRIMARY KEY, at TIMESTAMP, note text);";
+        let rebuild = |at: &str| {
+            format!(
+                "CREATE TABLE events_new (id integer PRIMARY KEY, at {at}, note text);
+                 INSERT INTO events_new SELECT id, at, note FROM events;
+                 DROP TABLE events;
+                 ALTER TABLE events_new RENAME TO events;"
+            )
+        };
+        let rules = |sql: &str| -> Vec<&'static str> {
+            run_example(setup, sql, "dialect = \"sqlite\"", true)
+                .expect("example runs")
+                .iter()
+                .map(|f| f.finding.rule)
+                .collect()
+        };
+        assert!(!rules(&rebuild("DATETIME")).contains(&"change-column-type"));
+        assert!(rules(&rebuild("BLOB")).contains(&"change-column-type"));
+    }
+
+    #[test]
+    fn a_unique_index_on_a_materialized_view_restricts_no_write() {
+        let on_view = "CREATE UNIQUE INDEX CONCURRENTLY daily_day ON daily (day);";
+        assert!(!fired_with(on_view, "", false).contains(&"add-unique-constraint"));
+        let on_table = "CREATE UNIQUE INDEX CONCURRENTLY totals_day ON totals (day);";
+        assert!(fired_with(on_table, "", false).contains(&"add-unique-constraint"));
+    }
+
+    #[test]
+    fn commit_then_begin_runs_what_is_between_outside_the_transaction() {
+        let between = "SET lock_timeout = '5s';
+            COMMIT;
+            CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
+            BEGIN;";
+        let found = fired(between);
+        assert!(!found.contains(&"concurrently-in-transaction"), "{found:?}");
+        let inside = "SET lock_timeout = '5s';
+            CREATE INDEX CONCURRENTLY users_email_idx ON users (email);";
+        assert!(fired(inside).contains(&"concurrently-in-transaction"));
+    }
+
+    #[test]
+    fn a_drop_retired_in_the_shipped_release_loses_data_on_purpose() {
+        let drop = "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN email;";
+        let retired =
+            "require_down = true\n[[retire]]\nobject = \"users.email\"\nreason = \"moved\"";
+        let found = fired_with(drop, retired, true);
+        assert!(!found.contains(&"irreversible-up"), "{found:?}");
+        assert!(!found.contains(&"drop-column"), "{found:?}");
+        let found = fired_with(drop, "require_down = true", true);
+        assert!(found.contains(&"irreversible-up"), "{found:?}");
+    }
+}
+
+#[test]
+fn timestamp_to_timestamptz_says_when_postgres_skips_the_rewrite() {
+    let setup = "CREATE TABLE events (id bigint PRIMARY KEY, at timestamp);";
+    let sql = "SET lock_timeout = '5s';\nALTER TABLE events ALTER COLUMN at TYPE timestamptz;";
+    let findings = run_example(setup, sql, "", true).expect("example runs");
+    let rewrite = findings
+        .iter()
+        .find(|f| f.finding.rule == "column-type-rewrite")
+        .expect("the lock finding stays");
+    assert!(rewrite.finding.message.contains("TimeZone = 'UTC'"));
+    let other = "SET lock_timeout = '5s';\nALTER TABLE events ALTER COLUMN at TYPE date;";
+    let findings = run_example(setup, other, "", true).expect("example runs");
+    let rewrite = findings
+        .iter()
+        .find(|f| f.finding.rule == "column-type-rewrite")
+        .expect("a real rewrite");
+    assert!(!rewrite.finding.message.contains("TimeZone"));
+}
+
+/// What the database does, known instead of presumed; each quiet case with its unsafe twin.
+mod database_knowledge {
+    use rollsafe::check::run_example;
+
+    const SETUP: &str = "
+        CREATE TABLE users (id bigint PRIMARY KEY, email text, status text);
+        CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, note text);
+    ";
+
+    fn fired(sql: &str) -> Vec<&'static str> {
+        run_example(SETUP, sql, "", true)
+            .expect("example runs")
+            .iter()
+            .map(|f| f.finding.rule)
+            .collect()
+    }
+
+    #[test]
+    fn set_not_null_on_a_column_with_a_default_keeps_n1_inserts_working() {
+        let with_default = "SET lock_timeout = '5s';
+            ALTER TABLE users ALTER COLUMN status SET DEFAULT 'active', ALTER COLUMN status SET NOT NULL;";
+        assert!(
+            !fired(with_default).contains(&"set-not-null"),
+            "{:?}",
+            fired(with_default)
+        );
+        let without =
+            "SET lock_timeout = '5s';\nALTER TABLE users ALTER COLUMN status SET NOT NULL;";
+        assert!(fired(without).contains(&"set-not-null"));
+    }
+
+    #[test]
+    fn a_new_column_referencing_another_table_has_nothing_to_validate() {
+        let new_column = "SET lock_timeout = '5s';
+            ALTER TABLE orders ADD COLUMN buyer_id bigint REFERENCES users (id);";
+        let found = fired(new_column);
+        assert!(!found.contains(&"foreign-key-validates"), "{found:?}");
+        assert!(!found.contains(&"enforce-before-backfill"), "{found:?}");
+        let existing = "SET lock_timeout = '5s';
+            ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);";
+        assert!(fired(existing).contains(&"foreign-key-validates"));
+    }
+
+    #[test]
+    fn uniqueness_on_a_new_nullable_column_is_not_enforced_before_a_backfill() {
+        let nullable = "SET lock_timeout = '5s';
+            ALTER TABLE users ADD COLUMN handle text UNIQUE;";
+        assert!(
+            !fired(nullable).contains(&"enforce-before-backfill"),
+            "{:?}",
+            fired(nullable)
+        );
+        // One constant default in every row: the unique index cannot be built.
+        let constant = "SET lock_timeout = '5s';
+            ALTER TABLE users ADD COLUMN handle text NOT NULL DEFAULT 'x' UNIQUE;";
+        assert!(
+            fired(constant).contains(&"enforce-before-backfill"),
+            "{:?}",
+            fired(constant)
+        );
+    }
+
+    #[test]
+    fn a_primary_key_filled_by_its_own_sequence_needs_no_backfill() {
+        let serial = "SET lock_timeout = '5s';
+            ALTER TABLE orders DROP CONSTRAINT orders_pkey;
+            ALTER TABLE orders ADD COLUMN seq bigserial PRIMARY KEY;";
+        let found = fired(serial);
+        assert!(!found.contains(&"enforce-before-backfill"), "{found:?}");
+        let plain = "SET lock_timeout = '5s';
+            ALTER TABLE orders DROP CONSTRAINT orders_pkey;
+            ALTER TABLE orders ADD COLUMN seq bigint NOT NULL DEFAULT 0 PRIMARY KEY;";
+        assert!(
+            fired(plain).contains(&"enforce-before-backfill"),
+            "{:?}",
+            fired(plain)
+        );
+    }
+}
+
+/// A table emptied or replaced earlier in the same transaction is new or empty for the lock
+/// rules, and TRUNCATE is not a row-by-row backfill.
+mod emptied_tables {
+    use rollsafe::check::run_example;
+
+    const SETUP: &str = "CREATE TABLE cache (id bigint PRIMARY KEY, key text, value text);";
+
+    fn fired(sql: &str) -> Vec<&'static str> {
+        run_example(SETUP, sql, "", true)
+            .expect("example runs")
+            .iter()
+            .map(|f| f.finding.rule)
+            .collect()
+    }
+
+    #[test]
+    fn an_index_on_a_table_truncated_in_the_same_transaction_locks_nothing_new() {
+        let truncated = "SET lock_timeout = '5s';
+            TRUNCATE cache;
+            CREATE INDEX cache_key_idx ON cache (key);";
+        let found = fired(truncated);
+        assert!(
+            !found.contains(&"create-index-not-concurrently"),
+            "{found:?}"
+        );
+        let full = "SET lock_timeout = '5s';\nCREATE INDEX cache_key_idx ON cache (key);";
+        assert!(fired(full).contains(&"create-index-not-concurrently"));
+    }
+
+    #[test]
+    fn an_index_on_a_table_recreated_in_the_same_transaction_is_on_a_new_table() {
+        let recreated = "SET lock_timeout = '5s';
+            DROP TABLE cache;
+            CREATE TABLE cache (id bigint PRIMARY KEY, key text, value text, hits int);
+            CREATE INDEX cache_key_idx ON cache (key);";
+        let found = fired(recreated);
+        assert!(
+            !found.contains(&"create-index-not-concurrently"),
+            "{found:?}"
+        );
+        assert!(!found.contains(&"drop-table"), "{found:?}");
+    }
+
+    #[test]
+    fn truncate_is_not_a_backfill_but_an_unfiltered_delete_is() {
+        let truncate = "SET lock_timeout = '5s';\nTRUNCATE cache;";
+        let found = fired(truncate);
+        assert!(!found.contains(&"unbatched-backfill"), "{found:?}");
+        assert!(!found.contains(&"backfill-in-ddl-migration"), "{found:?}");
+        let delete = "DELETE FROM cache;";
+        assert!(
+            fired(delete).contains(&"unbatched-backfill"),
+            "{:?}",
+            fired(delete)
+        );
+    }
+}

@@ -64,6 +64,7 @@ pub fn audit_history_with_downs(
 }
 
 mod example;
+mod moved;
 mod run;
 
 pub use example::{run_example, run_example_with_down};

@@ -37,6 +37,21 @@ pub struct CheckOptions {
     pub layout: LayoutChoice,
     /// An explicit config file; otherwise `rollsafe.toml` is looked up from `dir` upwards.
     pub config: Option<PathBuf>,
+    /// `check FILE...`: the deploy is only the migrations these files (relative to `dir`,
+    /// with `/`) belong to. Empty: every migration the mode selects.
+    pub files: Vec<String>,
+}
+
+impl CheckOptions {
+    /// Whether `migration` is part of the deploy `files` selects.
+    fn selects(&self, migration: &ParsedMigration) -> bool {
+        self.files.is_empty()
+            || migration
+                .migration
+                .paths
+                .iter()
+                .any(|path| self.files.contains(path))
+    }
 }
 
 /// The outcome of one run: the report, the config it ran with, notices to print on
@@ -109,20 +124,34 @@ pub fn migrations_dir(
 /// Runs a check and builds its report.
 pub fn run(options: &CheckOptions) -> Result<Run> {
     let (config, config_path) = load_config(options)?;
+    let dir = migrations_dir(options, &config, config_path.as_deref());
+    if dir.is_file() {
+        bail!(
+            "{}: is a file; give the migrations directory (or name migration files after it: \
+             `rollsafe check DIR FILE...`)",
+            dir.display()
+        );
+    }
+    if !dir.is_dir() {
+        bail!("{}: no such directory", dir.display());
+    }
+    // A directory named after a dialect says which one, when nothing else does.
+    let inferred = match (options.dialect, config.dialect) {
+        (None, None) => crate::layout::dialect_of_dir(&dir),
+        _ => None,
+    };
     let options = &CheckOptions {
-        dir: migrations_dir(options, &config, config_path.as_deref()),
+        dir,
+        dialect: options.dialect.or(inferred),
         ..options.clone()
     };
-    if !options.dir.is_dir() {
-        bail!("{}: no such directory", options.dir.display());
-    }
     let layout = layout_choice(options, &config);
     let repo = if options.all {
         None
     } else {
         GitRepo::discover(&options.dir)?
     };
-    match repo {
+    let mut run = match repo {
         Some(repo) => check_revisions(&repo, options, config, config_path.as_deref(), layout),
         None if options.base.is_some() || options.head.is_some() => bail!(
             "{}: --base and --head compare git revisions, but this directory is not inside a git \
@@ -130,12 +159,19 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
             options.dir.display()
         ),
         None => audit(options, config, config_path, layout),
+    }?;
+    if let Some(dialect) = inferred {
+        run.notices.push(format!(
+            "dialect {dialect} inferred from the directory name (set `dialect` in rollsafe.toml \
+             or pass --dialect to change it)"
+        ));
     }
+    Ok(run)
 }
 
 /// The command line's layout, else config's, else detection.
 fn layout_choice(options: &CheckOptions, config: &Config) -> LayoutChoice {
-    match (options.layout, config.layout) {
+    match (options.layout, config.layout_choice()) {
         (LayoutChoice::Auto, Some(configured)) => configured,
         (choice, _) => choice,
     }
@@ -170,14 +206,24 @@ fn audit(
     let project = load_project(&snapshot, options.dialect, layout, &config, None)?;
     timings.lap("discover and parse");
     let settings = config.settings_for(project.has_downs());
-    let (raw, downs) = audit_history_with_downs(&project, &settings, &config.retire);
-    let outcome = resolve_with_unused(raw, &project, &config, &project.migrations);
+    let (mut raw, downs) = audit_history_with_downs(&project, &settings, &config.retire);
+    // `check FILE...`: each named migration is checked against the ones before it.
+    let selected: Vec<ParsedMigration> = project
+        .migrations
+        .iter()
+        .filter(|m| options.selects(m))
+        .cloned()
+        .collect();
+    let ids: HashSet<&str> = selected.iter().map(|m| m.migration.id.as_str()).collect();
+    raw.retain(|f| f.migration.is_empty() || ids.contains(f.migration.as_str()));
+    let outcome = resolve_with_unused(raw, &project, &config, &selected);
     timings.lap("replay and rules");
     let report = Report::build(ReportInput {
         dialect: project.dialect,
         layout: project.layout,
         sources: &with_config_text(project.sources.clone(), &config),
-        migrations: &project.migrations,
+        migrations: &selected,
+        ignored: &project.ignored,
         outcome,
         path_prefix: "",
         config_path: config_path.map(|path| display_from(&options.dir, &path)),
@@ -192,9 +238,29 @@ fn audit(
     Ok(Run {
         report,
         config,
-        notices: Vec::new(),
+        notices: unmatched_files(options, &project),
         timings,
     })
+}
+
+/// A notice for each file `check FILE...` named that is no migration's file.
+fn unmatched_files(options: &CheckOptions, project: &Project) -> Vec<String> {
+    options
+        .files
+        .iter()
+        .filter(|file| {
+            !project
+                .migrations
+                .iter()
+                .any(|m| m.migration.paths.contains(file))
+        })
+        .map(|file| {
+            format!(
+                "{file}: not a migration of the {} layout; not checked",
+                project.layout.name()
+            )
+        })
+        .collect()
 }
 
 fn worktree() -> RevInfo {
@@ -221,8 +287,28 @@ fn check_revisions(
     let dir = repo.checked_dir().to_string();
     let mut notices: Vec<String> = repo.state_notice().into_iter().collect();
 
-    let (head, head_commit) = match &options.head {
-        Some(rev) => {
+    let (head, head_commit) = match options.head.as_deref() {
+        Some("index") => {
+            let snapshot = repo.index_snapshot(&dir)?;
+            notices.extend(skipped_notices(&snapshot.skipped));
+            let head = repo
+                .has_commits()
+                .then(|| repo.resolve("HEAD"))
+                .transpose()?;
+            let info = RevInfo {
+                rev: "index".to_string(),
+                commit: None,
+            };
+            (
+                Side {
+                    snapshot: snapshot.files,
+                    info,
+                },
+                head,
+            )
+        }
+        Some(rev) if rev != "worktree" => {
+            let rev = &rev.to_string();
             let resolved = repo.resolve(rev)?;
             let snapshot = repo.snapshot_at(resolved.commit, &dir)?;
             notices.extend(skipped_notices(&snapshot.skipped));
@@ -238,7 +324,7 @@ fn check_revisions(
                 Some(resolved),
             )
         }
-        None => {
+        _ => {
             let snapshot = repo.worktree_snapshot(&dir)?;
             notices.extend(skipped_notices(&snapshot.skipped));
             let head = repo
@@ -265,17 +351,40 @@ fn check_revisions(
 
     // N-1's revision: where the head forked from the base. A repository without commits has
     // no base: everything in the working tree is new.
-    let base_rev = options
-        .base
-        .clone()
-        .or_else(|| config.base.clone())
-        .unwrap_or_else(|| "HEAD".to_string());
+    let base_rev = match options.base.clone().or_else(|| config.base.clone()) {
+        Some(rev) => rev,
+        None => default_base(repo, &mut notices),
+    };
     let (base, base_config) = match &head_commit {
         Some(head_commit) => {
             let base = repo.resolve(&base_rev)?;
             let fork = repo.merge_base(&base, head_commit)?;
-            let snapshot = repo.snapshot_at(fork, &dir)?;
+            let mut snapshot = repo.snapshot_at(fork, &dir)?;
             let base_config = config_at(repo, fork, config_path)?;
+            if snapshot.files.is_empty() {
+                let still_at_head = |old: &str| -> Result<bool> {
+                    let files = match &options.head {
+                        Some(_) => repo.snapshot_at(head_commit.commit, old)?.files,
+                        None => repo.worktree_snapshot(old)?.files,
+                    };
+                    Ok(!files.is_empty())
+                };
+                let moved = super::moved::base_dir(
+                    repo,
+                    fork,
+                    &dir,
+                    &head.snapshot,
+                    &base_config,
+                    config_path,
+                    &still_at_head,
+                )?;
+                if let Some(old_dir) = moved {
+                    snapshot = repo.snapshot_at(fork, &old_dir)?;
+                    notices.push(format!(
+                        "the migrations were in `{old_dir}` at the base revision: read there"
+                    ));
+                }
+            }
             let info = RevInfo {
                 rev: base_rev,
                 commit: Some(fork.to_string()),
@@ -316,7 +425,7 @@ fn check_revisions(
         )?
     };
     timings.lap("discover and parse");
-    let (diff, statuses) = history::compare(
+    let (mut diff, statuses) = history::compare(
         Revision {
             migrations: &base_project.migrations,
             files: &base.snapshot,
@@ -326,6 +435,7 @@ fn check_revisions(
             files: &head.snapshot,
         },
     );
+    diff.older_pending = Some(head_project.layout.history().older_pending);
     let mut head_project = head_project;
     for (migration, status) in head_project.migrations.iter_mut().zip(statuses) {
         migration.status = status;
@@ -336,7 +446,7 @@ fn check_revisions(
     let deploy: Vec<ParsedMigration> = head_project
         .migrations
         .iter()
-        .filter(|m| m.status == MigrationStatus::New)
+        .filter(|m| m.status == MigrationStatus::New && options.selects(m))
         .cloned()
         .collect();
     timings.lap("compare history");
@@ -397,6 +507,7 @@ fn check_revisions(
         layout: head_project.layout,
         sources: &sources,
         migrations: &listed,
+        ignored: &head_project.ignored,
         outcome,
         path_prefix: &prefix,
         config_path: config_path.and_then(|path| repo.repo_path(path).ok()),
@@ -415,6 +526,25 @@ fn check_revisions(
         notices,
         timings,
     })
+}
+
+/// N-1's revision for a local run: the upstream branch (or the remote's default branch),
+/// whose merge base with the head is what shipped; `HEAD` when there is neither, said in a
+/// notice.
+fn default_base(repo: &GitRepo, notices: &mut Vec<String>) -> String {
+    match repo.default_base() {
+        Some(upstream) => upstream,
+        None => {
+            if repo.has_commits() {
+                notices.push(
+                    "no upstream branch or remote default branch: comparing with HEAD (set \
+                     `base` in rollsafe.toml or pass --base to compare with what shipped)"
+                        .to_string(),
+                );
+            }
+            "HEAD".to_string()
+        }
+    }
 }
 
 /// The down verdict of each analysed migration of `migrations`.

@@ -337,6 +337,11 @@ pub enum Change {
         /// UPDATE/DELETE with a WHERE clause (a batch), or INSERT from a SELECT.
         filtered: bool,
     },
+    /// `TRUNCATE t`: every row goes at once (not row by row, so not a backfill), under an
+    /// ACCESS EXCLUSIVE lock held to the end of the transaction.
+    Truncate {
+        table: QualifiedName,
+    },
     /// `SET [LOCAL] name = value`, e.g. `lock_timeout`, `statement_timeout`.
     Session {
         setting: String,
@@ -384,6 +389,7 @@ impl Change {
             | Change::DropConstraint { table, .. }
             | Change::RenameConstraint { table, .. }
             | Change::Backfill { table, .. }
+            | Change::Truncate { table }
             | Change::OnlineDdl { table, .. } => Some(table),
             Change::RenameTable { from, .. } => Some(from),
             Change::CreateIndex(index) => Some(&index.table),
@@ -398,6 +404,7 @@ impl Change {
         !matches!(
             self,
             Change::Backfill { .. }
+                | Change::Truncate { .. }
                 | Change::Session { .. }
                 | Change::Transaction(_)
                 | Change::Maintenance { .. }

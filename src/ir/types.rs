@@ -7,6 +7,8 @@
 //! One consequence: a bare `float` reads as Postgres's `double precision`, although MySQL's
 //! `FLOAT` is single precision.
 
+use crate::dialect::Dialect;
+
 /// Spells a type as Postgres's `format_type` prints it: `int`, `int4` and `serial` read
 /// `integer`; `varchar(255)` reads `character varying(255)`; `timestamptz` reads
 /// `timestamp with time zone`; arrays keep their `[]`.
@@ -53,6 +55,39 @@ pub fn is_compatible_widening(old: &str, new: &str) -> bool {
         ((old, true), (new, true)) => widens(&Type::parse(old), &Type::parse(new)),
         ((old, false), (new, false)) => widens(&Type::parse(old), &Type::parse(new)),
         _ => false,
+    }
+}
+
+/// True when changing a column from `old` to `new` keeps every value as it was: a
+/// compatible widening, `timestamp` → `timestamptz` (the same instants, now read in the
+/// session's time zone), or in SQLite two spellings of the same type affinity (`TIMESTAMP`
+/// and `DATETIME` are both NUMERIC: SQLite stores the values the same way). An enum moved
+/// to `text` keeps its values too, which only a caller that knows the enums can tell.
+pub fn keeps_values(old: &str, new: &str, dialect: Dialect) -> bool {
+    if is_compatible_widening(old, new) {
+        return true;
+    }
+    let (old, new) = (canonical_type(old), canonical_type(new));
+    match dialect {
+        Dialect::Sqlite => sqlite_affinity(&old) == sqlite_affinity(&new),
+        _ => old == "timestamp without time zone" && new == "timestamp with time zone",
+    }
+}
+
+/// SQLite's type affinity of a declared type, by its documented rules (in order: INT,
+/// then CHAR/CLOB/TEXT, then BLOB or no type, then REAL/FLOA/DOUB, else NUMERIC).
+fn sqlite_affinity(declared: &str) -> &'static str {
+    let upper = declared.to_ascii_uppercase();
+    if upper.contains("INT") {
+        "INTEGER"
+    } else if ["CHAR", "CLOB", "TEXT"].iter().any(|k| upper.contains(k)) {
+        "TEXT"
+    } else if upper.contains("BLOB") || upper.trim().is_empty() {
+        "BLOB"
+    } else if ["REAL", "FLOA", "DOUB"].iter().any(|k| upper.contains(k)) {
+        "REAL"
+    } else {
+        "NUMERIC"
     }
 }
 

@@ -61,7 +61,10 @@ pub(super) fn lines_with_offsets(text: &str) -> impl Iterator<Item = (usize, &st
     text.split_inclusive('\n').map(move |raw| {
         let line_start = start;
         start += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
+        // A byte-order mark must not hide a marker on the first line.
+        let line = raw
+            .trim_end_matches(['\n', '\r'])
+            .trim_start_matches('\u{feff}');
         (line_start, line, start)
     })
 }

@@ -6,7 +6,8 @@
 //! rules judge the up; a down's own opt-out matters only when it runs).
 
 use super::common;
-use super::{Migration, TransactionMode};
+use super::detect::Candidate;
+use super::{Found, LayoutOptions, Migration, TransactionMode, Vote};
 use crate::source::Snapshot;
 use anyhow::{bail, Result};
 use regex::Regex;
@@ -89,6 +90,18 @@ fn migration(snapshot: &Snapshot, path: &str, version: &str, name: &str) -> Resu
         down_marker.as_ref(),
         transaction,
     ))
+}
+
+pub(super) fn vote(file: &Candidate<'_>) -> Vote {
+    if file.numbered_sql().is_some() && has_up_marker(file.text()) {
+        Vote::Yes
+    } else {
+        Vote::No
+    }
+}
+
+pub(super) fn read(snapshot: &Snapshot, _: &LayoutOptions) -> Result<Found> {
+    Found::of(discover(snapshot)?)
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //! `00000000000000` (the initial setup).
 
 use super::common;
-use super::{Migration, TransactionMode, Version};
+use super::detect::Candidate;
+use super::{Found, LayoutOptions, Migration, TransactionMode, Version, Vote};
 use crate::source::Snapshot;
 use anyhow::Result;
 use regex::Regex;
@@ -15,9 +16,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-const UP: &str = "up.sql";
-const DOWN: &str = "down.sql";
-const METADATA: &str = "metadata.toml";
+pub(super) const UP: &str = "up.sql";
+pub(super) const DOWN: &str = "down.sql";
+pub(super) const METADATA: &str = "metadata.toml";
 
 /// A dashed date, optionally with a time, and whatever follows (`-0000`).
 static DASHED_DATE: LazyLock<Regex> = LazyLock::new(|| {
@@ -88,6 +89,17 @@ fn sort_key(version: &str) -> Version {
     let date = captures["date"].replace('-', "");
     let time = captures.name("time").map_or("000000", |time| time.as_str());
     Version::parse(&format!("{date}{time}{}", &captures["rest"]))
+}
+
+pub(super) fn vote(file: &Candidate<'_>) -> Vote {
+    match file.in_subdir() {
+        Some((dir, name)) if is_migration_file(dir, name) => Vote::Yes,
+        _ => Vote::No,
+    }
+}
+
+pub(super) fn read(snapshot: &Snapshot, _: &LayoutOptions) -> Result<Found> {
+    Found::of(discover(snapshot)?)
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! (`V1__x.sql.conf`) says `executeInTransaction=false`.
 
 use super::common::{self, Direction, Script};
-use super::{Migration, MigrationKind, TransactionMode, Version};
+use super::detect::Candidate;
+use super::{Found, LayoutOptions, Migration, MigrationKind, TransactionMode, Version, Vote};
 use crate::source::Snapshot;
 use anyhow::{bail, Result};
 use regex::Regex;
@@ -175,6 +176,18 @@ fn transaction_mode(snapshot: &Snapshot, script: &str) -> Result<TransactionMode
         };
     }
     Ok(TransactionMode::Wrapped)
+}
+
+pub(super) fn vote(file: &Candidate<'_>) -> Vote {
+    if file.top_file().and_then(parse_file_name).is_some() {
+        Vote::Yes
+    } else {
+        Vote::No
+    }
+}
+
+pub(super) fn read(snapshot: &Snapshot, _: &LayoutOptions) -> Result<Found> {
+    Found::of(discover(snapshot)?)
 }
 
 #[cfg(test)]

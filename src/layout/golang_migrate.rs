@@ -6,8 +6,10 @@
 //! query string, so Postgres runs a multi-statement file in one implicit transaction.
 
 use super::common::{self, Direction, Pair, Script};
-use super::{Migration, TransactionMode};
+use super::detect::Candidate;
+use super::{Found, LayoutOptions, Migration, TransactionMode, Vote};
 use crate::source::Snapshot;
+use anyhow::Result;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -44,6 +46,18 @@ pub(super) fn migration(snapshot: &Snapshot, pair: Pair<'_>, mode: TransactionMo
     let up = pair.up.map(|path| common::whole_file(snapshot, path));
     let down = pair.down.map(|path| common::whole_file(snapshot, path));
     common::versioned(pair.version, pair.name, up, down, mode)
+}
+
+pub(super) fn vote(file: &Candidate<'_>) -> Vote {
+    if file.numbered_sql().and_then(parse_file_name).is_some() {
+        Vote::Yes
+    } else {
+        Vote::No
+    }
+}
+
+pub(super) fn read(snapshot: &Snapshot, _: &LayoutOptions) -> Result<Found> {
+    Found::of(discover(snapshot))
 }
 
 #[cfg(test)]

@@ -1,25 +1,41 @@
 //! Layouts: turn a snapshot of files into an ordered list of migrations, one module per tool.
 //!
-//! Detection is automatic and can be overridden in config or on the command line. Each file
-//! at the top of the migrations directory (and each file one directory down, for Diesel and
-//! Prisma) votes for the layout its name and markers fit: `sqitch.plan` decides at once,
-//! goose and dbmate markers beat names, and the most votes win. `.up.sql`/`.down.sql` pairs
-//! read as golang-migrate unless a file opens with sqlx's `-- no-transaction` (see `sqlx`
-//! for why that default is the sound one). When nothing votes at the top, the
-//! subdirectories are searched so the error can name the set(s) found there.
+//! Every fact the rest of the crate knows about a tool is one row of `LAYOUTS`: its name,
+//! what its files look like, how a file votes for it during detection, how its migrations
+//! are read, which in-file markers it understands, and how the tool treats its history
+//! (what it does with an older pending migration, what it keys applied migrations by).
+//! Adding a layout is its own module plus one row; a test fails when a `LayoutKind` has no
+//! row.
 //!
-//! Each layout knows whether its tool wraps a migration in a transaction and honours the
-//! tool's opt-out markers.
+//! Detection is automatic and can be overridden in config or on the command line. Each file
+//! at the top of the migrations directory (and each file one directory down, for the
+//! directory-per-migration layouts) votes for the first layout, in table order, that claims
+//! it: a file that decides (`sqitch.plan`, `atlas.sum`) settles it at once, and the most
+//! votes win. A layout whose telling sign only some files carry (sqlx's `-- no-transaction`,
+//! popx's dialect files) takes over the majority of the layout it shares names with. When
+//! nothing votes at the top, the subdirectories are searched so the error can name the
+//! set(s) found there.
+//!
+//! After reading, nothing is dropped silently: a migration file that carries another tool's
+//! markers is an error naming the layout to use, and every other SQL file or code migration
+//! in the directory is listed in `Discovered::ignored` with the reason.
 
+mod atlas;
 mod common;
+mod custom;
 mod dbmate;
+mod detect;
 mod diesel;
 mod flyway;
 mod golang_migrate;
 mod goose;
+mod leftovers;
 mod plain;
+mod popx;
 mod prisma;
+mod sourcegraph;
 mod sqitch;
+mod sql_migrate;
 mod sqlx;
 pub mod version;
 
@@ -28,15 +44,29 @@ use crate::source::{self, Snapshot};
 use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::path::Path;
 
+pub use custom::CustomPattern;
 pub use version::Version;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LayoutKind {
+/// Declares `LayoutKind` and the list of its variants, so a test can check that each has a
+/// row in `LAYOUTS` without a second list to keep up to date.
+macro_rules! layout_kinds {
+    ($($(#[$doc:meta])* $variant:ident,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum LayoutKind {
+            $($(#[$doc])* $variant,)*
+        }
+
+        /// Every variant, in declaration order.
+        #[cfg(test)]
+        const EVERY_KIND: &[LayoutKind] = &[$(LayoutKind::$variant,)*];
+    };
+}
+
+layout_kinds! {
     GolangMigrate,
     Flyway,
     Diesel,
@@ -46,52 +76,325 @@ pub enum LayoutKind {
     Dbmate,
     Sqitch,
     Plain,
+    SqlMigrate,
+    Popx,
+    Sourcegraph,
+    Atlas,
+    /// Described by a pattern in `rollsafe.toml`.
+    Custom,
 }
 
+/// What a tool does with a pending migration older than the newest one it applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OlderPending {
+    /// The tool skips it or refuses to run (golang-migrate only moves forward; Flyway
+    /// without `outOfOrder`, goose without `--allow-missing` and Atlas refuse).
+    Rejected,
+    /// The tool applies every pending migration whatever its order (Diesel, sqlx, dbmate,
+    /// sql-migrate): the schema sees an order no test has, but nothing is skipped.
+    Applied,
+}
+
+/// What a tool records an applied migration by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrationKey {
+    /// The version (`007_a` and `7_b` are the same migration to the tool).
+    Version,
+    /// The full file name (sql-migrate): two files with the same numeric prefix are two
+    /// migrations, ordered by the rest of the name. The layout builds `Migration::version`
+    /// from the whole name, so equal versions mean equal keys.
+    FileName,
+}
+
+/// How a tool treats its history, for the history rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistorySemantics {
+    pub older_pending: OlderPending,
+    pub key: MigrationKey,
+}
+
+const REJECTS_OLDER: HistorySemantics = HistorySemantics {
+    older_pending: OlderPending::Rejected,
+    key: MigrationKey::Version,
+};
+
+const APPLIES_OLDER: HistorySemantics = HistorySemantics {
+    older_pending: OlderPending::Applied,
+    key: MigrationKey::Version,
+};
+
+/// How one file votes during detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Vote {
+    No,
+    Yes,
+    /// The file settles the layout on its own (`sqitch.plan`, `atlas.sum`).
+    Decides,
+}
+
+/// Everything rollsafe knows about one migration tool.
+pub struct LayoutSpec {
+    pub kind: LayoutKind,
+    /// The name used on the command line, in config and in reports.
+    pub name: &'static str,
+    /// What the layout's migrations look like, for messages and `--help`.
+    pub pattern: &'static str,
+    pub history: HistorySemantics,
+    /// Line prefixes (lowercase, no space after `--`) that mark a file as this tool's. A
+    /// migration file carrying another row's marker is an error.
+    pub markers: &'static [&'static str],
+    /// Reads the migrations.
+    read: fn(&Snapshot, &LayoutOptions) -> Result<Found>,
+    /// How a file votes for this layout during detection.
+    vote: fn(&detect::Candidate<'_>) -> Vote,
+    /// Layouts whose majority this one takes over when any file votes for it.
+    overrides: &'static [LayoutKind],
+    /// Files the tool uses that are not migration SQL (sqitch's `verify/`), never "ignored".
+    auxiliary: fn(&str) -> bool,
+}
+
+/// What a layout's reader found.
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    pub migrations: Vec<Migration>,
+    /// A dialect the layout itself declares or chose (Prisma's lock file, sqitch's engine,
+    /// popx's dialect files).
+    pub dialect: Option<Dialect>,
+    /// The tool's files that are not migrations here and not ignored either (popx's files
+    /// for another dialect).
+    pub set_aside: Vec<String>,
+}
+
+impl Found {
+    fn of(migrations: Vec<Migration>) -> Result<Found> {
+        Ok(Found {
+            migrations,
+            ..Found::default()
+        })
+    }
+}
+
+fn no_auxiliary(_: &str) -> bool {
+    false
+}
+
+/// The registry, in detection order: the most specific layouts first, since a file that
+/// several layouts could read belongs to the one with the most telling sign.
+pub static LAYOUTS: [LayoutSpec; 14] = [
+    LayoutSpec {
+        kind: LayoutKind::Sqitch,
+        name: "sqitch",
+        pattern: "`sqitch.plan` with `deploy/` and `revert/`",
+        history: REJECTS_OLDER,
+        markers: &[],
+        read: sqitch::read,
+        vote: sqitch::vote,
+        overrides: &[],
+        auxiliary: sqitch::is_auxiliary,
+    },
+    LayoutSpec {
+        kind: LayoutKind::Atlas,
+        name: "atlas",
+        pattern: "`atlas.sum` beside `<version>_name.sql`",
+        history: REJECTS_OLDER,
+        markers: &["--atlas:"],
+        read: atlas::read,
+        vote: atlas::vote,
+        overrides: &[],
+        auxiliary: atlas::is_auxiliary,
+    },
+    LayoutSpec {
+        kind: LayoutKind::Prisma,
+        name: "prisma",
+        pattern: "`<timestamp>_name/migration.sql`",
+        history: APPLIES_OLDER,
+        markers: &[],
+        read: prisma::read,
+        vote: prisma::vote,
+        overrides: &[],
+        auxiliary: no_auxiliary,
+    },
+    LayoutSpec {
+        kind: LayoutKind::Sourcegraph,
+        name: "sourcegraph",
+        pattern: "`<version>_name/up.sql`, `down.sql` and `metadata.yaml`",
+        // `parents` make the order a graph: a merged branch is not out of order.
+        history: APPLIES_OLDER,
+        markers: &[],
+        read: sourcegraph::read,
+        vote: sourcegraph::vote,
+        overrides: &[LayoutKind::Diesel],
+        auxiliary: no_auxiliary,
+    },
+    LayoutSpec {
+        kind: LayoutKind::Diesel,
+        name: "diesel",
+        pattern: "`<version>_name/up.sql` and `down.sql`",
+        history: APPLIES_OLDER,
+        markers: &[],
+        read: diesel::read,
+        vote: diesel::vote,
+        overrides: &[],
+        auxiliary: no_auxiliary,
+    },
+    LayoutSpec {
+        kind: LayoutKind::Goose,
+        name: "goose",
+        pattern: "`<version>_name.sql` with `-- +goose Up`",
+        // goose refuses missing (older) migrations unless run with `--allow-missing`.
+        history: REJECTS_OLDER,
+        markers: &["--+goose"],
+        read: goose::read,
+        vote: goose::vote,
+        overrides: &[],
+        auxiliary: no_auxiliary,
+    },
+    LayoutSpec {
+        kind: LayoutKind::SqlMigrate,
+        name: "sql-migrate",
+        pattern: "`<version>-name.sql` with `-- +migrate Up`",
+        history: HistorySemantics {
+            older_pending: OlderPending::Applied,
+            key: MigrationKey::FileName,
+        },
+        markers: &["--+migrate"],
+        read: sql_migrate::read,
+        vote: sql_migrate::vote,
+        overrides: &[],
+        auxiliary: no_auxiliary,
+    },
+    LayoutSpec {
+        kind: LayoutKind::Dbmate,
+        name: "dbmate",
+        pattern: "`<version>_name.sql` with `-- migrate:up`",
+        history: APPLIES_OLDER,
+        markers: &["--migrate:up", "--migrate:down"],
+        read: dbmate::read,
+        vote: dbmate::vote,
+        overrides: &[],
+        auxiliary: no_auxiliary,
+    },
+    LayoutSpec {
+        kind: LayoutKind::Flyway,
+        name: "flyway",
+        pattern: "`V1__name.sql`, `U1__name.sql`, `R__name.sql`",
+        // Without `outOfOrder=true`, Flyway's validation fails on an older pending version.
+        history: REJECTS_OLDER,
+        markers: &[],
+        read: flyway::read,
+        vote: flyway::vote,
+        overrides: &[],
+        auxiliary: no_auxiliary,
+    },
+    LayoutSpec {
+        kind: LayoutKind::Popx,
+        name: "popx",
+        pattern: "`<version>_name[.<dialect>].up.sql` / `.down.sql`",
+        history: APPLIES_OLDER,
+        // Ory's sets moved from sql-migrate to popx; a leftover `-- +migrate Up` heads some
+        // files, harmless since popx runs the whole file. A `Down` marker is still an error.
+        markers: &["--+migrate up"],
+        read: popx::read,
+        vote: popx::vote,
+        overrides: &[LayoutKind::GolangMigrate],
+        auxiliary: no_auxiliary,
+    },
+    LayoutSpec {
+        kind: LayoutKind::Sqlx,
+        name: "sqlx",
+        pattern: "`<timestamp>_name.sql` or `<timestamp>_name.up.sql`",
+        history: APPLIES_OLDER,
+        markers: &[],
+        read: sqlx::read,
+        vote: sqlx::vote,
+        // `-- no-transaction` exists only in sqlx, which shares golang-migrate's names.
+        overrides: &[LayoutKind::GolangMigrate],
+        auxiliary: no_auxiliary,
+    },
+    LayoutSpec {
+        kind: LayoutKind::GolangMigrate,
+        name: "golang-migrate",
+        pattern: "`1_name.up.sql` / `1_name.down.sql`",
+        // golang-migrate only moves forward: an older pending migration is never run.
+        history: REJECTS_OLDER,
+        markers: &[],
+        read: golang_migrate::read,
+        vote: golang_migrate::vote,
+        overrides: &[],
+        auxiliary: no_auxiliary,
+    },
+    LayoutSpec {
+        kind: LayoutKind::Plain,
+        name: "plain",
+        pattern: "`001_name.sql`",
+        // Unknown runner: assume the strict behaviour.
+        history: REJECTS_OLDER,
+        markers: &[],
+        read: plain::read,
+        vote: plain::vote,
+        overrides: &[],
+        auxiliary: no_auxiliary,
+    },
+    LayoutSpec {
+        kind: LayoutKind::Custom,
+        name: "custom",
+        pattern: "`[custom_layout] pattern` in rollsafe.toml",
+        // Unknown runner: assume the strict behaviour.
+        history: REJECTS_OLDER,
+        markers: &[],
+        read: custom::read,
+        vote: custom::vote,
+        overrides: &[],
+        auxiliary: no_auxiliary,
+    },
+];
+
 impl LayoutKind {
-    pub const ALL: [LayoutKind; 9] = [
-        LayoutKind::GolangMigrate,
-        LayoutKind::Flyway,
-        LayoutKind::Diesel,
-        LayoutKind::Sqlx,
-        LayoutKind::Prisma,
-        LayoutKind::Goose,
-        LayoutKind::Dbmate,
-        LayoutKind::Sqitch,
-        LayoutKind::Plain,
-    ];
+    /// Every layout, in detection order.
+    pub const ALL: [LayoutKind; LAYOUTS.len()] = {
+        let mut all = [LayoutKind::Plain; LAYOUTS.len()];
+        let mut index = 0;
+        while index < LAYOUTS.len() {
+            all[index] = LAYOUTS[index].kind;
+            index += 1;
+        }
+        all
+    };
+
+    /// The layout's row in `LAYOUTS`.
+    pub fn spec(self) -> &'static LayoutSpec {
+        LAYOUTS
+            .iter()
+            .find(|spec| spec.kind == self)
+            .expect("every layout has a row in LAYOUTS (tested)")
+    }
 
     pub fn name(self) -> &'static str {
-        match self {
-            LayoutKind::GolangMigrate => "golang-migrate",
-            LayoutKind::Flyway => "flyway",
-            LayoutKind::Diesel => "diesel",
-            LayoutKind::Sqlx => "sqlx",
-            LayoutKind::Prisma => "prisma",
-            LayoutKind::Goose => "goose",
-            LayoutKind::Dbmate => "dbmate",
-            LayoutKind::Sqitch => "sqitch",
-            LayoutKind::Plain => "plain",
-        }
+        self.spec().name
     }
 
     pub fn parse_name(name: &str) -> Option<LayoutKind> {
-        LayoutKind::ALL.into_iter().find(|kind| kind.name() == name)
+        LAYOUTS
+            .iter()
+            .find(|spec| spec.name == name)
+            .map(|spec| spec.kind)
     }
 
     /// What the layout's migrations look like, for messages.
     pub fn pattern(self) -> &'static str {
-        match self {
-            LayoutKind::GolangMigrate => "`1_name.up.sql` / `1_name.down.sql`",
-            LayoutKind::Flyway => "`V1__name.sql`, `U1__name.sql`, `R__name.sql`",
-            LayoutKind::Diesel => "`<version>_name/up.sql` and `down.sql`",
-            LayoutKind::Sqlx => "`<timestamp>_name.sql` or `<timestamp>_name.up.sql`",
-            LayoutKind::Prisma => "`<timestamp>_name/migration.sql`",
-            LayoutKind::Goose => "`<version>_name.sql` with `-- +goose Up`",
-            LayoutKind::Dbmate => "`<version>_name.sql` with `-- migrate:up`",
-            LayoutKind::Sqitch => "`sqitch.plan` with `deploy/` and `revert/`",
-            LayoutKind::Plain => "`001_name.sql`",
-        }
+        self.spec().pattern
+    }
+
+    pub fn history(self) -> HistorySemantics {
+        self.spec().history
+    }
+
+    /// Position in detection order (ties go to the more specific layout).
+    fn rank(self) -> usize {
+        LAYOUTS
+            .iter()
+            .position(|spec| spec.kind == self)
+            .unwrap_or(LAYOUTS.len())
     }
 }
 
@@ -130,6 +433,9 @@ pub enum MigrationKind {
     Repeatable,
     /// Flyway `B<ver>__name.sql`: a baseline that stands in for everything before it.
     Baseline,
+    /// A migration written in code (goose's `.go`, Flyway's `.java`): it keeps its place in
+    /// the order and its edits are history, but it has no SQL to analyse.
+    Code,
 }
 
 /// A byte range of one file in the snapshot holding a migration's up or down SQL. Spans in
@@ -168,16 +474,25 @@ impl Migration {
     }
 }
 
+/// A file (or directory) in the migrations directory that is not read as a migration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ignored {
+    pub path: String,
+    pub reason: String,
+}
+
 /// What discovery found in a snapshot.
 #[derive(Debug, Clone)]
 pub struct Discovered {
     pub layout: LayoutKind,
-    /// A dialect the layout itself declares (Prisma's `migration_lock.toml`, sqitch's engine).
+    /// A dialect the layout itself declares (Prisma's `migration_lock.toml`, sqitch's engine)
+    /// or whose files it read (popx, a custom pattern with `{dialect}`).
     pub dialect: Option<Dialect>,
     /// In apply order: versioned by version (ties by path), then repeatables by name.
     pub migrations: Vec<Migration>,
-    /// Files that look like SQL but are not migrations of the layout (a loose data script).
-    pub ignored: Vec<String>,
+    /// SQL files in the migrations directory that are not read as migrations, with the
+    /// reason.
+    pub ignored: Vec<Ignored>,
 }
 
 /// Which layout to use: detected, or named by the user.
@@ -188,23 +503,34 @@ pub enum LayoutChoice {
     Fixed(LayoutKind),
 }
 
-/// Plain numbered files run one transaction per file unless config says otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What config tells the layouts.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayoutOptions {
+    /// Plain numbered files run one transaction per file unless config says otherwise.
     pub plain_transaction: TransactionMode,
+    /// The dialect the user named (command line or config): picks popx's dialect files.
+    pub dialect: Option<Dialect>,
+    /// Read another dialect's files as the dialect's (`cockroach` read as Postgres), where a
+    /// layout keeps one file per dialect.
+    pub dialect_files: Option<String>,
+    /// The pattern of the `custom` layout.
+    pub custom: Option<CustomPattern>,
 }
 
 impl Default for LayoutOptions {
     fn default() -> Self {
         LayoutOptions {
             plain_transaction: TransactionMode::Wrapped,
+            dialect: None,
+            dialect_files: None,
+            custom: None,
         }
     }
 }
 
 /// Finds and orders the migrations in `snapshot` (paths relative to the migrations
 /// directory). Errors name the offending file: no recognisable layout, several migration
-/// sets, a malformed plan or metadata file.
+/// sets, a malformed plan or metadata file, another tool's markers.
 pub fn discover(
     snapshot: &Snapshot,
     choice: LayoutChoice,
@@ -215,17 +541,23 @@ pub fn discover(
     }
     let layout = match choice {
         LayoutChoice::Fixed(kind) => kind,
-        LayoutChoice::Auto => detect(snapshot)?,
+        LayoutChoice::Auto => detect::detect(snapshot)?,
     };
-    let (mut migrations, dialect) = read_layout(snapshot, layout, options)?;
+    let found = (layout.spec().read)(snapshot, options)?;
+    let mut migrations = found.migrations;
     if migrations.is_empty() {
-        return Err(no_migrations_error(snapshot, layout));
+        return Err(detect::no_migrations_error(snapshot, layout));
     }
+    let accounted: Vec<&str> = found.set_aside.iter().map(String::as_str).collect();
+    let code = leftovers::code_migrations(snapshot, layout, &migrations, &accounted);
+    migrations.extend(code);
     migrations.sort_by(apply_order);
-    let ignored = ignored_files(snapshot, layout, &migrations);
+    leftovers::reject_foreign_markers(snapshot, layout, &migrations)?;
+    // In path order, as the snapshot lists them.
+    let ignored = leftovers::ignored(snapshot, layout, &migrations, &accounted);
     Ok(Discovered {
         layout,
-        dialect,
+        dialect: found.dialect,
         migrations,
         ignored,
     })
@@ -241,22 +573,26 @@ pub fn discover_dir(
     discover(&snapshot, choice, options).map_err(|err| anyhow!("{}: {err:#}", dir.display()))
 }
 
-fn read_layout(
-    snapshot: &Snapshot,
-    layout: LayoutKind,
-    options: &LayoutOptions,
-) -> Result<(Vec<Migration>, Option<Dialect>)> {
-    Ok(match layout {
-        LayoutKind::GolangMigrate => (golang_migrate::discover(snapshot), None),
-        LayoutKind::Flyway => (flyway::discover(snapshot)?, None),
-        LayoutKind::Diesel => (diesel::discover(snapshot)?, None),
-        LayoutKind::Sqlx => (sqlx::discover(snapshot), None),
-        LayoutKind::Prisma => (prisma::discover(snapshot), prisma::dialect(snapshot)?),
-        LayoutKind::Goose => (goose::discover(snapshot)?, None),
-        LayoutKind::Dbmate => (dbmate::discover(snapshot)?, None),
-        LayoutKind::Sqitch => (sqitch::discover(snapshot)?, sqitch::dialect(snapshot)?),
-        LayoutKind::Plain => (plain::discover(snapshot, options.plain_transaction), None),
-    })
+/// The dialect a migrations directory is named after (`postgres/`, `postgresql/`, `mysql/`,
+/// `sqlite/`, `sqlite3/`), or its parent is (`sqlite/migrations/`), for projects that keep
+/// one directory per dialect.
+pub fn dialect_of_dir(dir: &Path) -> Option<Dialect> {
+    let canonical = dir.canonicalize().ok()?;
+    let named = |path: &Path| Dialect::parse_name(path.file_name()?.to_str()?);
+    named(&canonical).or_else(|| named(canonical.parent()?))
+}
+
+/// Whether a file of this name lives in a directory of its own per migration (Diesel,
+/// Prisma, Sourcegraph-style): the migrations directory is then one level above it.
+pub fn is_per_migration_file(name: &str) -> bool {
+    [
+        diesel::UP,
+        diesel::DOWN,
+        diesel::METADATA,
+        prisma::MIGRATION_FILE,
+        sourcegraph::METADATA,
+    ]
+    .contains(&name)
 }
 
 /// Versioned (and baseline) migrations by version, ties by path; repeatables after, by name.
@@ -273,423 +609,5 @@ fn apply_order(a: &Migration, b: &Migration) -> Ordering {
         .then_with(|| a.display_path().cmp(b.display_path()))
 }
 
-/// SQL files that no migration uses and the layout does not use otherwise (sqitch's
-/// `verify/` scripts are its own).
-fn ignored_files(snapshot: &Snapshot, layout: LayoutKind, migrations: &[Migration]) -> Vec<String> {
-    let used: BTreeSet<&str> = migrations
-        .iter()
-        .flat_map(|migration| migration.paths.iter().map(String::as_str))
-        .collect();
-    snapshot
-        .paths()
-        .filter(|path| common::is_sql(path) && !used.contains(path))
-        .filter(|path| !(layout == LayoutKind::Sqitch && sqitch::is_auxiliary(path)))
-        .map(str::to_string)
-        .collect()
-}
-
-/// Picks the layout from the files at the top of the snapshot, or explains why none fits.
-fn detect(snapshot: &Snapshot) -> Result<LayoutKind> {
-    if let Some(detected) = detect_at(snapshot, "") {
-        return Ok(detected.layout);
-    }
-    let nested = nested_sets(snapshot);
-    if is_one_flyway_tree(snapshot, &nested) {
-        return Ok(LayoutKind::Flyway);
-    }
-    match nested.as_slice() {
-        [] => Err(nothing_recognised_error(snapshot)),
-        [set] => bail!(
-            "no migrations at the top of the migrations directory, but `{}` holds a {} set \
-             ({} files): point rollsafe at that directory",
-            set.dir,
-            set.layout.name(),
-            set.files
-        ),
-        sets => bail!(
-            "found {} separate migration sets: {}; point rollsafe at one of them \
-             (or set `migrations` in rollsafe.toml)",
-            sets.len(),
-            describe_sets(sets)
-        ),
-    }
-}
-
-/// Flyway folders (`v1/`, `v2/`) whose versions do not overlap are one set, read
-/// recursively as Flyway does; per-database copies of a set are not.
-fn is_one_flyway_tree(snapshot: &Snapshot, sets: &[DetectedSet]) -> bool {
-    let dirs: Vec<&str> = sets.iter().map(|set| set.dir.as_str()).collect();
-    sets.len() > 1
-        && sets.iter().all(|set| set.layout == LayoutKind::Flyway)
-        && flyway::are_folders_of_one_set(snapshot, &dirs)
-}
-
-/// A layout found in one directory of the snapshot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct DetectedSet {
-    /// The directory, with a trailing `/` (empty for the root).
-    dir: String,
-    layout: LayoutKind,
-    /// How many files the directory holds.
-    files: usize,
-}
-
-/// The layout of the migrations directly in `dir` (a prefix ending in `/`, or empty): each
-/// file votes for the layout its name and markers fit, and the most votes win. Ties go to
-/// the more specific layout (the order of `DETECTION_ORDER`).
-fn detect_at(snapshot: &Snapshot, dir: &str) -> Option<DetectedSet> {
-    let mut votes: HashMap<LayoutKind, usize> = HashMap::new();
-    let mut sqlx_marker = false;
-    for path in snapshot.paths() {
-        let Some(relative) = path.strip_prefix(dir) else {
-            continue;
-        };
-        let Some(vote) = vote(snapshot, path, relative) else {
-            continue;
-        };
-        if vote == LayoutKind::Sqitch {
-            return Some(DetectedSet {
-                dir: dir.to_string(),
-                layout: vote,
-                files: files_under(snapshot, dir),
-            });
-        }
-        sqlx_marker |= vote == LayoutKind::GolangMigrate
-            && snapshot
-                .get(path)
-                .is_some_and(sqlx::opts_out_of_transaction);
-        *votes.entry(vote).or_default() += 1;
-    }
-    let (mut layout, _) = votes
-        .into_iter()
-        .max_by_key(|&(kind, count)| (count, std::cmp::Reverse(detection_rank(kind))))?;
-    // `-- no-transaction` exists only in sqlx, which shares golang-migrate's names.
-    if layout == LayoutKind::GolangMigrate && sqlx_marker {
-        layout = LayoutKind::Sqlx;
-    }
-    Some(DetectedSet {
-        dir: dir.to_string(),
-        layout,
-        files: files_under(snapshot, dir),
-    })
-}
-
-fn files_under(snapshot: &Snapshot, dir: &str) -> usize {
-    snapshot
-        .paths()
-        .filter(|path| path.starts_with(dir))
-        .count()
-}
-
-/// The most specific layouts first: a file that several layouts could read belongs to the
-/// one with the most telling marker.
-const DETECTION_ORDER: [LayoutKind; 9] = [
-    LayoutKind::Sqitch,
-    LayoutKind::Prisma,
-    LayoutKind::Diesel,
-    LayoutKind::Goose,
-    LayoutKind::Dbmate,
-    LayoutKind::Flyway,
-    LayoutKind::GolangMigrate,
-    LayoutKind::Sqlx,
-    LayoutKind::Plain,
-];
-
-fn detection_rank(kind: LayoutKind) -> usize {
-    DETECTION_ORDER
-        .iter()
-        .position(|&other| other == kind)
-        .unwrap_or(DETECTION_ORDER.len())
-}
-
-/// The layout a file at `relative` (below the directory being detected) belongs to.
-fn vote(snapshot: &Snapshot, path: &str, relative: &str) -> Option<LayoutKind> {
-    match relative.split_once('/') {
-        None => vote_for_file(snapshot, path, relative),
-        Some((dir, file)) if !file.contains('/') => {
-            if file == prisma::MIGRATION_FILE {
-                Some(LayoutKind::Prisma)
-            } else if diesel::is_migration_file(dir, file) {
-                Some(LayoutKind::Diesel)
-            } else {
-                None
-            }
-        }
-        Some(_) => None,
-    }
-}
-
-fn vote_for_file(snapshot: &Snapshot, path: &str, file: &str) -> Option<LayoutKind> {
-    if file == sqitch::PLAN {
-        return Some(LayoutKind::Sqitch);
-    }
-    if file == prisma::LOCK_FILE {
-        return Some(LayoutKind::Prisma);
-    }
-    if flyway::parse_file_name(file).is_some() {
-        return Some(LayoutKind::Flyway);
-    }
-    if !common::is_sql(file) || !file.starts_with(|c: char| c.is_ascii_digit()) {
-        return None;
-    }
-    let text = snapshot.get(path).map(String::from_utf8_lossy);
-    let text = text.as_deref().unwrap_or("");
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if goose::has_up_annotation(text) {
-        Some(LayoutKind::Goose)
-    } else if dbmate::has_up_marker(text) {
-        Some(LayoutKind::Dbmate)
-    } else if golang_migrate::parse_file_name(file).is_some() {
-        Some(LayoutKind::GolangMigrate)
-    } else if sqlx::has_timestamp_version(file) {
-        Some(LayoutKind::Sqlx)
-    } else if plain::parse_file_name(file).is_some() {
-        Some(LayoutKind::Plain)
-    } else {
-        None
-    }
-}
-
-/// Migration sets in subdirectories, outermost only (a set's own subdirectories are part of
-/// it).
-fn nested_sets(snapshot: &Snapshot) -> Vec<DetectedSet> {
-    let dirs: BTreeSet<String> = snapshot
-        .paths()
-        .flat_map(|path| {
-            path.match_indices('/')
-                .map(|(end, _)| path[..=end].to_string())
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let mut sets: Vec<DetectedSet> = Vec::new();
-    for dir in dirs {
-        if sets.iter().any(|set| dir.starts_with(&set.dir)) {
-            continue;
-        }
-        sets.extend(detect_at(snapshot, &dir));
-    }
-    sets
-}
-
-fn describe_sets(sets: &[DetectedSet]) -> String {
-    sets.iter()
-        .map(|set| format!("`{}` ({}, {} files)", set.dir, set.layout.name(), set.files))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// What the snapshot holds, for messages: a count and the first few paths.
-fn describe_files(snapshot: &Snapshot) -> String {
-    const SHOWN: usize = 5;
-    let sql = snapshot.paths().filter(|path| common::is_sql(path)).count();
-    let mut shown: Vec<String> = snapshot
-        .paths()
-        .take(SHOWN)
-        .map(|path| format!("`{path}`"))
-        .collect();
-    if snapshot.len() > SHOWN {
-        shown.push(format!("and {} more", snapshot.len() - SHOWN));
-    }
-    format!(
-        "{} files ({sql} .sql): {}",
-        snapshot.len(),
-        shown.join(", ")
-    )
-}
-
-fn layout_list() -> String {
-    LayoutKind::ALL
-        .iter()
-        .map(|kind| format!("{} ({})", kind.name(), kind.pattern()))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn nothing_recognised_error(snapshot: &Snapshot) -> anyhow::Error {
-    anyhow!(
-        "no migrations recognised: found {}. Known layouts: {}. If the files follow one of \
-         them, name it with `--layout <name>` or `layout = \"<name>\"` in rollsafe.toml",
-        describe_files(snapshot),
-        layout_list()
-    )
-}
-
-fn no_migrations_error(snapshot: &Snapshot, layout: LayoutKind) -> anyhow::Error {
-    let nested = nested_sets(snapshot);
-    let hint = if nested.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "; migration sets were found in subdirectories: {} (point rollsafe at one)",
-            describe_sets(&nested)
-        )
-    };
-    anyhow!(
-        "no {} migrations found (expected {}): found {}{hint}",
-        layout.name(),
-        layout.pattern(),
-        describe_files(snapshot)
-    )
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn auto(snapshot: &Snapshot) -> Result<Discovered> {
-        discover(snapshot, LayoutChoice::Auto, &LayoutOptions::default())
-    }
-
-    fn error(snapshot: &Snapshot) -> String {
-        format!("{:#}", auto(snapshot).unwrap_err())
-    }
-
-    fn snapshot(files: &[(&str, &str)]) -> Snapshot {
-        let mut snapshot = Snapshot::new();
-        for (path, text) in files {
-            snapshot.insert(*path, *text);
-        }
-        snapshot
-    }
-
-    #[test]
-    fn empty_snapshot_says_no_files() {
-        assert!(error(&Snapshot::new()).contains("no files"));
-    }
-
-    #[test]
-    fn unrecognisable_files_are_listed_with_the_layouts() {
-        let err = error(&snapshot(&[
-            ("schema.sql", "CREATE TABLE t (id int);"),
-            ("README.md", ""),
-        ]));
-        assert!(err.contains("no migrations recognised"), "{err}");
-        assert!(
-            err.contains("`schema.sql`") && err.contains("2 files (1 .sql)"),
-            "{err}"
-        );
-        for kind in LayoutKind::ALL {
-            assert!(err.contains(kind.name()), "{err}");
-        }
-        assert!(err.contains("--layout"), "{err}");
-    }
-
-    #[test]
-    fn sibling_sets_ask_to_point_at_one() {
-        let err = error(&snapshot(&[
-            ("postgres/1_init.up.sql", "CREATE TABLE t (id int);"),
-            ("postgres/2_more.up.sql", "ALTER TABLE t ADD COLUMN a int;"),
-            ("sqlite/1_init.up.sql", "CREATE TABLE t (id integer);"),
-        ]));
-        assert!(err.contains("2 separate migration sets"), "{err}");
-        assert!(
-            err.contains("`postgres/` (golang-migrate, 2 files)"),
-            "{err}"
-        );
-        assert!(
-            err.contains("`sqlite/`") && err.contains("point rollsafe at one"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn one_nested_set_is_pointed_at() {
-        let err = error(&snapshot(&[("db/migrations/V1__init.sql", "SELECT 1;")]));
-        assert!(err.contains("`db/migrations/` holds a flyway set"), "{err}");
-    }
-
-    #[test]
-    fn flyway_release_folders_are_one_set() {
-        let found = auto(&snapshot(&[
-            ("release-1/V1__init.sql", "SELECT 1;"),
-            ("release-1/V2__users.sql", "SELECT 2;"),
-            ("release-2/V10__email.sql", "SELECT 3;"),
-        ]))
-        .unwrap();
-        assert_eq!(found.layout, LayoutKind::Flyway);
-        let ids: Vec<_> = found.migrations.iter().map(|m| m.id.as_str()).collect();
-        assert_eq!(ids, ["1", "2", "10"]);
-    }
-
-    #[test]
-    fn flyway_copies_per_database_are_several_sets() {
-        let err = error(&snapshot(&[
-            ("mysql/V1__init.sql", "SELECT 1;"),
-            ("postgresql/V1__init.sql", "SELECT 1;"),
-        ]));
-        assert!(err.contains("2 separate migration sets"), "{err}");
-    }
-
-    #[test]
-    fn malformed_sqitch_plan_names_file_and_line() {
-        let err = error(&snapshot(&[
-            (
-                "sqitch.plan",
-                "%project=x\n\nusers 2013-09-04T13:54:01Z A <a@b.c>\nusers oops\n",
-            ),
-            ("deploy/users.sql", "SELECT 1;"),
-        ]));
-        assert!(
-            err.starts_with("sqitch.plan:4: malformed change line"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn missing_deploy_script_names_the_plan_line() {
-        let err = error(&snapshot(&[(
-            "sqitch.plan",
-            "users 2013-09-04T13:54:01Z A <a@b.c>\n",
-        )]));
-        assert!(
-            err.starts_with("sqitch.plan:1: change `users` has no deploy script"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn fixed_layout_without_its_files_explains() {
-        let files = snapshot(&[("1_init.up.sql", "SELECT 1;")]);
-        let choice = LayoutChoice::Fixed(LayoutKind::Prisma);
-        let err = discover(&files, choice, &LayoutOptions::default()).unwrap_err();
-        let err = err.to_string();
-        assert!(err.starts_with("no prisma migrations found"), "{err}");
-        assert!(err.contains("`1_init.up.sql`"), "{err}");
-    }
-
-    #[test]
-    fn duplicate_versions_are_kept_in_path_order() {
-        let found = auto(&snapshot(&[
-            ("2_b.up.sql", "SELECT 2;"),
-            ("2_a.up.sql", "SELECT 1;"),
-            ("10_c.up.sql", "SELECT 3;"),
-        ]))
-        .unwrap();
-        let names: Vec<_> = found.migrations.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(names, ["a", "b", "c"]);
-    }
-
-    #[test]
-    fn markers_beat_names() {
-        let found = auto(&snapshot(&[
-            ("1_a.sql", "-- +goose Up\nSELECT 1;\n"),
-            ("2_b.sql", "-- +goose Up\nSELECT 2;\n"),
-        ]))
-        .unwrap();
-        assert_eq!(found.layout, LayoutKind::Goose);
-        let found = auto(&snapshot(&[(
-            "20240101000000_a.sql",
-            "-- migrate:up\nSELECT 1;\n",
-        )]));
-        assert_eq!(found.unwrap().layout, LayoutKind::Dbmate);
-    }
-
-    #[test]
-    fn not_utf8_is_an_error_not_a_panic() {
-        let mut files = Snapshot::new();
-        files.insert("1_a.sql", b"-- +goose Up\nSELECT '\xff';\n".to_vec());
-        files.insert("2_b.sql", "-- +goose Up\nSELECT 2;\n");
-        let err = error(&files);
-        assert!(err.starts_with("1_a.sql:2: not UTF-8"), "{err}");
-    }
-}
+mod tests;

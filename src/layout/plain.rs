@@ -1,8 +1,10 @@
 //! Plain numbered files (`001_name.sql`, `0002-name.sql`, `3.sql`): up only, applied in
 //! numeric order, with the transaction mode the configuration gives.
 
-use super::{common, Migration, TransactionMode};
+use super::detect::Candidate;
+use super::{common, Found, LayoutOptions, Migration, TransactionMode, Vote};
 use crate::source::Snapshot;
+use anyhow::Result;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -26,6 +28,18 @@ pub(super) fn discover(snapshot: &Snapshot, mode: TransactionMode) -> Vec<Migrat
             Some(common::versioned(version, name, Some(up), None, mode))
         })
         .collect()
+}
+
+pub(super) fn vote(file: &Candidate<'_>) -> Vote {
+    if file.numbered_sql().and_then(parse_file_name).is_some() {
+        Vote::Yes
+    } else {
+        Vote::No
+    }
+}
+
+pub(super) fn read(snapshot: &Snapshot, options: &LayoutOptions) -> Result<Found> {
+    Found::of(discover(snapshot, options.plain_transaction))
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //! and fails next to other statements). That is `TransactionMode::ImplicitMultiStatement`.
 
 use super::common;
-use super::{Migration, TransactionMode};
+use super::detect::Candidate;
+use super::{Found, LayoutOptions, Migration, TransactionMode, Vote};
 use crate::dialect::Dialect;
 use crate::source::Snapshot;
 use anyhow::Result;
@@ -50,4 +51,23 @@ fn provider_dialect(provider: &str) -> Option<Dialect> {
         "cockroachdb" => Some(Dialect::Postgres),
         other => Dialect::parse_name(other),
     }
+}
+
+pub(super) fn vote(file: &Candidate<'_>) -> Vote {
+    let in_dir = file
+        .in_subdir()
+        .is_some_and(|(_, name)| name == MIGRATION_FILE);
+    if in_dir || file.top_file() == Some(LOCK_FILE) {
+        Vote::Yes
+    } else {
+        Vote::No
+    }
+}
+
+pub(super) fn read(snapshot: &Snapshot, _: &LayoutOptions) -> Result<Found> {
+    Ok(Found {
+        migrations: discover(snapshot),
+        dialect: dialect(snapshot)?,
+        ..Found::default()
+    })
 }

@@ -14,7 +14,8 @@
 //! (its templates write them), so the mode is `TransactionMode::None`.
 
 use super::common;
-use super::{Migration, SqlPart, TransactionMode, Version};
+use super::detect::Candidate;
+use super::{Found, LayoutOptions, Migration, SqlPart, TransactionMode, Version, Vote};
 use crate::dialect::Dialect;
 use crate::source::Snapshot;
 use anyhow::{bail, Result};
@@ -187,6 +188,22 @@ fn engine_dialect(engine: &str) -> Option<Dialect> {
         "sqlite" => Some(Dialect::Sqlite),
         _ => None,
     }
+}
+
+pub(super) fn vote(file: &Candidate<'_>) -> Vote {
+    if file.top_file() == Some(PLAN) {
+        Vote::Decides
+    } else {
+        Vote::No
+    }
+}
+
+pub(super) fn read(snapshot: &Snapshot, _: &LayoutOptions) -> Result<Found> {
+    Ok(Found {
+        migrations: discover(snapshot)?,
+        dialect: dialect(snapshot)?,
+        ..Found::default()
+    })
 }
 
 #[cfg(test)]

@@ -14,8 +14,10 @@
 //! migration runs anywhere (so it never reaches production unnoticed).
 
 use super::common::{self, Direction, Script};
-use super::{golang_migrate, Migration, TransactionMode};
+use super::detect::Candidate;
+use super::{golang_migrate, Found, LayoutOptions, Migration, TransactionMode, Vote};
 use crate::source::Snapshot;
+use anyhow::Result;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -82,6 +84,25 @@ pub(super) fn discover(snapshot: &Snapshot) -> Vec<Migration> {
             golang_migrate::migration(snapshot, pair, mode)
         })
         .collect()
+}
+
+/// A reversible name that opens with `-- no-transaction` (only sqlx writes it), or a simple
+/// timestamped name (golang-migrate's `.up.sql` names vote for golang-migrate).
+pub(super) fn vote(file: &Candidate<'_>) -> Vote {
+    let Some(name) = file.numbered_sql() else {
+        return Vote::No;
+    };
+    let reversible = golang_migrate::parse_file_name(name).is_some();
+    let marked = reversible && opts_out_of_transaction(file.text().as_bytes());
+    if marked || (!reversible && has_timestamp_version(name)) {
+        Vote::Yes
+    } else {
+        Vote::No
+    }
+}
+
+pub(super) fn read(snapshot: &Snapshot, _: &LayoutOptions) -> Result<Found> {
+    Found::of(discover(snapshot))
 }
 
 #[cfg(test)]

@@ -13,6 +13,9 @@ enum Part {
     /// Digits with leading zeros removed, so length then text gives numeric order.
     Number(String),
     Text(String),
+    /// A whole name compared as text, after the numeric parts (a tool that keys by file
+    /// name, see `Version::with_tiebreak`).
+    Exact(String),
 }
 
 impl Version {
@@ -40,15 +43,33 @@ impl Version {
         }
         Version { parts }
     }
+
+    /// The version `prefix` (parsed as by `parse`), then `name` compared as plain text: for
+    /// tools that order by a numeric prefix and then by the whole file name, and key by the
+    /// file name (sql-migrate).
+    pub fn with_tiebreak(prefix: &str, name: &str) -> Version {
+        let mut version = Version::parse(prefix);
+        version.parts.push(Part::Exact(name.to_string()));
+        version
+    }
 }
 
 impl Ord for Part {
     fn cmp(&self, other: &Self) -> Ordering {
         match (self, other) {
             (Part::Number(a), Part::Number(b)) => a.len().cmp(&b.len()).then_with(|| a.cmp(b)),
-            (Part::Number(_), Part::Text(_)) => Ordering::Less,
-            (Part::Text(_), Part::Number(_)) => Ordering::Greater,
-            (Part::Text(a), Part::Text(b)) => a.cmp(b),
+            (Part::Text(a), Part::Text(b)) | (Part::Exact(a), Part::Exact(b)) => a.cmp(b),
+            (a, b) => a.rank().cmp(&b.rank()),
+        }
+    }
+}
+
+impl Part {
+    fn rank(&self) -> u8 {
+        match self {
+            Part::Number(_) => 0,
+            Part::Text(_) => 1,
+            Part::Exact(_) => 2,
         }
     }
 }

@@ -47,6 +47,14 @@ pub struct MigrationEntry {
     pub status: MigrationStatus,
     pub phases: Vec<Phase>,
     pub statements: usize,
+    /// Omitted for ordinary versioned migrations; `code` for a migration rollsafe cannot
+    /// analyse (goose's Go files), `repeatable` or `baseline` for Flyway's.
+    #[serde(skip_serializing_if = "is_versioned")]
+    pub kind: crate::layout::MigrationKind,
+}
+
+fn is_versioned(kind: &crate::layout::MigrationKind) -> bool {
+    *kind == crate::layout::MigrationKind::Versioned
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -132,6 +140,9 @@ pub struct Report {
     pub findings: Vec<FindingEntry>,
     pub suppressed: Vec<SuppressedEntry>,
     pub rollback: Rollback,
+    /// Files in the migrations directory that are not migrations of the layout, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<crate::layout::Ignored>,
     /// The text of each file a finding points at, by displayed path.
     #[serde(skip)]
     pub sources: BTreeMap<String, String>,
@@ -145,6 +156,8 @@ pub struct ReportInput<'a> {
     pub sources: &'a BTreeMap<String, String>,
     /// The migrations the report lists (the deploy; every migration in `--all` mode).
     pub migrations: &'a [ParsedMigration],
+    /// Files in the migrations directory that are not migrations, with why.
+    pub ignored: &'a [crate::layout::Ignored],
     pub outcome: Outcome,
     /// Prepended to snapshot paths so they read relative to the repository.
     pub path_prefix: &'a str,
@@ -164,6 +177,7 @@ impl Report {
             layout,
             sources: texts,
             migrations,
+            ignored,
             outcome,
             path_prefix,
             config_path,
@@ -268,6 +282,13 @@ impl Report {
             findings,
             suppressed,
             rollback,
+            ignored: ignored
+                .iter()
+                .map(|ignored| crate::layout::Ignored {
+                    path: display(&ignored.path),
+                    reason: ignored.reason.clone(),
+                })
+                .collect(),
             sources,
         }
     }
@@ -289,6 +310,7 @@ fn migration_entry(
         status: m.status,
         phases: phases(m, dialect),
         statements: m.up.statements.len(),
+        kind: m.migration.kind,
     }
 }
 
@@ -330,6 +352,8 @@ fn phase_of(
         | Change::DropNotNull { .. }
         | Change::SetDefault { .. }
         | Change::AddConstraint { .. } => Some(Phase::Expand),
+        // Emptying a table is a data step, like a backfill.
+        Change::Truncate { table } => (!created.contains(table)).then_some(Phase::Backfill),
         Change::Backfill { .. } => {
             let existed = |table: &QualifiedName| !created.contains(table);
             let rebuild_copy = |table: &QualifiedName| rebuilt.contains(table);

@@ -31,6 +31,29 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push('\n');
     }
     out.push_str(&summary(report));
+    let code: Vec<&str> = report
+        .migrations
+        .iter()
+        .filter(|m| m.kind == crate::layout::MigrationKind::Code)
+        .map(|m| m.path.as_str())
+        .collect();
+    if !code.is_empty() {
+        let _ = writeln!(
+            out,
+            "note: {} code migration(s) not analysed (rollsafe reads SQL only): {}",
+            code.len(),
+            code.join(", ")
+        );
+    }
+    if !report.ignored.is_empty() {
+        let _ = writeln!(
+            out,
+            "note: {} file(s) in the migrations directory are not {} migrations and were not \
+             checked (`--format json` lists them with the reason)",
+            report.ignored.len(),
+            report.layout
+        );
+    }
     out
 }
 

@@ -132,6 +132,9 @@ pub struct StatementRef<'a> {
     /// True when the statement runs inside a transaction: the tool's own, or an explicit
     /// `BEGIN` earlier in the file.
     pub in_transaction: bool,
+    /// Which transaction of the migration it runs in (statements with the same number run
+    /// in the same one); `None` outside any.
+    pub transaction: Option<usize>,
 }
 
 /// One change of the deploy with the statement it came from.
@@ -165,6 +168,14 @@ impl<'a> StatementRef<'a> {
     /// The statements of the same migration that come before this one.
     pub fn earlier(&self) -> &'a [Statement] {
         &self.migration.up.statements[..self.index]
+    }
+
+    /// True when both statements run in one transaction, so N-1 never sees the state
+    /// between them.
+    pub fn same_transaction(&self, other: &StatementRef<'_>) -> bool {
+        std::ptr::eq(self.migration, other.migration)
+            && self.transaction.is_some()
+            && self.transaction == other.transaction
     }
 }
 
@@ -231,6 +242,32 @@ impl<'a> Context<'a> {
         })
     }
 
+    /// The changes that run in the same transaction as `at`, before it (`later` false) or
+    /// after it (`later` true): N-1 sees only what the transaction leaves.
+    pub fn in_same_transaction(
+        &self,
+        at: &StatementRef<'a>,
+        later: bool,
+    ) -> impl Iterator<Item = ChangeRef<'a>> + 'a {
+        let at = *at;
+        up_statements(at.migration)
+            .filter(move |other| {
+                let side = if later {
+                    other.index > at.index
+                } else {
+                    other.index < at.index
+                };
+                side && other.same_transaction(&at)
+            })
+            .flat_map(|other| {
+                other
+                    .statement
+                    .changes
+                    .iter()
+                    .map(move |change| ChangeRef { at: other, change })
+            })
+    }
+
     /// True when N-1 knows the relation: it exists in the schema before the deploy. A table
     /// or view created in this deploy (and everything it owns) is not N-1's concern.
     pub fn known_to_n1(&self, relation: &QualifiedName) -> bool {
@@ -261,30 +298,42 @@ impl<'a> Context<'a> {
     }
 }
 
+/// The up statements with their transactions. The tool's transaction (when it wraps the
+/// migration) is number 0; an explicit `COMMIT` or `ROLLBACK` ends the open transaction, so
+/// what follows runs outside one until a `BEGIN` opens the next.
 fn up_statements(migration: &ParsedMigration) -> impl Iterator<Item = StatementRef<'_>> {
     let tool_wraps = migration
         .migration
         .transaction
         .in_transaction(migration.up.statements.len());
-    let mut explicit = false;
+    let mut open = tool_wraps.then_some(0);
+    let mut opened = usize::from(tool_wraps);
     migration
         .up
         .statements
         .iter()
         .enumerate()
         .map(move |(index, statement)| {
-            // A BEGIN statement itself is outside; what follows is inside until COMMIT.
-            let in_transaction = tool_wraps || explicit;
+            // A BEGIN statement itself is outside; a COMMIT is the last statement inside.
+            let transaction = open;
             for change in &statement.changes {
-                if let Change::Transaction(control) = change {
-                    explicit = *control == TransactionControl::Begin;
+                match change {
+                    // BEGIN inside an open transaction only warns: it stays open.
+                    Change::Transaction(TransactionControl::Begin) if open.is_none() => {
+                        open = Some(opened);
+                        opened += 1;
+                    }
+                    Change::Transaction(TransactionControl::Begin) => {}
+                    Change::Transaction(_) => open = None,
+                    _ => {}
                 }
             }
             StatementRef {
                 migration,
                 index,
                 statement,
-                in_transaction,
+                in_transaction: transaction.is_some(),
+                transaction,
             }
         })
 }

@@ -5,7 +5,9 @@ use serde::Deserialize;
 use std::sync::OnceLock;
 
 /// A rule's example: `setup` is a migration that builds the schema N-1 runs on, then `bad`
-/// (one migration, the deploy) must fire the rule and `good` must not.
+/// (one migration, the deploy) must fire the rule and `good`, the same change done safely,
+/// must not. When the safe recipe takes several deploys, `good_setup` holds the earlier
+/// ones, shipped before `good`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Example {
@@ -13,6 +15,9 @@ pub struct Example {
     pub setup: String,
     pub bad: String,
     pub good: String,
+    /// The recipe's earlier deploys, applied after `setup` before `good` runs.
+    #[serde(default)]
+    pub good_setup: String,
     /// Down scripts for the bad and good deploys (rollback rules).
     #[serde(default)]
     pub bad_down: Option<String>,
@@ -27,6 +32,16 @@ pub struct Example {
     /// Whether the example migration runs inside a transaction (default: yes).
     #[serde(default = "default_true")]
     pub transaction: bool,
+}
+
+impl Example {
+    /// The schema the good example runs on: `setup`, then the recipe's earlier deploys.
+    pub fn good_base(&self) -> String {
+        match self.good_setup.trim() {
+            "" => self.setup.clone(),
+            earlier => format!("{}\n{earlier}\n", self.setup.trim_end()),
+        }
+    }
 }
 
 fn default_true() -> bool {

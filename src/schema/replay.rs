@@ -107,6 +107,7 @@ impl Catalog {
                 ..
             } => self.record_backfill(table, columns, migration_id),
             Change::Backfill { .. }
+            | Change::Truncate { .. }
             | Change::Session { .. }
             | Change::Maintenance { .. }
             | Change::Transaction(_)

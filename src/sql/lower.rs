@@ -78,7 +78,9 @@ impl Lowerer {
             Ast::Truncate(truncate) => truncate
                 .table_names
                 .iter()
-                .map(|t| self.backfill(&t.name, BackfillKind::Delete, vec![], false))
+                .map(|t| Change::Truncate {
+                    table: self.name(&t.name),
+                })
                 .collect(),
             Ast::Set(set) => self.set(set),
             Ast::StartTransaction { .. } => vec![Change::Transaction(TransactionControl::Begin)],

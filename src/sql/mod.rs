@@ -145,6 +145,32 @@ fn understand(sql: &str, dialect: Dialect) -> Result<(Understanding, Vec<Change>
 /// character, whatever range a caller passes.
 const BYTE_ORDER_MARK: char = '\u{feff}';
 
+/// True when two pieces of SQL say the same thing token for token: they differ only in
+/// whitespace, comments, or the case of unquoted keywords and names. Text that does not
+/// tokenize is compared as it is.
+pub fn same_tokens(a: &str, b: &str) -> bool {
+    match (tokens(a), tokens(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+fn tokens(sql: &str) -> Option<Vec<String>> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let dialect = sqlparser::dialect::GenericDialect {};
+    let tokens = Tokenizer::new(&dialect, sql).tokenize().ok()?;
+    Some(
+        tokens
+            .into_iter()
+            .filter(|token| !matches!(token, Token::Whitespace(_)))
+            .map(|token| match token {
+                Token::Word(word) if word.quote_style.is_none() => word.value.to_lowercase(),
+                other => other.to_string(),
+            })
+            .collect(),
+    )
+}
+
 fn char_boundary(text: &str, offset: usize) -> usize {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {

@@ -475,6 +475,38 @@ impl Words {
         }
     }
 
+    /// A parenthesized options list (`(FULL false, ANALYZE)`), read past: each option's
+    /// name and its value, if one is written. Nothing when no list starts here.
+    fn paren_options(&mut self) -> Vec<(String, Option<String>)> {
+        let start = self.pos;
+        self.skip_parens();
+        let inside = self.tokens[start..self.pos]
+            .iter()
+            .skip(1)
+            .filter(|t| !matches!(t, Token::Whitespace(_) | Token::RParen));
+        let mut options: Vec<(String, Option<String>)> = Vec::new();
+        let mut expect_name = true;
+        for token in inside {
+            let text = match token {
+                Token::Comma => {
+                    expect_name = true;
+                    continue;
+                }
+                Token::Word(word) => word.value.clone(),
+                Token::Number(number, _) => number.clone(),
+                Token::SingleQuotedString(value) => value.clone(),
+                _ => continue,
+            };
+            if expect_name {
+                options.push((text, None));
+                expect_name = false;
+            } else if let Some((_, value)) = options.last_mut() {
+                value.get_or_insert(text);
+            }
+        }
+        options
+    }
+
     fn name(&mut self) -> Option<QualifiedName> {
         let mut parts = Vec::new();
         loop {
@@ -622,11 +654,12 @@ fn unmodelled_object(w: &mut Words) -> Option<String> {
         .map(|object| object.join(" "))
 }
 
-/// `REINDEX [(opts)] {INDEX|TABLE|SCHEMA|DATABASE|SYSTEM} [CONCURRENTLY] name`
+/// `REINDEX [(opts)] {INDEX|TABLE|SCHEMA|DATABASE|SYSTEM} [CONCURRENTLY] name`; the options
+/// list may say `CONCURRENTLY [true|false]`.
 fn reindex(w: &mut Words) -> Vec<Change> {
-    w.skip_parens();
+    let options = w.paren_options();
     let target = w.eat_any(&["INDEX", "TABLE", "SCHEMA", "DATABASE", "SYSTEM"]);
-    let concurrently = w.eat("CONCURRENTLY");
+    let concurrently = w.eat("CONCURRENTLY") || option_enabled(&options, "CONCURRENTLY");
     let name = w.name();
     let table = name.filter(|_| target.as_deref() == Some("TABLE"));
     maintenance(MaintenanceKind::Reindex { concurrently }, table)
@@ -637,11 +670,7 @@ fn vacuum(w: &mut Words) -> Vec<Change> {
     let mut full = false;
     loop {
         if w.tokens.get(w.pos) == Some(&Token::LParen) {
-            let start = w.pos;
-            w.skip_parens();
-            full |= w.tokens[start..w.pos]
-                .iter()
-                .any(|t| matches!(t, Token::Word(word) if word.value.eq_ignore_ascii_case("FULL")));
+            full |= option_enabled(&w.paren_options(), "FULL");
         } else if let Some(option) = w.eat_any(&["FULL", "FREEZE", "VERBOSE", "ANALYZE", "ANALYSE"])
         {
             full |= option == "FULL";
@@ -650,6 +679,20 @@ fn vacuum(w: &mut Words) -> Vec<Change> {
         }
     }
     maintenance(MaintenanceKind::Vacuum { full }, w.name())
+}
+
+/// True when a parenthesized options list turns `name` on: named without a value, or with
+/// a value Postgres reads as true (`true`, `on`, `1`, `yes`).
+fn option_enabled(options: &[(String, Option<String>)], name: &str) -> bool {
+    options.iter().any(|(option, value)| {
+        option.eq_ignore_ascii_case(name)
+            && value.as_deref().is_none_or(|value| {
+                matches!(
+                    value.to_ascii_lowercase().as_str(),
+                    "true" | "on" | "1" | "yes"
+                )
+            })
+    })
 }
 
 /// `REFRESH MATERIALIZED VIEW [CONCURRENTLY] name [WITH [NO] DATA]`
@@ -813,6 +856,36 @@ mod tests {
                 what: "DO block".into()
             }])
         );
+    }
+
+    #[test]
+    fn parenthesized_options_are_read_as_postgres_reads_them() {
+        let vacuum = |sql: &str| match pg(sql).as_deref() {
+            Some(
+                [Change::Maintenance {
+                    kind: MaintenanceKind::Vacuum { full },
+                    ..
+                }],
+            ) => *full,
+            other => panic!("{sql}: {other:?}"),
+        };
+        assert!(!vacuum("VACUUM (FULL false) users"));
+        assert!(!vacuum("VACUUM (FULL off, ANALYZE) users"));
+        assert!(vacuum("VACUUM (FULL true) users"));
+        assert!(vacuum("VACUUM (ANALYZE, FULL) users"));
+        let reindex = |sql: &str| match pg(sql).as_deref() {
+            Some(
+                [Change::Maintenance {
+                    kind: MaintenanceKind::Reindex { concurrently },
+                    ..
+                }],
+            ) => *concurrently,
+            other => panic!("{sql}: {other:?}"),
+        };
+        assert!(reindex("REINDEX (CONCURRENTLY) TABLE users"));
+        assert!(reindex("REINDEX (CONCURRENTLY true, VERBOSE) TABLE users"));
+        assert!(!reindex("REINDEX (CONCURRENTLY false) TABLE users"));
+        assert!(!reindex("REINDEX (VERBOSE) TABLE users"));
     }
 
     #[test]

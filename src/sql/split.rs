@@ -329,11 +329,12 @@ impl Splitter<'_> {
     }
 }
 
-/// `-- +goose StatementEnd` (case-insensitive, any spacing).
+/// `-- +goose StatementEnd` or sql-migrate's `-- +migrate StatementEnd` (case-insensitive,
+/// any spacing).
 fn is_goose_marker(comment: &[u8], marker: &str) -> bool {
     let text = String::from_utf8_lossy(comment).to_ascii_lowercase();
     let words: Vec<&str> = text.trim_start_matches('-').split_whitespace().collect();
-    words == ["+goose", marker]
+    words == ["+goose", marker] || words == ["+migrate", marker]
 }
 
 fn is_word_byte(b: u8) -> bool {

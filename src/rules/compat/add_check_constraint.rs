@@ -2,7 +2,7 @@
 //! writes that break it now fail. `NOT VALID` does not help: it skips the existing rows, but
 //! new rows are checked at once.
 
-use super::{added_columns, constraint_object, restricts_n1_writes};
+use super::{added_columns, constraint_object, readds_dropped_constraint, restricts_n1_writes};
 use crate::ir::{Change, ConstraintKind};
 use crate::rules::{Context, Finding, Rule};
 
@@ -22,7 +22,9 @@ impl Rule for AddCheckConstraint {
             let ConstraintKind::Check { expr } = &constraint.kind else {
                 continue;
             };
-            if !restricts_n1_writes(ctx, &added, table, &constraint.columns) {
+            if !restricts_n1_writes(ctx, &added, table, &constraint.columns)
+                || readds_dropped_constraint(ctx, &change.at, table, constraint)
+            {
                 continue;
             }
             let message = format!(

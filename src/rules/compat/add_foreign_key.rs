@@ -2,7 +2,7 @@
 //! point at a missing row now fail (and, by default, so do its DELETEs of referenced rows).
 //! `NOT VALID` skips only the existing rows: new rows are checked at once.
 
-use super::{added_columns, constraint_object, restricts_n1_writes};
+use super::{added_columns, constraint_object, readds_dropped_constraint, restricts_n1_writes};
 use crate::ir::{Change, ConstraintKind};
 use crate::rules::{Context, Finding, Rule};
 
@@ -22,7 +22,9 @@ impl Rule for AddForeignKey {
             let ConstraintKind::ForeignKey { references, .. } = &constraint.kind else {
                 continue;
             };
-            if !restricts_n1_writes(ctx, &added, table, &constraint.columns) {
+            if !restricts_n1_writes(ctx, &added, table, &constraint.columns)
+                || readds_dropped_constraint(ctx, &change.at, table, constraint)
+            {
                 continue;
             }
             let message = format!(

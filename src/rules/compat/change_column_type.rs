@@ -4,8 +4,8 @@
 
 use super::change_enum::{new_enum_values, old_enum_values};
 use super::{column_object, n1_uses_column, swapped_in};
-use crate::ir::types::is_compatible_widening;
 use crate::ir::{Change, QualifiedName};
+use crate::rollback::keeps_values;
 use crate::rules::{Context, Finding, Rule, StatementRef};
 
 pub struct ChangeColumnType;
@@ -64,7 +64,7 @@ impl ChangeColumnType {
             return;
         };
         if !n1_uses_column(ctx, table, column)
-            || is_compatible_widening(&old.data_type, new_type)
+            || keeps_values(ctx.before, &old.data_type, new_type)
             || is_enum_change(ctx, &old.data_type, new_type)
         {
             return;

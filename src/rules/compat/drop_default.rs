@@ -4,7 +4,7 @@
 
 use super::{column_object, n1_uses_column};
 use crate::ir::{Change, QualifiedName};
-use crate::rules::{Context, Finding, Rule, Severity};
+use crate::rules::{Context, Finding, Rule, Severity, StatementRef};
 
 pub struct DropDefault;
 
@@ -24,7 +24,7 @@ impl Rule for DropDefault {
             let Some(default) = &old.default else {
                 continue;
             };
-            if !n1_uses_column(ctx, table, column) {
+            if !n1_uses_column(ctx, table, column) || set_again(ctx, &change.at, table, column) {
                 continue;
             }
             let object = column_object(table, column);
@@ -53,6 +53,19 @@ impl Rule for DropDefault {
             findings.push(finding);
         }
     }
+}
+
+/// True when the same transaction sets a default on the column again after dropping it: N-1
+/// never sees the column without one (the new default is judged on its own, if at all).
+fn set_again(
+    ctx: &Context<'_>,
+    at: &StatementRef<'_>,
+    table: &QualifiedName,
+    column: &str,
+) -> bool {
+    ctx.in_same_transaction(at, true).any(|later| {
+        matches!(later.change, Change::SetDefault { table: t, column: c, .. } if t == table && c == column)
+    })
 }
 
 /// NOT NULL as the deploy leaves it (what N-1 inserts into); when the replay lost the

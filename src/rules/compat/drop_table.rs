@@ -2,6 +2,7 @@
 
 use super::{n1_uses_table, no_such_relation, retire_hint};
 use crate::ir::Change;
+use crate::rollback::recreated_whole;
 use crate::rules::{Context, Finding, Rule};
 
 pub struct DropTable;
@@ -20,6 +21,12 @@ impl Rule for DropTable {
             for table in tables {
                 // A rebuild drops the old copy but the table lives on under its name.
                 if !n1_uses_table(ctx, table) || rebuilds.is_rebuilt(change.at.migration, table) {
+                    continue;
+                }
+                // Dropped and created again with every column it had, in one transaction:
+                // N-1 never sees it missing.
+                let later = ctx.in_same_transaction(&change.at, true);
+                if recreated_whole(ctx.before, table, later.map(|later| later.change)) {
                     continue;
                 }
                 let message = format!(

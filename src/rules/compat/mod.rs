@@ -42,7 +42,7 @@ pub(crate) mod testing;
 
 use super::Context;
 use crate::dialect::Dialect;
-use crate::ir::{Change, ColumnDef, QualifiedName};
+use crate::ir::{Change, ColumnDef, ConstraintDef, ConstraintKind, QualifiedName};
 use crate::project::ParsedMigration;
 use crate::rules::StatementRef;
 use std::collections::BTreeSet;
@@ -121,6 +121,50 @@ pub(crate) fn restricts_n1_writes(
         && !columns
             .iter()
             .any(|column| added.contains(&(table.clone(), column.clone())))
+}
+
+/// True when the constraint added at `at` only puts back one N-1 already had: earlier in the
+/// same transaction (which N-1 never sees half done) a constraint of the same kind on the
+/// same columns was dropped, under the same name when the new one names itself. Its lock
+/// cost is still the lock rules' concern.
+pub(crate) fn readds_dropped_constraint(
+    ctx: &Context<'_>,
+    at: &StatementRef<'_>,
+    table: &QualifiedName,
+    added: &ConstraintDef,
+) -> bool {
+    ctx.in_same_transaction(at, false)
+        .any(|earlier| match earlier.change {
+            Change::DropConstraint { table: t, name, .. } if t == table => ctx
+                .before
+                .table(table)
+                .and_then(|old| old.constraint(name))
+                .is_some_and(|old| {
+                    // A CHECK's columns are read from its expression by the replay.
+                    let is_check = matches!(added.kind, ConstraintKind::Check { .. });
+                    same_kind(&old.kind, &added.kind)
+                        && (is_check || old.columns == added.columns)
+                        && added.name.as_deref().is_none_or(|new| new == name)
+                }),
+            _ => false,
+        })
+}
+
+/// Constraint kinds compared as the database would: a CHECK expression's spacing and case
+/// do not matter.
+fn same_kind(old: &ConstraintKind, new: &ConstraintKind) -> bool {
+    match (old, new) {
+        (ConstraintKind::Check { expr: a }, ConstraintKind::Check { expr: b }) => {
+            let folded = |expr: &str| -> String {
+                expr.chars()
+                    .filter(|c| !c.is_whitespace())
+                    .flat_map(char::to_lowercase)
+                    .collect()
+            };
+            folded(a) == folded(b)
+        }
+        _ => old == new,
+    }
 }
 
 /// The object a constraint finding names: `public.users.users_email_key`, or the table when

@@ -52,7 +52,10 @@ impl SetNotNull {
         how: How,
         findings: &mut Vec<Finding>,
     ) {
-        if !n1_uses_column(ctx, table, column) || discipline_done(ctx, table, column) {
+        if !n1_uses_column(ctx, table, column)
+            || discipline_done(ctx, table, column)
+            || filled_by_default(ctx, table, column)
+        {
             return;
         }
         let object = column_object(table, column);
@@ -95,6 +98,17 @@ fn discipline_done(ctx: &Context<'_>, table: &QualifiedName, column: &str) -> bo
         return false;
     };
     !existing.nullable || !existing.backfilled_by.is_empty() || has_not_null_check(before, column)
+}
+
+/// True when the column has a default as the deploy leaves it (set before, earlier in the
+/// deploy, or in the same ALTER TABLE): N-1's INSERTs that omit it get the default, not a
+/// NULL. Existing NULLs still make the statement fail, which `set-not-null-scan` and the
+/// backfill discipline cover.
+fn filled_by_default(ctx: &Context<'_>, table: &QualifiedName, column: &str) -> bool {
+    ctx.after
+        .column(table, column)
+        .and_then(|column| column.default.as_ref())
+        .is_some_and(|default| !default.sql.trim().eq_ignore_ascii_case("null"))
 }
 
 fn has_not_null_check(table: &Table, column: &str) -> bool {

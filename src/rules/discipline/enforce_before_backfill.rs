@@ -5,7 +5,7 @@
 //! statement order: enforcing in a later migration of the same deploy is just as early.
 
 use super::as_backfill;
-use crate::ir::{Change, ConstraintDef, ConstraintKind, QualifiedName};
+use crate::ir::{Change, ConstraintDef, ConstraintKind, Generated, QualifiedName};
 use crate::rules::compat::added_columns;
 use crate::rules::{ChangeRef, Context, Finding, Rule};
 use std::collections::BTreeMap;
@@ -19,6 +19,10 @@ type Fresh = BTreeMap<(QualifiedName, String), Touched>;
 struct Touched {
     added: bool,
     backfilled: bool,
+    /// Added with a sequence or identity: every row, N-1's included, gets its own value.
+    fills_itself: bool,
+    /// Added nullable without a default: every row holds NULL until a backfill.
+    starts_null: bool,
 }
 
 /// A statement that makes the database enforce a rule on existing rows.
@@ -30,6 +34,9 @@ struct Enforcement<'c> {
     /// A validating CHECK or foreign key checks the rows as they are: on a column the deploy
     /// only adds, they all hold NULL (or one default) and pass. It matters once backfilled.
     backfilled_only: bool,
+    /// A unique index or constraint: NULLs never collide, so a column that only holds NULLs
+    /// passes it.
+    unique: bool,
 }
 
 impl Rule for EnforceBeforeBackfill {
@@ -49,6 +56,12 @@ impl Rule for EnforceBeforeBackfill {
             let table = enforcement.table;
             let hit = enforcement.columns.iter().find_map(|column| {
                 let touched = fresh.get(&(table.clone(), column.clone()))?;
+                let untouched_since_added = touched.added && !touched.backfilled;
+                if untouched_since_added
+                    && (touched.fills_itself || (enforcement.unique && touched.starts_null))
+                {
+                    return None;
+                }
                 match (touched.added, touched.backfilled) {
                     (_, true) if enforcement.backfilled_only => Some((column, "backfills")),
                     _ if enforcement.backfilled_only => None,
@@ -91,18 +104,35 @@ impl EnforceBeforeBackfill {
 
 fn fresh_columns(ctx: &Context<'_>) -> Fresh {
     let rebuilds = ctx.rebuilds();
-    let mut fresh: Fresh = added_columns(ctx)
-        .into_iter()
-        .map(|column| {
-            (
-                column,
-                Touched {
-                    added: true,
-                    backfilled: false,
-                },
-            )
-        })
-        .collect();
+    let added = added_columns(ctx);
+    let mut fresh: Fresh = Fresh::new();
+    for change in ctx.changes() {
+        let Change::AddColumn { table, column, .. } = change.change else {
+            continue;
+        };
+        let key = (table.clone(), column.name.clone());
+        if !added.contains(&key) {
+            continue;
+        }
+        let fills_itself = matches!(column.generated, Generated::Serial | Generated::Identity)
+            || column.default.as_ref().is_some_and(|d| {
+                d.sql
+                    .trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("nextval(")
+            });
+        let starts_null =
+            column.nullable && column.default.is_none() && column.generated == Generated::No;
+        fresh.insert(
+            key,
+            Touched {
+                added: true,
+                backfilled: false,
+                fills_itself,
+                starts_null,
+            },
+        );
+    }
     for change in ctx.changes() {
         if let Some(backfill) = as_backfill(ctx, &rebuilds, &change) {
             for column in backfill.columns {
@@ -116,6 +146,7 @@ fn fresh_columns(ctx: &Context<'_>) -> Fresh {
 
 /// What the change enforces, on which table and columns.
 fn enforcement<'c>(ctx: &Context<'_>, change: &'c Change) -> Option<Enforcement<'c>> {
+    let mut unique = false;
     let (table, what, columns, backfilled_only) = match change {
         Change::SetNotNull { table, column } => (
             table,
@@ -139,16 +170,21 @@ fn enforcement<'c>(ctx: &Context<'_>, change: &'c Change) -> Option<Enforcement<
                 constraint.kind,
                 ConstraintKind::Unique | ConstraintKind::PrimaryKey
             );
+            // A primary key is also NOT NULL: NULLs do not pass it.
+            unique = constraint.kind == ConstraintKind::Unique;
             let what = format!("adds a validated {}", kind_name(&constraint.kind));
             let columns = def_columns(ctx, table, constraint);
             (table, what, columns, !builds_unique_index)
         }
-        Change::CreateIndex(index) if index.unique => (
-            &index.table,
-            "builds a unique index".to_string(),
-            index.columns.clone(),
-            false,
-        ),
+        Change::CreateIndex(index) if index.unique => {
+            unique = true;
+            (
+                &index.table,
+                "builds a unique index".to_string(),
+                index.columns.clone(),
+                false,
+            )
+        }
         _ => return None,
     };
     Some(Enforcement {
@@ -156,6 +192,7 @@ fn enforcement<'c>(ctx: &Context<'_>, change: &'c Change) -> Option<Enforcement<
         what,
         columns,
         backfilled_only,
+        unique,
     })
 }
 

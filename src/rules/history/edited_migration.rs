@@ -1,7 +1,8 @@
 //! `edited-migration`: a migration the base revision has was changed.
 
 use super::finding;
-use crate::rules::{Context, Finding, Rule};
+use crate::history::EditKind;
+use crate::rules::{Context, Finding, Rule, Severity};
 
 pub struct EditedMigration;
 
@@ -15,19 +16,36 @@ impl Rule for EditedMigration {
             return;
         };
         for edited in &history.edited {
+            let (severity, what) = match edited.kind {
+                EditKind::Up | EditKind::OtherFile => {
+                    (None, "was edited after it shipped in the base revision")
+                }
+                EditKind::DownOnly => (
+                    Some(Severity::Warning),
+                    "had its down edited after it shipped in the base revision (its up is \
+                     unchanged, but a rollback now runs a down nobody ran against it)",
+                ),
+                EditKind::Reformatted => (
+                    Some(Severity::Info),
+                    "was reformatted after it shipped in the base revision (the same statements \
+                     run)",
+                ),
+            };
             let message = format!(
-                "migration {} ({}) was edited after it shipped in the base revision: {}",
+                "migration {} ({}) {what}: {}",
                 edited.head.id,
                 edited.head.display_path(),
                 edited.summary
             );
-            findings.push(finding(
+            let mut found = finding(
                 self.id(),
                 &edited.head,
                 &edited.path,
                 edited.span.clone(),
                 message,
-            ));
+            );
+            found.severity = severity;
+            findings.push(found);
         }
     }
 }

@@ -100,7 +100,18 @@ pub(crate) mod test_support {
     /// Runs `rule` on the deploy of `head` against `base`: the head migrations that are not
     /// unchanged, as the check orchestration builds it.
     pub fn check_diff(rule: &dyn Rule, base: &Side, head: &Side) -> Vec<Finding> {
-        let (diff, statuses) = compare(base.revision(), head.revision());
+        check_diff_as(rule, base, head, None)
+    }
+
+    /// `check_diff` for a tool that treats older pending migrations as `older_pending` says.
+    pub fn check_diff_as(
+        rule: &dyn Rule,
+        base: &Side,
+        head: &Side,
+        older_pending: Option<crate::layout::OlderPending>,
+    ) -> Vec<Finding> {
+        let (mut diff, statuses) = compare(base.revision(), head.revision());
+        diff.older_pending = older_pending;
         let deploy: Vec<ParsedMigration> = head
             .migrations
             .iter()

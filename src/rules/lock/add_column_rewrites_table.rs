@@ -3,7 +3,7 @@
 //! before Postgres 11 any non-null default) rewrites the whole table under an ACCESS
 //! EXCLUSIVE lock.
 
-use super::{is_existing_table, is_postgres};
+use super::{holds_rows, is_postgres};
 use crate::ir::{Change, ColumnDef, Generated};
 use crate::rules::{Context, Finding, Rule};
 
@@ -27,7 +27,7 @@ impl Rule for AddColumnRewritesTable {
             let Change::AddColumn { table, column, .. } = change_ref.change else {
                 continue;
             };
-            if !is_existing_table(ctx, table) {
+            if !holds_rows(ctx, &change_ref.at, table) {
                 continue;
             }
             let Some(reason) = rewrite_reason(column, ctx.settings.pg_version) else {

@@ -1,8 +1,8 @@
 //! `column-type-rewrite`: `ALTER COLUMN ... TYPE` to a type that is not binary-compatible
 //! rewrites the whole table and rebuilds its indexes under an ACCESS EXCLUSIVE lock.
 
-use super::{column_type_before, is_existing_table, is_postgres};
-use crate::ir::types::is_binary_compatible;
+use super::{column_type_before, holds_rows, is_postgres};
+use crate::ir::types::{canonical_type, is_binary_compatible};
 use crate::ir::Change;
 use crate::rules::{Context, Finding, Rule};
 
@@ -29,7 +29,7 @@ impl Rule for ColumnTypeRewrite {
             else {
                 continue;
             };
-            if !is_existing_table(ctx, table) {
+            if !holds_rows(ctx, &change_ref.at, table) {
                 continue;
             }
             // Without the old type we cannot tell; stay quiet rather than guess.
@@ -43,12 +43,26 @@ impl Rule for ColumnTypeRewrite {
                 continue;
             }
             let object = format!("{table}.{column}");
-            let message = format!(
-                "changes {object} from {old_type} to {data_type}, which is not \
+            let timestamp_to_tz = canonical_type(&old_type) == "timestamp without time zone"
+                && canonical_type(data_type) == "timestamp with time zone";
+            let message = if timestamp_to_tz && !converts {
+                // Postgres 12+ skips the rewrite when the session's TimeZone is UTC: the
+                // stored values are then already the instants it means.
+                format!(
+                    "changes {object} from {old_type} to {data_type}: from Postgres 12 this \
+                     skips the table rewrite only when the migration's session runs with \
+                     TimeZone = 'UTC'; otherwise Postgres rewrites all of {table} under an \
+                     ACCESS EXCLUSIVE lock, and every read and write of it (N-1's included) \
+                     waits until the rewrite ends"
+                )
+            } else {
+                format!(
+                    "changes {object} from {old_type} to {data_type}, which is not \
                  binary-compatible: Postgres rewrites all of {table} and rebuilds its indexes \
                  while holding an ACCESS EXCLUSIVE lock, so every read and write of it (N-1's \
                  included) waits until the rewrite ends"
-            );
+                )
+            };
             let mut finding = change_ref.at.finding(ID, message);
             finding.object = Some(object);
             findings.push(finding);

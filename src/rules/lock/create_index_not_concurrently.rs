@@ -1,7 +1,7 @@
 //! `create-index-not-concurrently`: a plain `CREATE INDEX` holds a SHARE lock on the table
 //! for the whole build, so every INSERT, UPDATE and DELETE waits until the index is built.
 
-use super::{is_existing_table, is_postgres};
+use super::{holds_rows, is_postgres};
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{Context, Finding, Rule};
 
@@ -22,7 +22,7 @@ impl Rule for CreateIndexNotConcurrently {
             let Change::CreateIndex(index) = change_ref.change else {
                 continue;
             };
-            if index.concurrently || !is_existing_table(ctx, &index.table) {
+            if index.concurrently || !holds_rows(ctx, &change_ref.at, &index.table) {
                 continue;
             }
             let table = &index.table;

@@ -1,8 +1,8 @@
 //! `foreign-key-validates`: adding a foreign key checks every existing row while holding a
 //! SHARE ROW EXCLUSIVE lock on both tables, so writes to both stop until the scan ends.
 
-use super::validating_adds;
-use crate::ir::ConstraintKind;
+use super::{validating_adds, ValidatingAdd};
+use crate::ir::{Change, ConstraintKind, Generated};
 use crate::rules::{Context, Finding, Rule};
 
 pub struct ForeignKeyValidates;
@@ -21,6 +21,9 @@ impl Rule for ForeignKeyValidates {
             let ConstraintKind::ForeignKey { references, .. } = &add.constraint.kind else {
                 continue;
             };
+            if every_value_null(&add) {
+                continue;
+            }
             let (table, name) = (add.table, &add.name);
             let what = if add.in_add_transaction {
                 format!("validates foreign key {name} in the same transaction as its NOT VALID add")
@@ -37,6 +40,24 @@ impl Rule for ForeignKeyValidates {
             findings.push(finding);
         }
     }
+}
+
+/// True when the foreign key's columns are added by the same statement without a default
+/// (`ADD COLUMN user_id bigint REFERENCES users`): every value is NULL, so Postgres has no
+/// row to check and does not scan.
+fn every_value_null(add: &ValidatingAdd<'_>) -> bool {
+    let added_null = |name: &String| {
+        add.at.statement.changes.iter().any(|change| match change {
+            Change::AddColumn { table, column, .. } => {
+                table == add.table
+                    && column.name == *name
+                    && column.default.is_none()
+                    && column.generated == Generated::No
+            }
+            _ => false,
+        })
+    };
+    !add.in_add_transaction && add.constraint.columns.iter().all(added_null)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! table queues behind it. `SET lock_timeout` bounds that wait: the migration fails fast and
 //! can be retried, instead of stalling the application.
 
-use super::{existing_index_table, is_existing_table, same_transaction};
+use super::{existing_index_table, is_existing_table};
 use crate::dialect::Dialect;
 use crate::ir::{Change, MaintenanceKind, QualifiedName};
 use crate::project::ParsedMigration;
@@ -58,7 +58,7 @@ impl Guard<'_> {
             || self
                 .local
                 .as_ref()
-                .is_some_and(|local| same_transaction(local, at))
+                .is_some_and(|local| local.same_transaction(at))
     }
 }
 

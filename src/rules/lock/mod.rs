@@ -47,18 +47,18 @@ fn is_existing_table(ctx: &Context<'_>, table: &QualifiedName) -> bool {
             .is_some_and(|from| ctx.known_to_n1(from))
 }
 
-/// True when two statements of the deploy run in the same transaction: the same migration,
-/// both inside a transaction, with no BEGIN, COMMIT or ROLLBACK between them.
-fn same_transaction(a: &StatementRef<'_>, b: &StatementRef<'_>) -> bool {
-    if !std::ptr::eq(a.migration, b.migration) || !a.in_transaction || !b.in_transaction {
-        return false;
-    }
-    let (first, last) = (a.index.min(b.index), a.index.max(b.index));
-    let between = &a.migration.up.statements[first + 1..last];
-    !between
-        .iter()
-        .flat_map(|statement| &statement.changes)
-        .any(|change| matches!(change, Change::Transaction(_)))
+/// True when `table`, as the statement at `at` finds it, holds N-1's rows: it existed before
+/// the deploy, and nothing earlier in the same transaction emptied it (`TRUNCATE`) or
+/// replaced it (created anew after a drop or a rename away). Building, scanning or rewriting
+/// a new or empty table costs nothing, and its lock is held already.
+fn holds_rows(ctx: &Context<'_>, at: &StatementRef<'_>, table: &QualifiedName) -> bool {
+    is_existing_table(ctx, table)
+        && !ctx
+            .in_same_transaction(at, false)
+            .any(|earlier| match earlier.change {
+                Change::Truncate { table: t } | Change::CreateTable { table: t, .. } => t == table,
+                _ => false,
+            })
 }
 
 /// The table owning index `index` in N-1's schema, when that table existed before the
@@ -133,7 +133,7 @@ fn validating_adds<'a>(
     for change_ref in ctx.changes() {
         match change_ref.change {
             Change::AddConstraint { table, constraint }
-                if is_kind(&constraint.kind) && is_existing_table(ctx, table) =>
+                if is_kind(&constraint.kind) && holds_rows(ctx, &change_ref.at, table) =>
             {
                 let add = ValidatingAdd {
                     at: change_ref.at,
@@ -152,7 +152,7 @@ fn validating_adds<'a>(
                 let add = not_valid_adds.iter().find(|add| {
                     add.table == table
                         && add.name == *name
-                        && same_transaction(&add.at, &change_ref.at)
+                        && add.at.same_transaction(&change_ref.at)
                 });
                 if let Some(add) = add {
                     found.push(ValidatingAdd {

@@ -4,7 +4,7 @@
 //! generated column, a foreign key while `foreign_key_checks` is on, dropping the primary
 //! key) unless `ALGORITHM=INPLACE` or `INSTANT` makes MySQL refuse instead.
 
-use super::{column_type_before, is_existing_table};
+use super::{column_type_before, holds_rows};
 use crate::dialect::Dialect;
 use crate::ir::types::canonical_type;
 use crate::ir::{Change, ConstraintKind, Generated, QualifiedName};
@@ -29,7 +29,7 @@ impl Rule for MysqlCopyAlgorithm {
             let Some(table) = changes.iter().find_map(Change::table) else {
                 continue;
             };
-            if !is_existing_table(ctx, table) {
+            if !holds_rows(ctx, &at, table) {
                 continue;
             }
             let reason = match requested_algorithm(changes).as_deref() {

@@ -2,7 +2,7 @@
 //! ACCESS EXCLUSIVE lock to prove there are no nulls. From Postgres 12 a validated
 //! `CHECK (col IS NOT NULL)` lets it skip the scan; before 12 it always scans.
 
-use super::{is_existing_table, is_postgres};
+use super::{holds_rows, is_postgres};
 use crate::ir::{Change, ConstraintKind, QualifiedName};
 use crate::rules::{ChangeRef, Context, Finding, Rule};
 use std::collections::BTreeMap;
@@ -27,7 +27,7 @@ impl Rule for SetNotNullScan {
             let Change::SetNotNull { table, column } = change_ref.change else {
                 continue;
             };
-            if !is_existing_table(ctx, table) || already_not_null(ctx, table, column) {
+            if !holds_rows(ctx, &change_ref.at, table) || already_not_null(ctx, table, column) {
                 continue;
             }
             let pg_version = ctx.settings.pg_version;

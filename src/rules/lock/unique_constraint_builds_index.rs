@@ -1,7 +1,7 @@
 //! `unique-constraint-builds-index`: `ADD CONSTRAINT ... UNIQUE` or `PRIMARY KEY` without
 //! `USING INDEX` builds its index while holding an ACCESS EXCLUSIVE lock on the table.
 
-use super::{is_existing_table, is_postgres};
+use super::{holds_rows, is_postgres};
 use crate::ir::{Change, ConstraintKind};
 use crate::rules::{Context, Finding, Rule};
 
@@ -22,7 +22,7 @@ impl Rule for UniqueConstraintBuildsIndex {
             let Change::AddConstraint { table, constraint } = change_ref.change else {
                 continue;
             };
-            if constraint.using_index.is_some() || !is_existing_table(ctx, table) {
+            if constraint.using_index.is_some() || !holds_rows(ctx, &change_ref.at, table) {
                 continue;
             }
             let what = match constraint.kind {
