@@ -26,7 +26,7 @@ pub fn similar_rules(name: &str) -> Vec<&'static str> {
         .iter()
         .filter_map(|meta| {
             let id = meta.id.as_str();
-            let distance = crate::git::edit_distance(&wanted, id);
+            let distance = crate::spelling::edit_distance(&wanted, id);
             let related = id.contains(&wanted) || wanted.contains(id) || distance <= 3;
             related.then_some((distance, id))
         })

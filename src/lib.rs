@@ -23,4 +23,5 @@ pub mod rollback;
 pub mod rules;
 pub mod schema;
 pub mod source;
+pub mod spelling;
 pub mod sql;

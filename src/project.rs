@@ -10,7 +10,7 @@ use crate::ir::Change;
 use crate::layout::{self, LayoutChoice, LayoutKind, LayoutOptions, Migration, TransactionMode};
 use crate::schema::Catalog;
 use crate::source::Snapshot;
-use crate::sql::{self, SqlFile};
+use crate::sql::{self, SqlFile, Understanding};
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -180,7 +180,13 @@ pub fn replay(catalog: &mut Catalog, migration: &ParsedMigration) {
         .up
         .statements
         .iter()
-        .flat_map(|s| s.changes.iter().cloned())
+        .flat_map(|s| match s.understanding {
+            // What it did is unknown: the catalog counts it as a blind spot.
+            Understanding::Unparsed { .. } => vec![Change::Opaque {
+                what: "unparsed statement".to_string(),
+            }],
+            _ => s.changes.clone(),
+        })
         .collect();
     catalog.apply_migration(&changes, &migration.migration.id);
 }

@@ -7,7 +7,7 @@
 use crate::ir::{types, BackfillKind, Change, QualifiedName};
 use crate::project::{replay, ParsedMigration};
 use crate::schema::Catalog;
-use crate::sql::Statement;
+use crate::sql::{SqlFile, Statement, Understanding};
 
 /// What happens to a migration's down script when it is run after its up.
 #[derive(Debug, Clone, Copy, serde::Serialize, PartialEq, Eq)]
@@ -23,6 +23,9 @@ pub enum DownVerdict {
     Missing,
     /// No down script, and none is needed (up changes no schema).
     NoneNeeded,
+    /// The down holds a statement rollsafe cannot see into (a `DO` block, one it could not
+    /// parse): whether it undoes the up is for a reviewer to tell.
+    CannotTell,
 }
 
 /// What one migration's down does.
@@ -80,6 +83,7 @@ pub fn analyze_downs(
         let (verdict, differences) = match &migration.down {
             None if needs_down(migration) => (DownVerdict::Missing, Vec::new()),
             None => (DownVerdict::NoneNeeded, Vec::new()),
+            Some(down) if !down_is_readable(down) => (DownVerdict::CannotTell, Vec::new()),
             Some(down) => {
                 let mut reverted = current.clone();
                 let changes: Vec<Change> = down
@@ -111,6 +115,18 @@ pub fn analyze_downs(
         });
     }
     analyses
+}
+
+/// True when rollsafe can see everything the down does: no statement it could not parse,
+/// none it keeps as opaque.
+fn down_is_readable(down: &SqlFile) -> bool {
+    down.statements.iter().all(|statement| {
+        !matches!(statement.understanding, Understanding::Unparsed { .. })
+            && !statement
+                .changes
+                .iter()
+                .any(|change| matches!(change, Change::Opaque { .. }))
+    })
 }
 
 /// True when the up changes the schema in a way a down could undo. Validating a

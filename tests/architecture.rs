@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// Lowest first. The arrows of `docs/architecture.md`, as data.
 const LAYERS: &[&[&str]] = &[
-    &["dialect", "parallel", "source"],
+    &["dialect", "parallel", "source", "spelling"],
     &["ir", "git"],
     &["sql", "layout"],
     &["config"],

@@ -560,3 +560,37 @@ fn an_edit_is_judged_by_what_the_database_would_run() {
         (1, vec!["error".into()])
     );
 }
+
+#[test]
+fn opaque_ddl_in_a_deploy_fails_closed_but_a_do_block_only_informs() {
+    let repo = released_repo();
+    repo.write(
+        "db/migrations/0002_inherit.up.sql",
+        "SET lock_timeout = '5s';\nALTER TABLE users INHERIT people;\n",
+    );
+    let (code, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
+    let opaque: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "opaque-statement")
+        .collect();
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(opaque.len(), 1, "{report}");
+    assert_eq!(opaque[0]["severity"], "error");
+
+    repo.write(
+        "db/migrations/0002_inherit.up.sql",
+        "DO $$ BEGIN PERFORM pg_sleep(0); END $$;\n",
+    );
+    let (code, report) = repo.check_json(&["--base", "v1", "db/migrations"]);
+    assert_eq!(code, 0, "{report}");
+    let severities: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "opaque-statement")
+        .map(|f| &f["severity"])
+        .collect();
+    assert_eq!(severities, [&Value::from("info")]);
+}

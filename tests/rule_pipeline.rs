@@ -672,3 +672,59 @@ mod emptied_tables {
         );
     }
 }
+
+/// Downs compared as the database would build them.
+mod downs {
+    use rollsafe::check::run_example_with_down;
+
+    const SETUP: &str =
+        "CREATE TABLE users (id bigint PRIMARY KEY, status text DEFAULT 'new', note text);";
+
+    /// Severity and message of each `down-not-inverse` finding.
+    fn down_findings(up: &str, down: &str) -> Vec<(String, String)> {
+        run_example_with_down(SETUP, up, Some(down), "require_down = true", true)
+            .expect("example runs")
+            .iter()
+            .filter(|f| f.finding.rule == "down-not-inverse")
+            .map(|f| (f.severity.name().to_string(), f.finding.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn canonical_forms_of_a_default_are_the_same_default() {
+        let up = "ALTER TABLE users ALTER COLUMN status SET DEFAULT 'active';";
+        for down in [
+            "ALTER TABLE users ALTER COLUMN status SET DEFAULT 'new'::text;",
+            "ALTER TABLE users ALTER COLUMN status SET DEFAULT ('new');",
+        ] {
+            assert_eq!(down_findings(up, down), [], "{down}");
+        }
+        let up = "ALTER TABLE users ALTER COLUMN note SET DEFAULT 'x';";
+        assert_eq!(
+            down_findings(up, "ALTER TABLE users ALTER COLUMN note SET DEFAULT NULL;"),
+            []
+        );
+        // The unsafe twin: a down that restores another default.
+        let found = down_findings(
+            "ALTER TABLE users ALTER COLUMN status SET DEFAULT 'active';",
+            "ALTER TABLE users ALTER COLUMN status SET DEFAULT 'old';",
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "warning");
+    }
+
+    #[test]
+    fn a_down_rollsafe_cannot_read_is_cannot_tell_not_wrong() {
+        let up = "ALTER TABLE users ADD COLUMN nickname text;";
+        let found = down_findings(
+            up,
+            "DO $$ BEGIN EXECUTE 'ALTER TABLE users DROP COLUMN nickname'; END $$;",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "info");
+        assert!(found[0].1.starts_with("cannot tell"), "{}", found[0].1);
+        let wrong = down_findings(up, "ALTER TABLE users DROP COLUMN note;");
+        assert_eq!(wrong.len(), 1);
+        assert_eq!(wrong[0].0, "warning");
+    }
+}

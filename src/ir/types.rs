@@ -91,6 +91,98 @@ fn sqlite_affinity(declared: &str) -> &'static str {
     }
 }
 
+/// A column default as the database compares it, or `None` when it amounts to no default
+/// (`NULL`, `NULL::text`): outer parentheses dropped, a cast to the column's own type
+/// dropped (`'a'::character varying` on a `varchar(20)` column), and everything outside
+/// string literals lower-cased with its spacing removed (`NOW ()` is `now()`).
+pub fn canonical_default(sql: &str, column_type: &str) -> Option<String> {
+    let mut expr = fold_outside_quotes(sql.trim());
+    loop {
+        let unwrapped = strip_outer_parens(&expr);
+        let uncast = strip_own_cast(unwrapped, column_type);
+        if uncast.len() == expr.len() {
+            break;
+        }
+        expr = uncast.to_string();
+    }
+    (!matches!(expr.as_str(), "null" | "")).then_some(expr)
+}
+
+/// Lower-cased with whitespace removed, except inside single-quoted literals and quoted
+/// names.
+fn fold_outside_quotes(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    for c in sql.chars() {
+        match quote {
+            Some(q) => {
+                out.push(c);
+                if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c.is_whitespace() => {}
+            None => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// `(expr)` → `expr`, when the parentheses wrap the whole expression.
+fn strip_outer_parens(expr: &str) -> &str {
+    let Some(inner) = expr.strip_prefix('(').and_then(|e| e.strip_suffix(')')) else {
+        return expr;
+    };
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    for c in inner.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '(' => depth += 1,
+            None if c == ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return expr;
+                }
+            }
+            None => {}
+        }
+    }
+    if depth == 0 {
+        inner
+    } else {
+        expr
+    }
+}
+
+/// `value::type` → `value` when `type` is the column's type (ignoring its length or
+/// precision, which Postgres leaves out of the cast it prints).
+fn strip_own_cast<'e>(expr: &'e str, column_type: &str) -> &'e str {
+    let Some((value, cast)) = expr.rsplit_once("::") else {
+        return expr;
+    };
+    if value.ends_with('\'') || !value.contains('\'') {
+        let base = |t: &str| -> String {
+            let spelled = canonical_type(t);
+            spelled
+                .split('(')
+                .next()
+                .unwrap_or_default()
+                .replace(' ', "")
+        };
+        if base(cast) == base(column_type) {
+            return value;
+        }
+    }
+    expr
+}
+
 /// True when Postgres can change the column's type without rewriting the table (a
 /// binary-coercible change): `varchar(n)` → `varchar(m > n)`, `varchar` → `text`, `text` →
 /// unconstrained `varchar`, `numeric(p,s)` → `numeric(p' > p,s)` or unconstrained `numeric`.
@@ -495,6 +587,35 @@ fn normalise_identifier(part: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn defaults_compare_as_the_database_would() {
+        assert_eq!(canonical_default("NULL", "text"), None);
+        assert_eq!(canonical_default("NULL::text", "text"), None);
+        assert_eq!(canonical_default("(NULL)", "integer"), None);
+        assert_eq!(
+            canonical_default("'a'::character varying", "varchar(20)"),
+            canonical_default("'a'", "varchar(20)")
+        );
+        assert_eq!(
+            canonical_default("NOW ()", "timestamptz"),
+            canonical_default("now()", "timestamptz")
+        );
+        assert_eq!(
+            canonical_default("('Pending')", "text").as_deref(),
+            Some("'Pending'")
+        );
+        // A literal's case is its value; a cast to another type changes the value's type.
+        assert_ne!(
+            canonical_default("'A'", "text"),
+            canonical_default("'a'", "text")
+        );
+        assert_ne!(
+            canonical_default("'1'::integer", "text"),
+            canonical_default("'1'", "text")
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -27,6 +27,7 @@ pub fn down_name(verdict: DownVerdict) -> &'static str {
         DownVerdict::NotInverse => "not inverse",
         DownVerdict::Missing => "missing",
         DownVerdict::NoneNeeded => "none needed",
+        DownVerdict::CannotTell => "cannot tell",
     }
 }
 

@@ -160,6 +160,8 @@ rule_registry! {
     "blocking-maintenance" => lock::BlockingMaintenance,
     "mysql-copy-algorithm" => lock::MysqlCopyAlgorithm,
     "unparsed-statement" => meta::UnparsedStatement,
+    "empty-migration" => meta::EmptyMigration,
+    "unknown-object" => meta::UnknownObject,
     "opaque-statement" => meta::OpaqueStatement,
     "allow-without-reason" => meta::AllowWithoutReason,
     "unused-allow" => meta::UnusedAllow,

@@ -4,6 +4,7 @@
 //! and the order of columns (a column re-added by a down comes last) are ignored.
 
 use super::{Catalog, Column, Constraint, Index, Table};
+use crate::ir::types::canonical_default;
 use crate::ir::{ConstraintKind, QualifiedName};
 use std::fmt;
 use std::sync::Arc;
@@ -184,7 +185,14 @@ fn diff_column(table: &QualifiedName, old: &Column, new: &Column, out: &mut Vec<
         });
     }
     let default_sql = |c: &Column| c.default.as_ref().map(|d| d.sql.clone());
-    if default_sql(old) != default_sql(new) {
+    // Compared as the database would: `DEFAULT NULL` is no default, `'a'::text` on a text
+    // column is `'a'`, `NOW()` is `now()`.
+    let canonical = |c: &Column| {
+        c.default
+            .as_ref()
+            .and_then(|d| canonical_default(&d.sql, &c.data_type))
+    };
+    if canonical(old) != canonical(new) {
         out.push(SchemaDifference::ColumnDefaultChanged {
             table: table.clone(),
             column: column(),

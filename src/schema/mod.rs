@@ -180,6 +180,10 @@ pub struct Catalog {
     /// Shared between catalog copies until one of them changes (see `TableMap`).
     pub views: Arc<BTreeMap<QualifiedName, View>>,
     pub enums: Arc<BTreeMap<QualifiedName, EnumType>>,
+    /// How many statements so far the replay could not see into (opaque or unparsed ones, an
+    /// extension's objects): what they made may be missing here, so a name this catalog
+    /// lacks is not proof that the database lacks it.
+    pub blind_spots: usize,
 }
 
 impl Catalog {
@@ -189,6 +193,7 @@ impl Catalog {
             tables: TableMap::default(),
             views: Arc::default(),
             enums: Arc::default(),
+            blind_spots: 0,
         }
     }
 

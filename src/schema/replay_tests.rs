@@ -925,6 +925,9 @@ fn statements_that_change_no_schema_leave_the_catalog_alone() {
         },
     ];
     after.apply_migration(&changes, "002");
+    // The opaque statement is counted: what it made may be missing from the catalog.
+    assert_eq!(after.blind_spots, 1);
+    after.blind_spots = 0;
     assert_eq!(before, after);
 }
 

@@ -2,7 +2,7 @@
 //! function called for its side effects). Informational: a reviewer checks it by hand.
 
 use crate::ir::Change;
-use crate::rules::{Context, Finding, Rule};
+use crate::rules::{Context, Finding, Rule, Severity};
 
 pub struct OpaqueStatement;
 
@@ -18,10 +18,24 @@ impl Rule for OpaqueStatement {
                     "rollsafe cannot see what this {what} does to the schema or the data; \
                      review it by hand for N-1 compatibility and locks"
                 );
-                findings.push(change.at.finding(self.id(), message));
+                let mut finding = change.at.finding(self.id(), message);
+                // A deploy fails closed on DDL rollsafe cannot model: it may be the very
+                // change N-1 breaks on. A reason in an allow comment opens the gate.
+                if !ctx.audit && is_ddl(what) {
+                    finding.severity = Some(Severity::Error);
+                }
+                findings.push(finding);
             }
         }
     }
+}
+
+/// True for a schema statement (`ALTER VIEW`, `DROP SCHEMA CASCADE`, ...), as opposed to a
+/// procedural one (`DO` block, `CALL`, `COPY`) whose effect is usually on data.
+fn is_ddl(what: &str) -> bool {
+    ["ALTER ", "CREATE ", "DROP "]
+        .iter()
+        .any(|verb| what.starts_with(verb))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! started from.
 
 use crate::rollback::DownVerdict;
-use crate::rules::{Context, Finding, Rule};
+use crate::rules::{Context, Finding, Rule, Severity};
 
 pub struct DownNotInverse;
 
@@ -13,9 +13,11 @@ impl Rule for DownNotInverse {
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         for analysis in ctx.downs() {
-            if analysis.verdict != DownVerdict::NotInverse {
-                continue;
-            }
+            let cannot_tell = match analysis.verdict {
+                DownVerdict::NotInverse => false,
+                DownVerdict::CannotTell => true,
+                _ => continue,
+            };
             let migration = &ctx.deploy[analysis.index];
             let (Some(part), Some(down)) = (&migration.migration.down, &migration.down) else {
                 continue;
@@ -24,14 +26,25 @@ impl Rule for DownNotInverse {
                 .statements
                 .first()
                 .map_or(part.range.start..part.range.start, |s| s.span.clone());
-            findings.push(Finding {
-                rule: self.id(),
-                severity: None,
-                message: format!(
+            let message = if cannot_tell {
+                format!(
+                    "cannot tell whether the down of {} undoes its up: it holds a statement \
+                     rollsafe cannot see into (a DO block, or one it could not parse); check \
+                     it by hand",
+                    migration.migration.id
+                )
+            } else {
+                format!(
                     "the down of {} does not undo its up; after up then down: {}",
                     migration.migration.id,
                     analysis.differences.join("; ")
-                ),
+                )
+            };
+            findings.push(Finding {
+                rule: self.id(),
+                // Not a claim that the down is wrong: a note that nobody could check it.
+                severity: cannot_tell.then_some(Severity::Info),
+                message,
                 path: part.path.clone(),
                 span,
                 migration: migration.migration.id.clone(),
