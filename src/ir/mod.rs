@@ -44,25 +44,6 @@ pub struct DefaultExpr {
     pub volatile: bool,
 }
 
-impl DefaultExpr {
-    /// `NULL`, `(NULL)` or `NULL::text`: Postgres stores no default for it (a column
-    /// without one reads NULL), so it is no default.
-    pub fn is_null(&self) -> bool {
-        let mut sql = self.sql.trim();
-        loop {
-            let unwrapped = sql
-                .strip_prefix('(')
-                .and_then(|rest| rest.strip_suffix(')'))
-                .map(str::trim);
-            let uncast = sql.split_once("::").map(|(operand, _)| operand.trim());
-            match unwrapped.or(uncast) {
-                Some(inner) => sql = inner,
-                None => return sql.eq_ignore_ascii_case("null"),
-            }
-        }
-    }
-}
-
 /// How a column gets generated values, if at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Generated {

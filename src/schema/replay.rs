@@ -13,10 +13,10 @@ use crate::ir::naming::{
     serial_default, truncate_identifier, uses_sequence, NameFor,
 };
 use crate::ir::rebuild;
-use crate::ir::types::{canonical_type, is_serial};
+use crate::ir::types::{canonical_default, canonical_type, is_serial};
 use crate::ir::{
-    BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, Generated, IndexDef,
-    QualifiedName,
+    BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated,
+    IndexDef, QualifiedName,
 };
 use std::sync::Arc;
 
@@ -61,7 +61,7 @@ impl Catalog {
                 column,
                 default,
             } => self.update_column(table, column, |c| {
-                c.default = Some(default.clone()).filter(|d| !d.is_null())
+                c.default = Some(default.clone()).filter(|d| !is_null_default(d, &c.data_type))
             }),
             Change::DropDefault { table, column } => {
                 self.update_column(table, column, |c| c.default = None)
@@ -244,7 +244,10 @@ impl Catalog {
                         || self.sequence_taken(&table.schema, n)
                 },
             )),
-            _ => def.default.clone().filter(|d| !d.is_null()),
+            _ => def
+                .default
+                .clone()
+                .filter(|d| !is_null_default(d, &def.data_type)),
         };
         Column {
             name: def.name.clone(),
@@ -784,6 +787,11 @@ fn inherit_origins(new: &mut Table, old: &Table) {
             index.created_by = old_index.created_by.clone();
         }
     }
+}
+
+/// `DEFAULT NULL` (or `NULL` cast to the column's type): Postgres stores no default.
+fn is_null_default(default: &DefaultExpr, column_type: &str) -> bool {
+    canonical_default(&default.sql, column_type).is_none()
 }
 
 /// The constraint's columns: as given; else the reused index's; else, for a check, the
