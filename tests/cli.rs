@@ -416,6 +416,16 @@ fn concise_prints_one_line_per_finding_and_quiet_only_the_verdict() {
         .unwrap()
         .iter()
         .map(|f| {
+            // Findings folded into this one follow its message.
+            let mut message = f["message"].as_str().unwrap().to_string();
+            for related in f["related"].as_array().into_iter().flatten() {
+                message.push_str(&format!(
+                    "; also {} ({}): {}",
+                    related["rule"].as_str().unwrap(),
+                    related["severity"].as_str().unwrap(),
+                    related["message"].as_str().unwrap()
+                ));
+            }
             format!(
                 "{}:{}:{}: {}[{}] {}",
                 f["path"].as_str().unwrap(),
@@ -423,7 +433,7 @@ fn concise_prints_one_line_per_finding_and_quiet_only_the_verdict() {
                 f["column"],
                 f["severity"].as_str().unwrap(),
                 f["rule"].as_str().unwrap(),
-                f["message"].as_str().unwrap()
+                message
             )
         })
         .collect();
@@ -465,4 +475,43 @@ fn writing_the_report_to_a_file_still_prints_the_verdict() {
     assert!(std::fs::read_to_string(&file)
         .unwrap()
         .contains("drop-column"));
+}
+
+#[test]
+fn consequences_of_one_change_are_folded_into_its_finding_and_still_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("001_init.sql"),
+        "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("002_fk.sql"),
+        "SET lock_timeout = '5s';\nALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);\n",
+    )
+    .unwrap();
+    let output = rollsafe(&[
+        "check",
+        "--all",
+        "--format",
+        "json",
+        dir.path().to_str().unwrap(),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let rules: Vec<&str> = findings
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["add-foreign-key"], "{report}");
+    let related = findings[0]["related"].as_array().unwrap();
+    assert_eq!(related.len(), 1);
+    assert_eq!(related[0]["rule"], "foreign-key-validates");
+    // The finding shows the worst of the problem it folds.
+    assert_eq!(findings[0]["severity"], "error");
+    // The folded error still counts, and still decides the verdict.
+    assert_eq!(report["counts"]["errors"], 1);
+    assert_eq!(report["counts"]["warnings"], 1);
+    assert_eq!(report["verdict"], "unsafe");
+    assert_eq!(output.status.code(), Some(1));
 }

@@ -341,6 +341,7 @@ fn github_escapes_properties_and_messages() {
     finding.path = "db/a,b:c%.sql".into();
     finding.rule = "drop-column".into();
     finding.message = "100% broken:\r\nsee, here".into();
+    finding.related.clear();
     finding.help = String::new();
     finding.end_line = finding.line;
     let out = github::render(&report);

@@ -64,6 +64,11 @@ fn fired(
         .unwrap()
         .iter()
         .filter(|f| matches!(f["migration"].as_str(), Some("20240101000002" | "")))
+        // A finding folded into another one of the same statement still fired.
+        .flat_map(|f| {
+            let related = f["related"].as_array().into_iter().flatten();
+            std::iter::once(f).chain(related)
+        })
         .map(|f| f["rule"].as_str().unwrap().to_string())
         .collect()
 }

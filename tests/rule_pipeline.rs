@@ -714,6 +714,25 @@ mod downs {
     }
 
     #[test]
+    fn a_postgres_18_named_not_null_constraint_restores_not_null() {
+        let setup = format!("{SETUP}\nALTER TABLE users ALTER COLUMN status SET NOT NULL;");
+        let up = "ALTER TABLE users ALTER COLUMN status DROP NOT NULL;";
+        let rules = |down: &str| -> Vec<&'static str> {
+            run_example_with_down(&setup, up, Some(down), "require_down = true", true)
+                .expect("example runs")
+                .iter()
+                .map(|f| f.finding.rule)
+                .collect()
+        };
+        let named =
+            rules("ALTER TABLE users ADD CONSTRAINT users_status_not_null NOT NULL status;");
+        assert!(!named.contains(&"down-not-inverse"), "{named:?}");
+        assert!(!named.contains(&"unparsed-statement"), "{named:?}");
+        let forgotten = rules("ALTER TABLE users ALTER COLUMN note SET NOT NULL;");
+        assert!(forgotten.contains(&"down-not-inverse"), "{forgotten:?}");
+    }
+
+    #[test]
     fn a_down_rollsafe_cannot_read_is_cannot_tell_not_wrong() {
         let up = "ALTER TABLE users ADD COLUMN nickname text;";
         let found = down_findings(
@@ -727,4 +746,33 @@ mod downs {
         assert_eq!(wrong.len(), 1);
         assert_eq!(wrong[0].0, "warning");
     }
+}
+
+/// Prisma's enum recipe: rename the type aside, create the new one, move the column, drop
+/// the old type. `change-enum` follows the column from the old values to the new ones.
+#[test]
+fn prisma_enum_recipe_is_judged_by_the_values_it_keeps() {
+    let setup = "CREATE TYPE \"Role\" AS ENUM ('admin', 'member');
+        CREATE TABLE users (id bigint PRIMARY KEY, role \"Role\" NOT NULL);";
+    let recipe = |values: &str| {
+        format!(
+            "SET lock_timeout = '5s';
+             ALTER TYPE \"Role\" RENAME TO \"Role_old\";
+             CREATE TYPE \"Role\" AS ENUM ({values});
+             ALTER TABLE users ALTER COLUMN role TYPE \"Role\" USING role::text::\"Role\";
+             DROP TYPE \"Role_old\";"
+        )
+    };
+    let fired = |sql: &str| -> Vec<&'static str> {
+        run_example(setup, sql, "", true)
+            .expect("example runs")
+            .iter()
+            .map(|f| f.finding.rule)
+            .collect()
+    };
+    let widened = fired(&recipe("'admin', 'member', 'guest'"));
+    assert!(!widened.contains(&"change-enum"), "{widened:?}");
+    assert!(!widened.contains(&"opaque-statement"), "{widened:?}");
+    let narrowed = fired(&recipe("'admin'"));
+    assert!(narrowed.contains(&"change-enum"), "{narrowed:?}");
 }

@@ -240,6 +240,12 @@ pub enum Change {
         table: QualifiedName,
         column: String,
     },
+    /// `ALTER COLUMN c ADD GENERATED {ALWAYS|BY DEFAULT} AS IDENTITY`: the (NOT NULL) column
+    /// gets its values from a sequence from now on.
+    AddIdentity {
+        table: QualifiedName,
+        column: String,
+    },
     AddConstraint {
         table: QualifiedName,
         constraint: ConstraintDef,
@@ -297,11 +303,10 @@ pub enum Change {
         from: String,
         to: String,
     },
-    /// `ALTER TYPE name RENAME TO to`: the type keeps its schema, and the columns of the
-    /// type follow it.
+    /// `ALTER TYPE t RENAME TO u` (the type keeps its schema); columns of the type follow.
     RenameType {
         from: QualifiedName,
-        to: String,
+        to: QualifiedName,
     },
     /// `DROP TYPE`.
     DropType {
@@ -365,6 +370,7 @@ impl Change {
             | Change::DropNotNull { table, .. }
             | Change::SetDefault { table, .. }
             | Change::DropDefault { table, .. }
+            | Change::AddIdentity { table, .. }
             | Change::AddConstraint { table, .. }
             | Change::ValidateConstraint { table, .. }
             | Change::DropConstraint { table, .. }

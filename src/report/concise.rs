@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for f in &report.findings {
-        let message = f.message.replace('\n', " ");
+        let message = f.message_with_related().replace('\n', "; ");
         let _ = writeln!(
             out,
             "{}:{}:{}: {}[{}] {}",

@@ -42,9 +42,13 @@ fn annotation(finding: &FindingEntry) -> String {
     }
     properties.push(("title", &finding.rule));
     let message = if finding.help.is_empty() {
-        finding.message.clone()
+        finding.message_with_related()
     } else {
-        format!("{}\n\nSafe recipe:\n{}", finding.message, finding.help)
+        format!(
+            "{}\n\nSafe recipe:\n{}",
+            finding.message_with_related(),
+            finding.help
+        )
     };
     command(command_name(finding.severity), &properties, &message)
 }

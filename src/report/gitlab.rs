@@ -61,7 +61,7 @@ fn severity(severity: Severity) -> &'static str {
 fn finding_issue<'a>(finding: &'a FindingEntry, fingerprints: &mut Fingerprints) -> Issue<'a> {
     let object = finding.object.as_deref().unwrap_or("");
     Issue {
-        description: finding.message.clone(),
+        description: finding.message_with_related(),
         check_name: &finding.rule,
         fingerprint: fingerprints.next(&[&finding.rule, &finding.path, object, &finding.message]),
         severity: severity(finding.severity),

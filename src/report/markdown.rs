@@ -195,6 +195,14 @@ fn finding_block(report: &Report, finding: &FindingEntry, already: &mut AlreadyS
         code(&line_reference(finding)),
         text(&finding.message)
     );
+    for related in &finding.related {
+        out.push_str(&format!(
+            "Also {} ({}): {}\n\n",
+            code(&related.rule),
+            related.severity.name(),
+            text(&related.message)
+        ));
+    }
     let quoted = Some((finding.path.clone(), finding.line, last_line(finding)));
     if already.excerpt != quoted {
         if let Some(source) = report.sources.get(&finding.path) {

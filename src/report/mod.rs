@@ -71,9 +71,75 @@ pub struct FindingEntry {
     pub end_column: usize,
     pub migration: String,
     pub object: Option<String>,
+    /// Consequences of the same change, reported by other rules and folded in here (see
+    /// `RuleMeta::folds_into`); counted in `counts` like any finding.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<RelatedEntry>,
     /// Byte span in the file, for renderers that quote the source.
     #[serde(skip)]
     pub span: Range<usize>,
+}
+
+/// A finding folded into another one of the same statement.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RelatedEntry {
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+}
+
+impl FindingEntry {
+    /// The message followed by the folded findings, one line each (`also irreversible-up
+    /// (warning): ...`), for formats that show one text per finding.
+    pub fn message_with_related(&self) -> String {
+        let mut message = self.message.clone();
+        for related in &self.related {
+            message.push_str(&format!(
+                "\nalso {} ({}): {}",
+                related.rule,
+                related.severity.name(),
+                related.message
+            ));
+        }
+        message
+    }
+}
+
+/// Moves each finding that metadata marks as a consequence (`folds_into`) into the finding
+/// of that rule on the same statement, if there is one.
+fn fold_consequences(findings: Vec<FindingEntry>) -> Vec<FindingEntry> {
+    let primary_of = |finding: &FindingEntry, all: &[FindingEntry]| -> Option<usize> {
+        let folds_into = &rules::meta(&finding.rule)?.folds_into;
+        all.iter().position(|other| {
+            folds_into.contains(&other.rule)
+                && other.path == finding.path
+                && other.span == finding.span
+        })
+    };
+    let targets: Vec<Option<usize>> = findings
+        .iter()
+        .map(|finding| primary_of(finding, &findings))
+        .collect();
+    let mut kept: Vec<Option<FindingEntry>> = findings.into_iter().map(Some).collect();
+    for (index, target) in targets.iter().enumerate() {
+        // A finding that others fold into is never folded itself.
+        let Some(target) = *target else { continue };
+        if targets[target].is_some() {
+            continue;
+        }
+        let folded = kept[index].take().expect("each finding folds once");
+        if let Some(primary) = kept[target].as_mut() {
+            // The finding shows the worst of the problem: a scan that blocks writes (an
+            // error) folded into the new foreign key (a warning) makes it an error.
+            primary.severity = primary.severity.max(folded.severity);
+            primary.related.push(RelatedEntry {
+                rule: folded.rule,
+                severity: folded.severity,
+                message: folded.message,
+            });
+        }
+    }
+    kept.into_iter().flatten().collect()
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -229,6 +295,7 @@ impl Report {
                 end_column: end.1,
                 migration: finding.migration.clone(),
                 object: finding.object.clone(),
+                related: Vec::new(),
                 span: finding.span.clone(),
             });
         }
@@ -262,6 +329,7 @@ impl Report {
                 format!("{}: {} ({})", f.rule, object, f.migration)
             })
             .collect();
+        let findings = fold_consequences(findings);
         let rollback = Rollback {
             image_only_safe: blocking.is_empty(),
             blocking,
@@ -351,6 +419,7 @@ fn phase_of(
         | Change::AddEnumValue { .. }
         | Change::DropNotNull { .. }
         | Change::SetDefault { .. }
+        | Change::AddIdentity { .. }
         | Change::AddConstraint { .. } => Some(Phase::Expand),
         // Emptying a table is a data step, like a backfill.
         Change::Truncate { table } => (!created.contains(table)).then_some(Phase::Backfill),

@@ -124,7 +124,7 @@ fn finding_result(
         "ruleId": finding.rule,
         "ruleIndex": rule_index(rule_ids, &finding.rule),
         "level": level(finding.severity),
-        "message": { "text": finding.message },
+        "message": { "text": finding.message_with_related() },
         "locations": [location(&finding.path, region)],
         "partialFingerprints": {
             FINGERPRINT_KEY: fingerprints.next(&[&finding.rule, &finding.path, object, &finding.message]),

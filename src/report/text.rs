@@ -73,12 +73,21 @@ fn diagnostic(finding: &FindingEntry, text: &str, color: bool) -> String {
         .with_index_type(IndexType::Byte)
         .with_color(color);
     let mut buffer = Vec::new();
-    let written = ariadne::Report::build(kind(finding.severity), (path, span.clone()))
+    let mut report = ariadne::Report::build(kind(finding.severity), (path, span.clone()))
         .with_config(config)
         .with_code(&finding.rule)
         .with_message(&finding.message)
         .with_label(Label::new((path, span)).with_message(label))
-        .with_help(&finding.help)
+        .with_help(&finding.help);
+    for related in &finding.related {
+        report = report.with_note(format!(
+            "also {} ({}): {}",
+            related.rule,
+            related.severity.name(),
+            related.message
+        ));
+    }
+    let written = report
         .finish()
         .write((path, Source::from(text)), &mut buffer);
     match written {
@@ -103,7 +112,7 @@ fn plain(out: &mut String, finding: &FindingEntry) {
         "{}[{}]: {}\n   ╭─[ {}:{}:{} ]\n   = help: {}\n",
         finding.severity.name(),
         finding.rule,
-        finding.message,
+        finding.message_with_related(),
         finding.path,
         finding.line,
         finding.column,

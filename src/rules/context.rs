@@ -11,7 +11,7 @@ use crate::rollback::{analyze_downs, DownAnalysis};
 use crate::schema::Catalog;
 use crate::sql::Statement;
 use std::cell::OnceCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// The read-only input of every rule.
 pub struct Context<'a> {
@@ -60,6 +60,8 @@ pub struct ContextCache {
     renames: OnceCell<HashMap<QualifiedName, QualifiedName>>,
     /// The table rebuilds of each deploy migration, in deploy order.
     rebuilds: OnceCell<Vec<Vec<Rebuild>>>,
+    /// Columns the deploy adds to tables N-1 knows.
+    added_columns: OnceCell<BTreeSet<(QualifiedName, String)>>,
 }
 
 /// Every table rebuild in the migration's up statements (`ir::rebuild::find`), with each
@@ -201,6 +203,24 @@ impl<'a> Context<'a> {
         self.cache
             .downs
             .get_or_init(|| analyze_downs(self.before, self.after, self.deploy))
+    }
+
+    /// The columns the deploy adds to tables N-1 knows: N-1 never writes them (it leaves
+    /// them NULL or to their default). Found once per context.
+    pub fn added_columns(&self) -> &BTreeSet<(QualifiedName, String)> {
+        self.cache.added_columns.get_or_init(|| {
+            self.changes()
+                .filter_map(|change| match change.change {
+                    Change::AddColumn { table, column, .. }
+                        if self.known_to_n1(table)
+                            && !self.column_known_to_n1(table, &column.name) =>
+                    {
+                        Some((table.clone(), column.name.clone()))
+                    }
+                    _ => None,
+                })
+                .collect()
+        })
     }
 
     /// The table rebuilds of the deploy, found once per context.

@@ -67,6 +67,11 @@ pub struct RuleMeta {
     /// about allow comments themselves cannot be suppressed.
     #[serde(default = "default_true")]
     pub suppressible: bool,
+    /// The rules whose finding this one is a consequence of, when both are about the same
+    /// statement (the data loss of a reported drop, the scan of a reported new foreign key):
+    /// the report shows it inside that finding, so each problem is read once.
+    #[serde(default)]
+    pub folds_into: Vec<String>,
     pub example: Example,
 }
 

@@ -9,8 +9,8 @@
 use super::{Catalog, Column, Constraint, EnumType, Index, Table, View};
 use crate::dialect::Dialect;
 use crate::ir::naming::{
-    generated_name, identifiers_in, mentions_column, quote_ident, rename_identifier,
-    serial_default, truncate_identifier, uses_sequence, NameFor,
+    generated_name, identifiers_in, mentions_column, rename_identifier, serial_default,
+    truncate_identifier, uses_sequence, NameFor,
 };
 use crate::ir::rebuild;
 use crate::ir::types::{canonical_default, canonical_type, is_serial};
@@ -94,7 +94,11 @@ impl Catalog {
                 position,
             } => self.add_enum_value(name, value, position.as_ref()),
             Change::RenameEnumValue { name, from, to } => self.rename_enum_value(name, from, to),
-            Change::RenameType { from, to } => self.rename_enum(from, to),
+            Change::RenameType { from, to } => self.rename_type(from, to),
+            Change::AddIdentity { table, column } => self.update_column(table, column, |c| {
+                c.generated = Generated::Identity;
+                c.nullable = false;
+            }),
             Change::DropType { names, .. } => {
                 for name in names {
                     Arc::make_mut(&mut self.enums).remove(name);
@@ -695,52 +699,48 @@ impl Catalog {
         }
     }
 
-    /// Renames an enum within its schema; the columns of the type (or arrays of it) are
-    /// spelled with the new name, as `format_type` prints it. A taken name changes nothing.
-    fn rename_enum(&mut self, from: &QualifiedName, to: &str) {
-        let target = QualifiedName::new(from.schema.clone(), to);
-        if !self.enums.contains_key(from) || self.enums.contains_key(&target) {
+    /// Renames an enum type; the columns of that type (and arrays of it) follow, spelled as
+    /// `format_type` prints the new name.
+    fn rename_type(&mut self, from: &QualifiedName, to: &QualifiedName) {
+        if !self.enums.contains_key(from) || self.enums.contains_key(to) {
             return;
         }
-        let spelled = if from.schema == self.dialect.default_schema() {
-            quote_ident(to)
+        let quote = |part: &str| format!("\"{}\"", part.replace('"', "\"\""));
+        let spelled = if to.schema == self.dialect.default_schema() {
+            canonical_type(&quote(&to.name))
         } else {
-            format!("{}.{}", quote_ident(&from.schema), quote_ident(to))
+            canonical_type(&format!("{}.{}", quote(&to.schema), quote(&to.name)))
         };
-        let of_type = |catalog: &Catalog, data_type: &str| {
-            catalog
-                .enum_type(data_type)
-                .is_some_and(|found| found.name == *from)
-        };
-        let columns: Vec<(QualifiedName, String, String)> = self
+        let typed: Vec<(QualifiedName, String)> = self
             .tables
             .values()
             .flat_map(|table| {
                 table
                     .columns
                     .iter()
-                    .filter(|column| of_type(self, &column.data_type))
-                    .map(|column| {
-                        let array = if column.data_type.ends_with("[]") {
-                            "[]"
-                        } else {
-                            ""
-                        };
-                        (
-                            table.name.clone(),
-                            column.name.clone(),
-                            format!("{spelled}{array}"),
-                        )
+                    .filter(|column| {
+                        self.enum_type(&column.data_type)
+                            .is_some_and(|found| found.name == *from)
                     })
+                    .map(|column| (table.name.clone(), column.name.clone()))
             })
             .collect();
-        for (table, column, data_type) in columns {
-            self.update_column(&table, &column, |c| c.data_type = data_type);
-        }
         let enums = Arc::make_mut(&mut self.enums);
-        if let Some(mut renamed) = enums.remove(from) {
-            renamed.name = target.clone();
-            enums.insert(target, renamed);
+        if let Some(mut enum_type) = enums.remove(from) {
+            enum_type.name = to.clone();
+            enums.insert(to.clone(), enum_type);
+        }
+        for (table, column) in typed {
+            if let Some(table) = self.tables.get_mut(&table) {
+                if let Some(column) = table.columns.iter_mut().find(|c| c.name == column) {
+                    let array = if column.data_type.ends_with("[]") {
+                        "[]"
+                    } else {
+                        ""
+                    };
+                    column.data_type = format!("{spelled}{array}");
+                }
+            }
         }
     }
 

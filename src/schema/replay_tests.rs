@@ -1286,15 +1286,15 @@ fn renaming_an_enum_type_renames_its_columns_types() {
         ),
         Change::RenameType {
             from: name("mood_new"),
-            to: "Mood".into(),
+            to: name("Mood"),
         },
         Change::RenameType {
             from: billing,
-            to: "State".into(),
+            to: QualifiedName::new("billing", "State"),
         },
         Change::RenameType {
             from: name("Mood"),
-            to: "taken".into(),
+            to: name("taken"),
         },
     ];
     catalog.apply_migration(&changes, "001");

@@ -605,9 +605,7 @@ impl Lowerer {
                 data_type: canonical_type(&data_type.to_string()),
                 using: using.as_ref().map(ToString::to_string),
             },
-            AlterColumnOperation::AddGenerated { .. } => {
-                return opaque("ALTER COLUMN ADD GENERATED AS IDENTITY")
-            }
+            AlterColumnOperation::AddGenerated { .. } => Change::AddIdentity { table, column },
             AlterColumnOperation::GenericOptions { .. } => return noop("ALTER COLUMN OPTIONS"),
         };
         vec![change]
@@ -767,8 +765,8 @@ impl Lowerer {
                 to: rename.to.value.clone(),
             }],
             AlterTypeOperation::Rename(rename) => vec![Change::RenameType {
+                to: QualifiedName::new(name.schema.clone(), self.ident(&rename.new_name)),
                 from: name,
-                to: self.ident(&rename.new_name),
             }],
         }
     }
@@ -1394,16 +1392,9 @@ mod tests {
         assert_eq!(
             pg("ALTER TYPE mood RENAME VALUE 'ok' TO 'fine'"),
             vec![Change::RenameEnumValue {
-                name: mood.clone(),
+                name: mood,
                 from: "ok".into(),
                 to: "fine".into(),
-            }]
-        );
-        assert_eq!(
-            pg("ALTER TYPE mood RENAME TO \"Mood\""),
-            vec![Change::RenameType {
-                from: mood,
-                to: "Mood".into(),
             }]
         );
     }
@@ -1560,6 +1551,24 @@ mod tests {
             &changes[0],
             Change::AddConstraint { constraint, .. } if constraint.name.as_deref() == Some("uk_a")
         ));
+    }
+
+    #[test]
+    fn type_renames_and_identity_columns_are_modelled() {
+        assert_eq!(
+            pg("ALTER TYPE \"Role\" RENAME TO \"Role_old\""),
+            vec![Change::RenameType {
+                from: QualifiedName::new("public", "Role"),
+                to: QualifiedName::new("public", "Role_old"),
+            }]
+        );
+        assert_eq!(
+            pg("ALTER TABLE t ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY"),
+            vec![Change::AddIdentity {
+                table: QualifiedName::new("public", "t"),
+                column: "id".into(),
+            }]
+        );
     }
 
     #[test]

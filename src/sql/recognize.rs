@@ -67,7 +67,55 @@ fn rewritten(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
         .or_else(|| create_index_on_only(sql, dialect))
         .or_else(|| mysql_index_online_ddl(sql, dialect))
         .or_else(|| sqlite_constraints_without_commas(sql, dialect))
+        .or_else(|| named_not_null_constraints(sql, dialect))
         .or_else(|| alter_table(sql, dialect))
+}
+
+/// Postgres 18's named NOT NULL constraints, which sqlparser does not know yet:
+/// `ALTER TABLE t ADD CONSTRAINT n NOT NULL c` is `ALTER COLUMN c SET NOT NULL`, and a
+/// `CONSTRAINT n NOT NULL c` element of `CREATE TABLE` makes column `c` NOT NULL.
+fn named_not_null_constraints(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
+    if dialect != Dialect::Postgres {
+        return None;
+    }
+    static ADD: OnceLock<Regex> = OnceLock::new();
+    static ELEMENT: OnceLock<Regex> = OnceLock::new();
+    let add = regex(
+        &ADD,
+        &format!(r"(?is)\bADD\s+CONSTRAINT\s+{NAME}\s+NOT\s+NULL\s+({NAME})(?:\s+NO\s+INHERIT)?"),
+    );
+    let element = regex(
+        &ELEMENT,
+        &format!(r"(?is),\s*CONSTRAINT\s+{NAME}\s+NOT\s+NULL\s+({NAME})(?:\s+NO\s+INHERIT)?"),
+    );
+    if starts_with_words(sql, &["ALTER", "TABLE"]) && add.is_match(sql) {
+        let rewritten = add.replace_all(sql, "ALTER COLUMN $1 SET NOT NULL");
+        return parse_and_lower(&rewritten, dialect);
+    }
+    if !starts_with_words(sql, &["CREATE", "TABLE"]) || !element.is_match(sql) {
+        return None;
+    }
+    let columns: Vec<String> = element
+        .captures_iter(sql)
+        .map(|caps| fold_name_text(&caps[1]))
+        .collect();
+    let mut changes = parse_and_lower(&element.replace_all(sql, ""), dialect)?;
+    for change in &mut changes {
+        if let Change::CreateTable { columns: defs, .. } = change {
+            for def in defs.iter_mut().filter(|def| columns.contains(&def.name)) {
+                def.nullable = false;
+            }
+        }
+    }
+    Some(changes)
+}
+
+/// A column name as written in SQL text, folded as Postgres folds it.
+fn fold_name_text(name: &str) -> String {
+    match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+        Some(quoted) => quoted.replace("\"\"", "\""),
+        None => name.to_lowercase(),
+    }
 }
 
 /// `DROP INDEX CONCURRENTLY ...` parses once `CONCURRENTLY` is gone.
@@ -808,6 +856,14 @@ fn alter_type(w: &mut Words) -> Option<Vec<Change>> {
     }
     if w.eat_all(&["OWNER", "TO"]) {
         return Some(noop("ALTER TYPE OWNER TO"));
+    }
+    if w.eat_all(&["RENAME", "TO"]) {
+        let word = w.peek_word()?;
+        let to = fold(&word.value, word.quote_style.is_some(), w.dialect);
+        return Some(vec![Change::RenameType {
+            to: QualifiedName::new(name.schema.clone(), to),
+            from: name,
+        }]);
     }
     Some(opaque("ALTER TYPE"))
 }

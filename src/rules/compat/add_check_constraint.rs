@@ -2,7 +2,7 @@
 //! writes that break it now fail. `NOT VALID` does not help: it skips the existing rows, but
 //! new rows are checked at once.
 
-use super::{added_columns, constraint_object, readds_dropped_constraint, restricts_n1_writes};
+use super::{constraint_object, readds_dropped_constraint, restricts_n1_writes};
 use crate::ir::{Change, ConstraintKind};
 use crate::rules::{Context, Finding, Rule};
 
@@ -14,7 +14,7 @@ impl Rule for AddCheckConstraint {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-        let added = added_columns(ctx);
+        let added = ctx.added_columns();
         for change in ctx.changes() {
             let Change::AddConstraint { table, constraint } = change.change else {
                 continue;
@@ -22,7 +22,7 @@ impl Rule for AddCheckConstraint {
             let ConstraintKind::Check { expr } = &constraint.kind else {
                 continue;
             };
-            if !restricts_n1_writes(ctx, &added, table, &constraint.columns)
+            if !restricts_n1_writes(ctx, added, table, &constraint.columns)
                 || readds_dropped_constraint(ctx, &change.at, table, constraint)
             {
                 continue;

@@ -2,9 +2,10 @@
 //! existing columns of a table N-1 writes. N-1 may insert duplicates (it never had to avoid
 //! them), and those INSERTs now fail; building it also fails if duplicates exist already.
 
-use super::{added_columns, constraint_object, restricts_n1_writes, AddedColumns};
+use super::{constraint_object, restricts_n1_writes};
 use crate::ir::{Change, ConstraintKind, QualifiedName};
 use crate::rules::{ChangeRef, Context, Finding, Rule};
+use std::collections::BTreeSet;
 
 pub struct AddUniqueConstraint;
 
@@ -14,7 +15,7 @@ impl Rule for AddUniqueConstraint {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-        let added = added_columns(ctx);
+        let added = ctx.added_columns();
         for change in ctx.changes() {
             match change.change {
                 Change::AddConstraint { table, constraint } => {
@@ -26,7 +27,7 @@ impl Rule for AddUniqueConstraint {
                     // USING INDEX promotes a unique index built earlier: the index already
                     // restricted N-1's writes (and was reported when it was created).
                     if constraint.using_index.is_some()
-                        || !new_restriction(ctx, &added, table, &constraint.columns)
+                        || !new_restriction(ctx, added, table, &constraint.columns)
                     {
                         continue;
                     }
@@ -37,7 +38,7 @@ impl Rule for AddUniqueConstraint {
                     // N-1 never writes a (materialized) view: its unique index is for
                     // `REFRESH ... CONCURRENTLY`, not a constraint N-1 can trip on.
                     if ctx.before.views.contains_key(&index.table)
-                        || !new_restriction(ctx, &added, &index.table, &index.columns)
+                        || !new_restriction(ctx, added, &index.table, &index.columns)
                     {
                         continue;
                     }
@@ -65,7 +66,7 @@ impl Rule for AddUniqueConstraint {
 /// a subset implies uniqueness of the whole) leaves N-1 nothing new to trip on.
 fn new_restriction(
     ctx: &Context<'_>,
-    added: &AddedColumns,
+    added: &BTreeSet<(QualifiedName, String)>,
     table: &QualifiedName,
     columns: &[String],
 ) -> bool {

@@ -78,7 +78,11 @@ impl ChangeEnum {
             } => self.judge_column(ctx, table, column, data_type),
             Change::RenameType { from, to } => {
                 // A type the deploy made (`status_new`, renamed onto the old name once the
-                // old type is dropped) is not N-1's.
+                // old type is dropped) is not N-1's; a name the deploy re-creates (Prisma
+                // renames the type aside and creates it anew) still resolves for N-1.
+                if ctx.after.enums.contains_key(from) {
+                    return None;
+                }
                 let n1_columns = ctx.before.tables.values().flat_map(|t| &t.columns);
                 let mut typed = n1_columns.filter(|c| {
                     ctx.before
@@ -255,7 +259,7 @@ mod tests {
         let rename = |from: &str| {
             stmt(vec![Change::RenameType {
                 from: qn(from),
-                to: "order_state".to_string(),
+                to: qn("order_state"),
             }])
         };
         let findings = base()
@@ -263,6 +267,15 @@ mod tests {
             .findings(&ChangeEnum);
         assert_eq!(findings.len(), 1);
         assert!(findings[0].message.contains("renames enum type"));
+        // Renamed aside and created anew under the old name (Prisma's recipe): N-1's casts
+        // still resolve; the values are judged where the column moves.
+        let mut recreated = base().migration(vec![
+            rename("order_status"),
+            create_enum("order_status", &["pending", "paid", "void"]),
+        ]);
+        recreated.after.enums = recreated.before.enums.clone();
+        let recreated = recreated.findings(&ChangeEnum);
+        assert!(recreated.is_empty(), "{recreated:?}");
         // The deploy's own new type, renamed onto the old name, is not N-1's.
         let quiet = base()
             .migration(vec![

@@ -92,28 +92,12 @@ pub(crate) fn no_such_relation(dialect: Dialect) -> &'static str {
     }
 }
 
-/// Columns the deploy adds to tables N-1 knows: N-1 never writes them.
-pub(crate) type AddedColumns = BTreeSet<(QualifiedName, String)>;
-
-pub(crate) fn added_columns(ctx: &Context<'_>) -> AddedColumns {
-    ctx.changes()
-        .filter_map(|change| match change.change {
-            Change::AddColumn { table, column, .. }
-                if ctx.known_to_n1(table) && !ctx.column_known_to_n1(table, &column.name) =>
-            {
-                Some((table.clone(), column.name.clone()))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
 /// True when a new constraint or unique index on `columns` of `table` restricts what N-1
 /// writes: the table is N-1's and none of the columns is one the deploy adds (N-1 leaves a
 /// new column NULL, which passes checks, foreign keys and unique indexes).
 pub(crate) fn restricts_n1_writes(
     ctx: &Context<'_>,
-    added: &AddedColumns,
+    added: &BTreeSet<(QualifiedName, String)>,
     table: &QualifiedName,
     columns: &[String],
 ) -> bool {

@@ -6,7 +6,6 @@
 
 use super::as_backfill;
 use crate::ir::{Change, ConstraintDef, ConstraintKind, Generated, QualifiedName};
-use crate::rules::compat::added_columns;
 use crate::rules::{ChangeRef, Context, Finding, Rule};
 use std::collections::BTreeMap;
 
@@ -104,7 +103,7 @@ impl EnforceBeforeBackfill {
 
 fn fresh_columns(ctx: &Context<'_>) -> Fresh {
     let rebuilds = ctx.rebuilds();
-    let added = added_columns(ctx);
+    let added = ctx.added_columns();
     let mut fresh: Fresh = Fresh::new();
     for change in ctx.changes() {
         let Change::AddColumn { table, column, .. } = change.change else {
