@@ -52,6 +52,9 @@ pub struct Config {
     #[serde(default)]
     pub retire: Vec<Retire>,
     pub rollback: Option<RollbackConfig>,
+    /// Where N-1's code names tables and columns (the usage stage).
+    #[serde(default)]
+    pub usage: UsageConfig,
     /// Where each `[rules]` key is (1-based line), for errors about it.
     #[serde(skip)]
     pub rule_lines: BTreeMap<String, usize>,
@@ -59,6 +62,35 @@ pub struct Config {
     /// entry can quote its line.
     #[serde(skip)]
     pub text: String,
+}
+
+/// `[usage]`: the sources the usage stage reads at N-1's revision. Each is auto-detected;
+/// a key given here replaces detection for that source. Paths and globs are relative to
+/// the repository root.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct UsageConfig {
+    /// `false` turns the usage stage off: compat findings rest on the presumption alone.
+    pub enabled: Option<bool>,
+    /// Diesel `schema.rs` files (default: `diesel.toml`'s `[print_schema] file`, else every
+    /// `src/schema.rs`); `[]` turns Diesel off.
+    pub diesel: Option<Vec<String>>,
+    /// Prisma schema files (default: every `*.prisma`); `[]` turns Prisma off.
+    pub prisma: Option<Vec<String>>,
+    /// sqlx's offline query data and `query!` macros (default true).
+    pub sqlx: Option<bool>,
+    /// sqlc config files (default: every `sqlc.yaml`, `sqlc.yml`, `sqlc.json`); `[]` turns
+    /// sqlc off.
+    pub sqlc: Option<Vec<String>>,
+    /// Globs of plain query files, e.g. `["db/queries/**/*.sql"]`.
+    #[serde(default)]
+    pub queries: Vec<String>,
+    /// Globs of the files the mention scan reads (default: source files by extension,
+    /// outside tests, docs, vendored and generated directories); `[]` turns it off.
+    pub scan: Option<Vec<String>>,
+    /// Globs of files no usage source reads.
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 /// When `rollsafe check` exits 1.

@@ -240,6 +240,35 @@ const CATEGORIES: [(Category, &str); 6] = [
     ),
 ];
 
+/// How compat findings are judged on what N-1's code uses (the usage stage).
+const EVIDENCE: &str = "
+### The contract step, judged on evidence
+
+rollsafe reads what N-1's code names at the base revision (in git mode; the `usage` stage):
+Diesel's `schema.rs` with the model structs and DSL paths that map or name its columns
+(parsed with a Rust parser), Prisma schemas, sqlx's offline query data and `query!` macros,
+sqlc and plain query files (each query parsed and resolved against N-1's schema, `*` being
+every column at that revision), and a whole-word scan of tracked source files for the names
+the deploy touches (tests, docs, vendored and generated code excluded). `rollsafe usage
+[--rev REV] [TABLE[.COLUMN]]` prints the same evidence.
+
+- When N-1's code names the object, `drop-column`, `drop-table`, `rename-column`,
+  `rename-table`, `drop-view`, `change-column-type` and `change-enum` stay errors and cite it
+  (`N-1 reads users.legacy_email: src/models.rs:9 at origin/main; 2 more`; JSON
+  `findings[].evidence`).
+- When every detected source covers the table, none names the object and the scan finds no
+  mention, the finding becomes `info` with what was checked: an automatic retirement. It does
+  not block an image-only rollback. So the contract step is: stop naming the column in code,
+  ship, then drop it; no `[[retire]]` entry is needed. A `[[retire]]` in the base revision
+  still wins.
+- `add-required-column`, `set-not-null` and `add-check-constraint` cite the N-1 INSERTs (and,
+  for a CHECK, UPDATEs) they break, and become `info` when N-1 provably sends none.
+- A source that does not parse is a warning naming its file and line, and covers nothing it
+  may name: broken input never makes a finding quieter. A mention only ever keeps a finding
+  loud. Sources are detected; `[usage]` in `rollsafe.toml` overrides each (`diesel`,
+  `prisma`, `sqlx`, `sqlc`, `queries`, `scan`, `exclude`, `enabled`).
+";
+
 pub fn rules_markdown() -> String {
     let metas = rules::all_meta();
     let mut out = String::from(
@@ -267,6 +296,9 @@ pub fn rules_markdown() -> String {
             continue;
         }
         let _ = write!(out, "\n## {title}\n");
+        if category == Category::Compat {
+            out.push_str(EVIDENCE);
+        }
         for meta in in_category {
             rule_section(&mut out, meta);
         }

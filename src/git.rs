@@ -84,6 +84,17 @@ pub struct GitSnapshot {
     pub skipped: Vec<SkippedPath>,
 }
 
+/// Files of a whole tree read by `GitRepo::files_where`.
+#[derive(Debug, Clone, Default)]
+pub struct TreeFiles {
+    /// Path (relative to the root, with `/`) and contents, in tree order.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Selected files left unread because of their size: path and size in bytes.
+    pub too_large: Vec<(String, usize)>,
+    /// How many regular files the tree holds.
+    pub total: usize,
+}
+
 /// A tag that points (after peeling) at a commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {
@@ -458,6 +469,52 @@ impl GitRepo {
             std::fs::read(self.root.join(path)).with_context(|| format!("{path}: cannot read"))?;
         self.blobs.borrow_mut().insert(entry.id, contents.clone());
         Ok(Some(contents))
+    }
+
+    /// Every regular file of the whole tree at `commit` that `keep` selects by its path
+    /// (relative to the root), read from its blob. Unlike `snapshot_at`, hidden directories
+    /// are walked (`.sqlx` holds sqlx's query data) and blobs are not remembered: the usage
+    /// stage reads source files once. A file larger than `max_bytes` is listed by size in
+    /// `too_large` and not read.
+    pub fn files_where(
+        &self,
+        commit: Oid,
+        max_bytes: usize,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<TreeFiles> {
+        // Source files are many and large: skip libgit2's re-hash of every object read
+        // (objects come from this repository's own store, and nothing here writes).
+        git2::opts::strict_hash_verification(false);
+        let tree = self.tree_of(commit)?;
+        let mut selected = Vec::new();
+        let mut total = 0;
+        tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
+            if entry.kind() == Some(ObjectType::Blob) && entry.filemode() != MODE_SYMLINK {
+                total += 1;
+                let path = format!("{parent}{}", String::from_utf8_lossy(entry.name_bytes()));
+                if keep(&path) {
+                    selected.push((path, entry.id()));
+                }
+            }
+            TreeWalkResult::Ok
+        })
+        .with_context(|| format!("cannot list the tree of commit {commit}"))?;
+        let mut files = TreeFiles {
+            total,
+            ..TreeFiles::default()
+        };
+        for (path, id) in selected {
+            let blob = self
+                .repo
+                .find_blob(id)
+                .with_context(|| format!("{path}: cannot read blob {id}"))?;
+            if blob.size() > max_bytes {
+                files.too_large.push((path, blob.size()));
+                continue;
+            }
+            files.files.push((path, blob.content().to_vec()));
+        }
+        Ok(files)
     }
 
     /// Where files with exactly these contents lie at `commit`: `(index into contents, path

@@ -25,3 +25,4 @@ pub mod schema;
 pub mod source;
 pub mod spelling;
 pub mod sql;
+pub mod usage;

@@ -55,6 +55,8 @@ enum Command {
     },
     /// Print the schema replayed from the migrations (JSON or SQL).
     Schema(SchemaArgs),
+    /// What a revision's code uses and where: who still reads `orders.legacy_status`?
+    Usage(UsageArgs),
     /// Write a commented rollsafe.toml for this repository (never overwrites one).
     Init(InitArgs),
     /// Print a shell completion script.
@@ -77,6 +79,30 @@ struct InitArgs {
     /// Print the config instead of writing it.
     #[arg(long)]
     stdout: bool,
+}
+
+#[derive(clap::Args)]
+struct UsageArgs {
+    /// A table or column (`orders`, `orders.legacy_status`); default: every table and column
+    /// the code names.
+    object: Option<String>,
+    /// The revision whose code is read (default: as `check` picks N-1's: `base` in
+    /// rollsafe.toml, else the upstream branch, else HEAD).
+    #[arg(long, value_name = "REV")]
+    rev: Option<String>,
+    /// The migrations directory (default: `migrations` in rollsafe.toml, else `.`).
+    #[arg(long, default_value = ".")]
+    dir: PathBuf,
+    #[command(flatten)]
+    source: SourceArgs,
+    #[arg(long, value_enum, default_value_t = UsageFormat::Text)]
+    format: UsageFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum UsageFormat {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -119,6 +145,10 @@ struct CheckArgs {
     /// default: the working tree, untracked files included).
     #[arg(long, value_name = "REV")]
     head: Option<String>,
+    /// With --all: judge compat findings on what the code at REV uses (git mode reads the
+    /// base revision's code by itself).
+    #[arg(long, value_name = "REV", requires = "all")]
+    usage_from: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -232,6 +262,7 @@ fn main() -> ExitCode {
         Command::Rules { format } => list_rules(format).map(|()| ExitCode::SUCCESS),
         Command::Explain { rule } => explain(&rule),
         Command::Schema(args) => print_schema(args).map(|()| ExitCode::SUCCESS),
+        Command::Usage(args) => print_usage(args).map(|()| ExitCode::SUCCESS),
         Command::Init(args) => init(&args).map(|()| ExitCode::SUCCESS),
         Command::Completions { shell } => {
             let mut command = Cli::command();
@@ -255,6 +286,7 @@ fn check_options(dir: PathBuf, source: SourceArgs, all: bool) -> CheckOptions {
         dialect: source.dialect,
         layout: source.layout,
         config: source.config,
+        usage_from: None,
         files: Vec::new(),
     }
 }
@@ -264,6 +296,7 @@ fn run_check(args: CheckArgs) -> Result<ExitCode> {
     let mut options = CheckOptions {
         base: args.base,
         head: args.head,
+        usage_from: args.usage_from,
         ..check_options(dir, args.source, args.all)
     };
     if args.hook {
@@ -398,6 +431,72 @@ fn init(args: &InitArgs) -> Result<()> {
         path.display()
     );
     Ok(())
+}
+
+/// `rollsafe usage`: the usage model of a revision (git objects, no checkout), or of the
+/// current directory outside git, for one object or all.
+fn print_usage(args: UsageArgs) -> Result<()> {
+    use rollsafe::usage::{self, answer};
+    let options = CheckOptions {
+        dir: args.dir,
+        dialect: args.source.dialect,
+        layout: args.source.layout,
+        config: args.source.config,
+        ..CheckOptions::default()
+    };
+    let (config, config_path) = check::load_config(&options)?;
+    let dir = check::migrations_dir(&options, &config, config_path.as_deref());
+    let Some(repo) = rollsafe::git::GitRepo::discover(&dir)? else {
+        anyhow::bail!(
+            "{}: not inside a git repository; `rollsafe usage` reads a revision's code",
+            dir.display()
+        );
+    };
+    // As `check` picks N-1's revision: config, the upstream branch, else HEAD.
+    let rev = args
+        .rev
+        .or_else(|| config.base.clone())
+        .or_else(|| repo.default_base())
+        .unwrap_or_else(|| "HEAD".to_string());
+    let resolved = repo.resolve(&rev)?;
+    let snapshot = repo.snapshot_at(resolved.commit, repo.checked_dir())?;
+    let project = project::load_project(
+        &snapshot.files,
+        options.dialect,
+        options.layout,
+        &config,
+        None,
+    )?;
+    let catalog = project::final_schema(&project);
+    let object = args
+        .object
+        .as_deref()
+        .map(|object| answer::parse_object(object, &catalog));
+    let targets = object.as_ref().map(|(table, column)| {
+        std::iter::once(table.name.clone())
+            .chain(column.clone())
+            .collect()
+    });
+    let usage = usage::read_at(
+        &repo,
+        resolved.commit,
+        &rev,
+        &catalog,
+        &rollsafe::config::UsageConfig {
+            enabled: None,
+            ..config.usage.clone()
+        },
+        repo.checked_dir(),
+        targets.as_ref(),
+    )?
+    .unwrap_or_default();
+    let object = object.as_ref().map(|(t, c)| (t, c.as_deref()));
+    let answer = answer::answer(&usage, Some(resolved.hex()), object);
+    let out = match args.format {
+        UsageFormat::Json => serde_json::to_string_pretty(&answer)? + "\n",
+        UsageFormat::Text => answer::to_text(&answer),
+    };
+    write_output(None, &out)
 }
 
 fn print_schema(args: SchemaArgs) -> Result<()> {

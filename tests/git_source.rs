@@ -206,6 +206,7 @@ fn history_findings(base: &Snapshot, head: &Snapshot) -> Vec<HistoryFinding> {
         retired: &[],
         retire_declared: &[],
         history: Some(&diff),
+        usage: None,
         releases: &[],
         audit: false,
         cache: Default::default(),

@@ -10,20 +10,23 @@ use crate::project::{replay, Project};
 use crate::rollback::DownAnalysis;
 use crate::rules::{self, Context, Finding, Scope};
 use crate::schema::Catalog;
+use crate::usage::Usage;
 
 /// The `--all` history audit: each migration is its own deploy, checked against the schema
 /// built by the ones before it. `retired` counts as shipped (there is no base to check it
 /// against). Returns the raw findings (before severities and suppressions).
 pub fn audit_history(project: &Project, settings: &Settings, retired: &[Retire]) -> Vec<Finding> {
-    audit_history_with_downs(project, settings, retired).0
+    audit_history_with_downs(project, settings, retired, None).0
 }
 
 /// `audit_history`, with each migration's down analysis (`DownAnalysis::index` is the
-/// migration's index in the project).
+/// migration's index in the project), compat findings judged on `usage` when given
+/// (`--usage-from`).
 pub fn audit_history_with_downs(
     project: &Project,
     settings: &Settings,
     retired: &[Retire],
+    usage: Option<&Usage>,
 ) -> (Vec<Finding>, Vec<DownAnalysis>) {
     let mut downs = Vec::with_capacity(project.migrations.len());
     let mut catalog = Catalog::new(project.dialect);
@@ -39,6 +42,7 @@ pub fn audit_history_with_downs(
         retired,
         retire_declared: retired,
         history: Some(&history),
+        usage,
         releases: &[],
         audit: true,
         cache: Default::default(),

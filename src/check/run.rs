@@ -37,6 +37,8 @@ pub struct CheckOptions {
     pub layout: LayoutChoice,
     /// An explicit config file; otherwise `rollsafe.toml` is looked up from `dir` upwards.
     pub config: Option<PathBuf>,
+    /// `--all` only: judge compat findings on what the code at this revision uses.
+    pub usage_from: Option<String>,
     /// `check FILE...`: the deploy is only the migrations these files (relative to `dir`,
     /// with `/`) belong to. Empty: every migration the mode selects.
     pub files: Vec<String>,
@@ -206,7 +208,14 @@ fn audit(
     let project = load_project(&snapshot, options.dialect, layout, &config, None)?;
     timings.lap("discover and parse");
     let settings = config.settings_for(project.has_downs());
-    let (mut raw, downs) = audit_history_with_downs(&project, &settings, &config.retire);
+    let mut notices = unmatched_files(options, &project);
+    let usage = match &options.usage_from {
+        Some(rev) => Some(usage_from(options, rev, &project, &config, &mut notices)?),
+        None => None,
+    };
+    timings.lap("usage");
+    let (mut raw, downs) =
+        audit_history_with_downs(&project, &settings, &config.retire, usage.as_ref());
     // `check FILE...`: each named migration is checked against the ones before it.
     let selected: Vec<ParsedMigration> = project
         .migrations
@@ -238,9 +247,46 @@ fn audit(
     Ok(Run {
         report,
         config,
-        notices: unmatched_files(options, &project),
+        notices,
         timings,
     })
+}
+
+/// `--all --usage-from REV`: what the code at `rev` uses, resolved against the schema the
+/// whole history builds, looking for every name a migration drops, renames or retypes.
+fn usage_from(
+    options: &CheckOptions,
+    rev: &str,
+    project: &Project,
+    config: &Config,
+    notices: &mut Vec<String>,
+) -> Result<crate::usage::Usage> {
+    let Some(repo) = GitRepo::discover(&options.dir)? else {
+        bail!(
+            "{}: --usage-from reads a git revision's code, but this directory is not inside a \
+             git repository",
+            options.dir.display()
+        );
+    };
+    let resolved = repo.resolve(rev)?;
+    let catalog = final_schema(project);
+    let changes = project
+        .migrations
+        .iter()
+        .flat_map(|m| m.up.statements.iter().flat_map(|s| s.changes.iter()));
+    let targets = crate::usage::touched_names(changes);
+    let usage = crate::usage::read_at(
+        &repo,
+        resolved.commit,
+        rev,
+        &catalog,
+        &config.usage,
+        repo.checked_dir(),
+        Some(&targets),
+    )?
+    .unwrap_or_default();
+    notices.extend(usage.warnings.iter().map(|w| format!("usage: {w}")));
+    Ok(usage)
 }
 
 /// A notice for each file `check FILE...` named that is no migration's file.
@@ -456,6 +502,11 @@ fn check_revisions(
         replay(&mut after, migration);
     }
     timings.lap("replay");
+    let usage = match &head_commit {
+        Some(_) => base_usage(repo, &base, &before, &config, &dir, &deploy, &mut notices)?,
+        None => None,
+    };
+    timings.lap("usage");
     let settings = config.settings_for(head_project.has_downs());
     let mut releases = Vec::new();
     if let Some(rollback) = &config.rollback {
@@ -479,6 +530,7 @@ fn check_revisions(
         retired: &base_config.retire,
         retire_declared: &config.retire,
         history: Some(&diff),
+        usage: usage.as_ref(),
         releases: &releases,
         audit: false,
         cache: Default::default(),
@@ -526,6 +578,44 @@ fn check_revisions(
         notices,
         timings,
     })
+}
+
+/// What N-1's code uses at the base revision, looking for the names the deploy touches;
+/// its warnings become notices.
+fn base_usage(
+    repo: &GitRepo,
+    base: &Side,
+    before: &crate::schema::Catalog,
+    config: &Config,
+    dir: &str,
+    deploy: &[ParsedMigration],
+    notices: &mut Vec<String>,
+) -> Result<Option<crate::usage::Usage>> {
+    let Some(commit) = base.info.commit.as_deref() else {
+        return Ok(None);
+    };
+    let commit = git2::Oid::from_str(commit)?;
+    let changes = deploy
+        .iter()
+        .flat_map(|m| m.up.statements.iter().flat_map(|s| s.changes.iter()));
+    let targets = crate::usage::touched_names(changes);
+    if targets.is_empty() {
+        // Nothing the deploy does is judged on usage: spare the read.
+        return Ok(None);
+    }
+    let usage = crate::usage::read_at(
+        repo,
+        commit,
+        &base.info.rev,
+        before,
+        &config.usage,
+        dir,
+        Some(&targets),
+    )?;
+    if let Some(usage) = &usage {
+        notices.extend(usage.warnings.iter().map(|w| format!("usage: {w}")));
+    }
+    Ok(usage)
 }
 
 /// N-1's revision for a local run: the upstream branch (or the remote's default branch),
@@ -607,6 +697,20 @@ fn release_window(
             .cloned()
             .collect();
         let before = final_schema(&release);
+        // What that release's code uses, read at its tag.
+        let changes = since
+            .iter()
+            .flat_map(|m| m.up.statements.iter().flat_map(|s| s.changes.iter()));
+        let targets = crate::usage::touched_names(changes);
+        let usage = crate::usage::read_at(
+            input.repo,
+            tag.commit,
+            &tag.name,
+            &before,
+            &input.config.usage,
+            input.dir,
+            Some(&targets),
+        )?;
         let ctx = Context {
             dialect: head.dialect,
             settings: input.settings,
@@ -616,14 +720,17 @@ fn release_window(
             retired: &release_config.retire,
             retire_declared: &input.config.retire,
             history: None,
+            usage: usage.as_ref(),
             releases: &[],
             audit: false,
             cache: Default::default(),
         };
         let raw = rules::run_category(&ctx, Some(Category::Compat));
+        // An automatic retirement (info) does not break the release.
         let breaks = resolve(raw, head, input.config)
             .findings
             .into_iter()
+            .filter(|resolved| resolved.severity != rules::Severity::Info)
             .map(|resolved| resolved.finding)
             .collect();
         releases.push(ReleaseRollback {

@@ -6,6 +6,7 @@
 use super::labels::{self, down_name, phase_name, plural, short_commit, status_name};
 use super::{DownEntry, DownVerdict, FindingEntry, MigrationEntry, Report, WindowEntry};
 use crate::resolve::Verdict;
+use crate::rules::Severity;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
@@ -23,11 +24,12 @@ pub fn render(report: &Report) -> String {
         heading(report),
         migrations(report),
         findings(report),
+        what_n1_uses(report),
         rollback(report),
         suppressions(report),
     ];
     let mut out = String::new();
-    for section in sections {
+    for section in sections.iter().filter(|s| !s.is_empty()) {
         out.push_str(section.trim_end());
         out.push_str("\n\n");
     }
@@ -276,6 +278,50 @@ fn recipe(finding: &FindingEntry, recipes_shown: &mut BTreeSet<String>) -> Strin
         return format!("**Safe recipe:** as for {} above.\n\n", code(&finding.rule));
     }
     format!("**Safe recipe:**\n\n{}\n\n", finding.help.trim())
+}
+
+/// "What N-1 uses": for each object a compat finding is about, where N-1's code names it
+/// (or that it does not). Empty when no finding was judged on usage evidence.
+fn what_n1_uses(report: &Report) -> String {
+    let rows: Vec<Vec<String>> = report
+        .findings
+        .iter()
+        .filter(|f| f.category == "compat")
+        .filter_map(|f| {
+            let object = code(f.object.as_deref().unwrap_or(""));
+            match f.evidence.first() {
+                Some(first) => Some(vec![
+                    object,
+                    format!("{} {}", first.access.verb(), first.source.name()),
+                    format!(
+                        "{} at {}{}",
+                        code(&format!("{}:{}", first.path, first.line)),
+                        text(&first.rev),
+                        match f.evidence.len() - 1 {
+                            0 => String::new(),
+                            n => format!(" (+{n} more)"),
+                        }
+                    ),
+                ]),
+                None if f.severity == Severity::Info => Some(vec![
+                    object,
+                    "not referenced".to_string(),
+                    text(f.message.rsplit(": ").next().unwrap_or_default()),
+                ]),
+                None => None,
+            }
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "### What N-1 uses
+
+",
+    );
+    out.push_str(&table(&["object", "N-1's code", "where"], &rows));
+    out
 }
 
 fn rollback(report: &Report) -> String {

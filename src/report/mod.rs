@@ -71,6 +71,9 @@ pub struct FindingEntry {
     pub end_column: usize,
     pub migration: String,
     pub object: Option<String>,
+    /// Where N-1's code names the object: `[{rev, path, line, source, access}]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<crate::usage::Evidence>,
     /// Consequences of the same change, reported by other rules and folded in here (see
     /// `RuleMeta::folds_into`); counted in `counts` like any finding.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -295,6 +298,7 @@ impl Report {
                 end_column: end.1,
                 migration: finding.migration.clone(),
                 object: finding.object.clone(),
+                evidence: finding.evidence.clone(),
                 related: Vec::new(),
                 span: finding.span.clone(),
             });
@@ -323,7 +327,8 @@ impl Report {
         };
         let blocking: Vec<String> = findings
             .iter()
-            .filter(|f| f.category == "compat")
+            // An info compat finding (an automatic retirement) breaks nothing.
+            .filter(|f| f.category == "compat" && f.severity != Severity::Info)
             .map(|f| {
                 let object = f.object.as_deref().unwrap_or("");
                 format!("{}: {} ({})", f.rule, object, f.migration)

@@ -79,6 +79,9 @@ fn diagnostic(finding: &FindingEntry, text: &str, color: bool) -> String {
         .with_message(&finding.message)
         .with_label(Label::new((path, span)).with_message(label))
         .with_help(&finding.help);
+    if let Some(note) = evidence_note(finding) {
+        report = report.with_note(note);
+    }
     for related in &finding.related {
         report = report.with_note(format!(
             "also {} ({}): {}",
@@ -98,6 +101,19 @@ fn diagnostic(finding: &FindingEntry, text: &str, color: bool) -> String {
             out
         }
     }
+}
+
+/// The first place N-1's code names the finding's object.
+fn evidence_note(finding: &FindingEntry) -> Option<String> {
+    let first = finding.evidence.first()?;
+    Some(format!(
+        "evidence: {}:{} at {} ({}, {})",
+        first.path,
+        first.line,
+        first.rev,
+        first.source.name(),
+        first.access.verb()
+    ))
 }
 
 /// A finding with no source to quote (a deleted migration, the config file).

@@ -10,6 +10,7 @@ use crate::project::ParsedMigration;
 use crate::rollback::{analyze_downs, DownAnalysis};
 use crate::schema::Catalog;
 use crate::sql::Statement;
+use crate::usage::Usage;
 use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap};
 
@@ -30,6 +31,9 @@ pub struct Context<'a> {
     pub retire_declared: &'a [Retire],
     /// How the head's migrations relate to the base's; `None` without a base (`--all`).
     pub history: Option<&'a HistoryDiff>,
+    /// What N-1's code uses, read at N-1's revision; `None` when the usage stage did not
+    /// run (compat rules then rest on the presumption that N-1 uses everything it knows).
+    pub usage: Option<&'a Usage>,
     /// The releases of the rollback window, newest first (empty without `[rollback]`).
     pub releases: &'a [ReleaseRollback],
     /// The `--all` history audit rather than a deploy gate: what rollsafe cannot understand
@@ -164,6 +168,7 @@ impl<'a> StatementRef<'a> {
             span: self.statement.span.clone(),
             migration: self.migration.migration.id.clone(),
             object: None,
+            evidence: Vec::new(),
         }
     }
 

@@ -20,6 +20,7 @@ pub use context::{
 pub use metadata::{Example, RuleMeta, Scope};
 
 use crate::project::ParsedMigration;
+use crate::usage::Evidence;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::ops::Range;
@@ -82,6 +83,8 @@ pub struct Finding {
     pub migration: String,
     /// The object concerned, fully qualified (`public.users.legacy_email`).
     pub object: Option<String>,
+    /// Where N-1's code names the object (compat findings judged on usage evidence).
+    pub evidence: Vec<Evidence>,
 }
 
 pub trait Rule: Sync {

@@ -220,7 +220,7 @@ struct TableItem {
 
 impl SqlWriter {
     fn new(dialect: Dialect) -> Self {
-        let quote = if dialect == Dialect::Mysql { '`' } else { '"' };
+        let quote = dialect.identifier_quote();
         SqlWriter { quote }
     }
 

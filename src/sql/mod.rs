@@ -5,6 +5,7 @@
 //! Nothing is silently skipped: a statement is `Parsed`, `Recognized`, or `Unparsed` with the
 //! parser's message, and rules report the last kind as `unparsed-statement`.
 
+pub mod access;
 mod allow;
 mod lower;
 mod parse;
@@ -183,7 +184,7 @@ fn char_boundary(text: &str, offset: usize) -> usize {
 /// quoted ones; SQLite and MySQL match names without regard to case, quoted or not, so there
 /// every name is lower-cased (`"Users"` and `users` are one table).
 pub(crate) fn fold(value: &str, quoted: bool, dialect: Dialect) -> String {
-    if quoted && dialect == Dialect::Postgres {
+    if quoted && dialect.quoted_names_keep_case() {
         value.to_string()
     } else {
         value.to_lowercase()

@@ -74,7 +74,7 @@ impl Splitter<'_> {
             let b = self.bytes[self.pos];
             if b.is_ascii_whitespace() {
                 self.pos += 1;
-            } else if self.at(b"--") || (b == b'#' && self.dialect == Dialect::Mysql) {
+            } else if self.at(b"--") || (b == b'#' && self.dialect.has_hash_comments()) {
                 self.line_comment();
             } else if self.at(b"/*") {
                 self.block_comment();
@@ -159,10 +159,10 @@ impl Splitter<'_> {
             return;
         }
         match b {
-            b'\'' => self.quoted(b'\'', self.dialect == Dialect::Mysql),
-            b'"' => self.quoted(b'"', self.dialect == Dialect::Mysql),
+            b'\'' => self.quoted(b'\'', self.dialect.has_backslash_escapes()),
+            b'"' => self.quoted(b'"', self.dialect.has_backslash_escapes()),
             b'`' => self.quoted(b'`', false),
-            b'$' if self.dialect == Dialect::Postgres => self.dollar(),
+            b'$' if self.dialect.has_dollar_quotes() => self.dollar(),
             _ if is_word_byte(b) => self.word(),
             _ => self.pos += 1,
         }

@@ -2,7 +2,9 @@
 //! writes that break it now fail. `NOT VALID` does not help: it skips the existing rows, but
 //! new rows are checked at once.
 
-use super::{constraint_object, readds_dropped_constraint, restricts_n1_writes};
+use super::{
+    constraint_object, judge_writes, readds_dropped_constraint, restricts_n1_writes, Breaks,
+};
 use crate::ir::{Change, ConstraintKind};
 use crate::rules::{Context, Finding, Rule};
 
@@ -34,6 +36,11 @@ impl Rule for AddCheckConstraint {
             );
             let mut finding = change.at.finding(self.id(), message);
             finding.object = Some(constraint_object(table, constraint.name.as_deref()));
+            // A CHECK whose columns are unknown cannot be judged on what N-1 writes.
+            if !constraint.columns.is_empty() {
+                let columns: Vec<&str> = constraint.columns.iter().map(String::as_str).collect();
+                judge_writes(ctx, &mut finding, table, &columns, Breaks::Writing);
+            }
             findings.push(finding);
         }
     }

@@ -5,7 +5,7 @@
 //! deploy (added nullable, then `SET NOT NULL` or `DROP DEFAULT`): both leave N-1 unable to
 //! insert, so the later steps are judged on the column as the deploy leaves it.
 
-use super::{column_object, n1_uses_table};
+use super::{column_object, judge_writes, n1_uses_table, Breaks};
 use crate::ir::{Change, ColumnDef, Generated, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
 use std::collections::BTreeSet;
@@ -24,7 +24,7 @@ impl Rule for AddRequiredColumn {
                 continue;
             };
             if n1_uses_table(ctx, table) && reported.insert(column_object(table, column)) {
-                findings.push(self.finding(&change.at, table, column));
+                findings.push(self.finding(ctx, &change.at, table, column));
             }
         }
         // A rebuild whose new copy has a required column N-1 does not know adds it.
@@ -33,7 +33,7 @@ impl Rule for AddRequiredColumn {
             let table = &rebuild.table;
             for new in rebuild.columns.iter().filter(|c| is_required(c)) {
                 if n1_uses_table(ctx, table) && !ctx.column_known_to_n1(table, &new.name) {
-                    findings.push(self.finding(&at, table, &new.name));
+                    findings.push(self.finding(ctx, &at, table, &new.name));
                 }
             }
         }
@@ -41,7 +41,13 @@ impl Rule for AddRequiredColumn {
 }
 
 impl AddRequiredColumn {
-    fn finding(&self, at: &StatementRef<'_>, table: &QualifiedName, column: &str) -> Finding {
+    fn finding(
+        &self,
+        ctx: &Context<'_>,
+        at: &StatementRef<'_>,
+        table: &QualifiedName,
+        column: &str,
+    ) -> Finding {
         let object = column_object(table, column);
         let message = format!(
             "makes {object} NOT NULL without a default; N-1's INSERTs into {table} do not set \
@@ -49,6 +55,7 @@ impl AddRequiredColumn {
         );
         let mut finding = at.finding(self.id(), message);
         finding.object = Some(object);
+        judge_writes(ctx, &mut finding, table, &[column], Breaks::Omitting);
         finding
     }
 }

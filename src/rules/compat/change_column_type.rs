@@ -3,7 +3,7 @@
 //! `bigint`) that every N-1 value and query still fits.
 
 use super::change_enum::{new_enum_values, old_enum_values};
-use super::{column_object, n1_uses_column, swapped_in};
+use super::{column_object, judge_on_usage, n1_uses_column, swapped_in};
 use crate::ir::{Change, QualifiedName};
 use crate::rollback::keeps_values;
 use crate::rules::{Context, Finding, Rule, StatementRef};
@@ -77,6 +77,7 @@ impl ChangeColumnType {
         );
         let mut finding = at.finding(self.id(), message);
         finding.object = Some(object);
+        judge_on_usage(ctx, &mut finding, table, Some(column), true);
         findings.push(finding);
     }
 }

@@ -7,7 +7,7 @@
 //! inline `ENUM(...)`) that lacks some of the old type's values. Renaming the type itself
 //! (`ALTER TYPE ... RENAME TO`) that N-1's columns use is reported too: N-1's casts name it.
 
-use super::{column_object, n1_uses_column};
+use super::{column_object, judge_on_usage, n1_uses_column};
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{ChangeRef, Context, Finding, Rule};
 use std::collections::BTreeSet;
@@ -28,6 +28,8 @@ impl Rule for ChangeEnum {
             if reported.insert((found.enum_key.clone(), found.lost.clone())) {
                 let mut finding = change.at.finding(self.id(), found.message);
                 finding.object = Some(found.object);
+                let (name, column, may_retire) = &found.used;
+                judge_on_usage(ctx, &mut finding, name, column.as_deref(), *may_retire);
                 findings.push(finding);
             }
         }
@@ -42,6 +44,10 @@ struct Lost {
     lost: Vec<String>,
     object: String,
     message: String,
+    /// What N-1's code must name to be affected: the column moved to the new type, or the
+    /// enum type (whose values N-1 writes through columns the name does not show, so its
+    /// evidence is only cited).
+    used: (QualifiedName, Option<String>, bool),
 }
 
 impl ChangeEnum {
@@ -53,6 +59,7 @@ impl ChangeEnum {
                     enum_key: name.to_string(),
                     lost: vec![from.clone()],
                     object: name.to_string(),
+                    used: (name.clone(), None, false),
                     message: format!(
                         "renames value '{from}' of enum {name} to '{to}'; N-1 still writes \
                          '{from}' and fails with \"invalid input value for enum\", and does \
@@ -68,6 +75,7 @@ impl ChangeEnum {
                     message: removed_message(&format!("re-creates enum {name} without"), &lost),
                     lost,
                     object: name.to_string(),
+                    used: (name.clone(), None, false),
                 })
             }
             Change::AlterColumnType {
@@ -133,6 +141,7 @@ impl ChangeEnum {
             message: removed_message(&format!("changes {object} to {new_type}, without"), &lost),
             lost,
             object,
+            used: (table.clone(), Some(column.to_string()), true),
         })
     }
 }

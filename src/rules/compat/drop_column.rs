@@ -1,7 +1,7 @@
 //! `drop-column`: dropping a column N-1 still selects or inserts, directly or by rebuilding
 //! the table without it.
 
-use super::{column_object, n1_uses_column, no_such_column, retire_hint, swapped_out_columns};
+use super::{column_object, judge_on_usage, n1_uses_column, retire_hint, swapped_out_columns};
 use crate::ir::rebuild::Rebuild;
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
@@ -25,10 +25,12 @@ impl Rule for DropColumn {
                         "drops column {}, which N-1 still selects and inserts: its queries fail \
                          with \"{}\"{}",
                         column_object(table, column),
-                        no_such_column(ctx.dialect),
+                        ctx.dialect.missing_column_error(),
                         retire_hint(ctx, table, Some(column))
                     );
-                    findings.push(self.finding(&change.at, table, column, message));
+                    let mut finding = self.finding(&change.at, table, column, message);
+                    judge_on_usage(ctx, &mut finding, table, Some(column), true);
+                    findings.push(finding);
                 }
             }
         }
@@ -64,10 +66,12 @@ impl DropColumn {
                 "rebuilds table {table} without column {}, which N-1 still selects and inserts: \
                  its queries fail with \"{}\"{}",
                 column.name,
-                no_such_column(ctx.dialect),
+                ctx.dialect.missing_column_error(),
                 retire_hint(ctx, table, Some(&column.name))
             );
-            findings.push(self.finding(at, table, &column.name, message));
+            let mut finding = self.finding(at, table, &column.name, message);
+            judge_on_usage(ctx, &mut finding, table, Some(&column.name), true);
+            findings.push(finding);
         }
     }
 

@@ -1,6 +1,6 @@
 //! `drop-table`: dropping a table N-1 still queries.
 
-use super::{n1_uses_table, no_such_relation, retire_hint};
+use super::{judge_on_usage, n1_uses_table, retire_hint};
 use crate::ir::Change;
 use crate::rollback::recreated_whole;
 use crate::rules::{Context, Finding, Rule};
@@ -32,11 +32,12 @@ impl Rule for DropTable {
                 let message = format!(
                     "drops table {table}, which N-1 still reads and writes: its queries fail \
                      with \"{}\"{}",
-                    no_such_relation(ctx.dialect),
+                    ctx.dialect.missing_relation_error(),
                     retire_hint(ctx, table, None)
                 );
                 let mut finding = change.at.finding(self.id(), message);
                 finding.object = Some(table.to_string());
+                judge_on_usage(ctx, &mut finding, table, None, true);
                 findings.push(finding);
             }
         }

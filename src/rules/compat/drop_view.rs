@@ -1,7 +1,7 @@
 //! `drop-view`: dropping a view (or materialized view) N-1 still queries. Replacing it in the
 //! same deploy (drop, then create under the same name) is not reported.
 
-use super::n1_uses_table;
+use super::{judge_on_usage, n1_uses_table};
 use crate::ir::{Change, QualifiedName};
 use crate::rules::{Context, Finding, Rule};
 use std::collections::BTreeSet;
@@ -36,11 +36,12 @@ impl Rule for DropView {
                 let message = format!(
                     "drops {kind} {name}, which N-1 still queries: its queries fail with \
                      \"{}\"{}",
-                    super::no_such_relation(ctx.dialect),
+                    ctx.dialect.missing_relation_error(),
                     super::retire_hint(ctx, name, None)
                 );
                 let mut finding = change.at.finding(self.id(), message);
                 finding.object = Some(name.to_string());
+                judge_on_usage(ctx, &mut finding, name, None, true);
                 findings.push(finding);
             }
         }

@@ -40,11 +40,11 @@ pub use set_not_null::SetNotNull;
 #[cfg(test)]
 pub(crate) mod testing;
 
-use super::Context;
-use crate::dialect::Dialect;
+use super::{Context, Finding, Severity};
 use crate::ir::{Change, ColumnDef, ConstraintDef, ConstraintKind, QualifiedName};
 use crate::project::ParsedMigration;
 use crate::rules::StatementRef;
+use crate::usage::{self, Judgement};
 use std::collections::BTreeSet;
 
 /// True when N-1 still uses the table: it existed before the deploy and no shipped
@@ -59,6 +59,127 @@ pub(crate) fn n1_uses_column(ctx: &Context<'_>, table: &QualifiedName, column: &
     ctx.column_known_to_n1(table, column) && !ctx.is_retired(table, Some(column))
 }
 
+/// Evidence cited on one finding, at most (the JSON report lists them; text shows the first).
+const MAX_EVIDENCE: usize = 20;
+
+/// Judges a compat finding on what N-1's code uses (when the usage stage ran). Where the
+/// code names the object, the finding cites it and keeps its severity. Where complete
+/// evidence shows N-1 no longer names it, the finding becomes info and says what was
+/// checked: an automatic retirement. `may_retire` is false where the object's name alone
+/// cannot tell (an enum type N-1 writes through its columns): evidence is then only cited.
+pub(crate) fn judge_on_usage(
+    ctx: &Context<'_>,
+    finding: &mut Finding,
+    table: &QualifiedName,
+    column: Option<&str>,
+    may_retire: bool,
+) {
+    let Some(usage) = ctx.usage else {
+        return;
+    };
+    match usage.judge(table, column) {
+        Judgement::Used(mut evidence) => {
+            let cited = usage::cite(table, column, &evidence);
+            finding.message = format!("{}; {cited}", finding.message);
+            evidence.truncate(MAX_EVIDENCE);
+            finding.evidence = evidence;
+        }
+        Judgement::Unreferenced(summary) if may_retire => {
+            // The message's first clause says what the statement does.
+            let action = finding
+                .message
+                .split([';', ','])
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            finding.severity = Some(Severity::Info);
+            finding.message = format!("{action}; {summary} (an automatic retirement)");
+        }
+        Judgement::Unreferenced(_) | Judgement::Unknown => {}
+    }
+}
+
+/// Which of N-1's writes a new restriction breaks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Breaks {
+    /// INSERTs that leave the column out (a required column, NOT NULL).
+    Omitting,
+    /// INSERTs and UPDATEs that write the column (a CHECK on it).
+    Writing,
+}
+
+/// Judges a restriction on what N-1 writes on its usage evidence: the N-1 statements it
+/// breaks are cited; when N-1's code provably sends none (every source covers the table
+/// and no other mention of it is found), the finding becomes info.
+pub(crate) fn judge_writes(
+    ctx: &Context<'_>,
+    finding: &mut Finding,
+    table: &QualifiedName,
+    columns: &[&str],
+    breaks: Breaks,
+) {
+    let Some(usage) = ctx.usage else {
+        return;
+    };
+    let (inserts, complete) = usage.inserts_into(table);
+    let mut breaking: Vec<usage::Evidence> = inserts
+        .iter()
+        .filter(|site| match (&site.columns, breaks) {
+            // An INSERT without a column list gives N-1's columns only.
+            (None, Breaks::Omitting) => columns.iter().any(|c| !ctx.column_known_to_n1(table, c)),
+            (None, Breaks::Writing) => true,
+            (Some(named), Breaks::Omitting) => columns.iter().any(|c| !named.contains(*c)),
+            (Some(named), Breaks::Writing) => columns.iter().any(|c| named.contains(*c)),
+        })
+        .map(|site| site.evidence.clone())
+        .collect();
+    if breaks == Breaks::Writing {
+        if let Some(found) = usage.tables.get(table) {
+            for column in columns {
+                breaking.extend(
+                    found
+                        .columns
+                        .get(*column)
+                        .into_iter()
+                        .flatten()
+                        .filter(|e| e.access == usage::Access::Update)
+                        .cloned(),
+                );
+            }
+        }
+    }
+    breaking.sort();
+    breaking.dedup();
+    let what = match breaks {
+        Breaks::Omitting => format!("inserts into {} without {}", table.name, columns.join(", ")),
+        Breaks::Writing => format!("writes {}.{}", table.name, columns.join(", ")),
+    };
+    if let Some(first) = breaking.first() {
+        let more = match breaking.len() - 1 {
+            0 => String::new(),
+            n => format!("; {n} more"),
+        };
+        finding.message = format!(
+            "{}; N-1 {what}: {}:{} at {}{more}",
+            finding.message, first.path, first.line, first.rev
+        );
+        breaking.truncate(MAX_EVIDENCE);
+        finding.evidence = breaking;
+    } else if complete {
+        let action = finding
+            .message
+            .split([';', ','])
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        finding.severity = Some(Severity::Info);
+        finding.message = format!(
+            "{action}, and no N-1 statement {what}, so N-1 is not affected: {}",
+            usage.checked()
+        );
+    }
+}
+
 /// The sentence added to a message when the object is retired only at the head: the
 /// retirement must ship in a release before the drop can.
 pub(crate) fn retire_hint(
@@ -71,24 +192,6 @@ pub(crate) fn retire_hint(
          first, then drop it in a later deploy"
     } else {
         ""
-    }
-}
-
-/// The error N-1 gets for a column that is gone, as the database words it.
-pub(crate) fn no_such_column(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Postgres => "column does not exist",
-        Dialect::Mysql => "Unknown column",
-        Dialect::Sqlite => "no such column",
-    }
-}
-
-/// The error N-1 gets for a table or view that is gone, as the database words it.
-pub(crate) fn no_such_relation(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Postgres => "relation does not exist",
-        Dialect::Mysql => "Table doesn't exist",
-        Dialect::Sqlite => "no such table",
     }
 }
 
@@ -217,6 +320,7 @@ pub(crate) fn swapped_out_columns<'a>(
 mod tests {
     use super::testing::*;
     use super::*;
+    use crate::dialect::Dialect;
     use crate::rules::rebuilds_in;
 
     #[test]

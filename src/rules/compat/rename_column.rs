@@ -1,6 +1,6 @@
 //! `rename-column`: renaming a column N-1 still reads and writes by its old name.
 
-use super::{column_object, n1_uses_column, no_such_column};
+use super::{column_object, judge_on_usage, n1_uses_column};
 use crate::ir::Change;
 use crate::rules::{Context, Finding, Rule};
 
@@ -23,10 +23,11 @@ impl Rule for RenameColumn {
             let message = format!(
                 "renames column {object} to {to}; N-1 still reads and writes {from} and fails \
                  with \"{}\"",
-                no_such_column(ctx.dialect)
+                ctx.dialect.missing_column_error()
             );
             let mut finding = change.at.finding(self.id(), message);
             finding.object = Some(object);
+            judge_on_usage(ctx, &mut finding, table, Some(from), true);
             findings.push(finding);
         }
     }

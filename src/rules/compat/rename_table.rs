@@ -3,7 +3,7 @@
 //! Quiet when the deploy leaves a view under the old name (Postgres and MySQL make a simple
 //! view updatable, so N-1 keeps reading and writing through it), and for a table rebuild.
 
-use super::{n1_uses_table, no_such_relation};
+use super::{judge_on_usage, n1_uses_table};
 use crate::dialect::Dialect;
 use crate::ir::{Change, QualifiedName};
 use crate::rules::Rebuilds;
@@ -30,7 +30,7 @@ impl Rule for RenameTable {
                 && !is_rebuild_step(&rebuilds, &change, from, to)
                 && !shims.contains(from)
             {
-                findings.push(self.finding(&change, from, to, kind, ctx.dialect));
+                findings.push(self.finding(&change, from, to, kind, ctx));
             }
         }
     }
@@ -43,15 +43,16 @@ impl RenameTable {
         from: &QualifiedName,
         to: &QualifiedName,
         kind: &str,
-        dialect: Dialect,
+        ctx: &Context<'_>,
     ) -> Finding {
         let message = format!(
             "renames {kind} {from} to {to}; N-1 still queries {from} and fails with \
              \"{}\"",
-            no_such_relation(dialect)
+            ctx.dialect.missing_relation_error()
         );
         let mut finding = change.at.finding(self.id(), message);
         finding.object = Some(from.to_string());
+        judge_on_usage(ctx, &mut finding, from, None, true);
         finding
     }
 }

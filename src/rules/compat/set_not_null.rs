@@ -4,7 +4,7 @@
 //! Quiet when the base schema shows the discipline already done: a backfill of the column
 //! shipped in an earlier deploy, or a validated `CHECK (col IS NOT NULL)` exists.
 
-use super::{column_object, n1_uses_column, swapped_in};
+use super::{column_object, judge_writes, n1_uses_column, swapped_in, Breaks};
 use crate::ir::{Change, ConstraintKind, QualifiedName};
 use crate::rules::{Context, Finding, Rule, StatementRef};
 use crate::schema::Table;
@@ -66,6 +66,7 @@ impl SetNotNull {
         );
         let mut finding = at.finding(self.id(), message);
         finding.object = Some(object);
+        judge_writes(ctx, &mut finding, table, &[column], Breaks::Omitting);
         findings.push(finding);
     }
 }

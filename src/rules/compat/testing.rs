@@ -284,6 +284,7 @@ impl Deploy {
             retired: &self.retired,
             retire_declared: &self.declared,
             history: None,
+            usage: None,
             releases: &[],
             audit: false,
             cache: Default::default(),

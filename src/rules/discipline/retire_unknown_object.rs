@@ -33,6 +33,7 @@ impl Rule for RetireUnknownObject {
                     span: retire.span.clone(),
                     migration: String::new(),
                     object: Some(retire.object.clone()),
+                    evidence: Vec::new(),
                 });
             }
         }

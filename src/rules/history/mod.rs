@@ -34,6 +34,7 @@ fn finding(
         span,
         migration: migration.id.clone(),
         object: None,
+        evidence: Vec::new(),
     }
 }
 
@@ -154,6 +155,7 @@ pub(crate) mod test_support {
             retired: &[],
             retire_declared: &[],
             history,
+            usage: None,
             releases: &[],
             audit: false,
             cache: Default::default(),

@@ -4,7 +4,6 @@
 //! can be retried, instead of stalling the application.
 
 use super::{existing_index_table, is_existing_table};
-use crate::dialect::Dialect;
 use crate::ir::{Change, MaintenanceKind, QualifiedName};
 use crate::project::ParsedMigration;
 use crate::rules::{Context, Finding, Rule, StatementRef};
@@ -22,7 +21,7 @@ impl Rule for MissingLockTimeout {
         if ctx.settings.lock_timeout_set_by_runner {
             return;
         }
-        let Some(setting) = timeout_setting(ctx.dialect) else {
+        let Some(setting) = ctx.dialect.lock_timeout_setting() else {
             return;
         };
         for migration in ctx.deploy {
@@ -30,16 +29,6 @@ impl Rule for MissingLockTimeout {
                 findings.push(finding);
             }
         }
-    }
-}
-
-/// The session setting that bounds waiting for a table lock, per dialect.
-fn timeout_setting(dialect: Dialect) -> Option<&'static str> {
-    match dialect {
-        Dialect::Postgres => Some("lock_timeout"),
-        // MySQL's metadata locks queue the same way; `lock_wait_timeout` bounds them.
-        Dialect::Mysql => Some("lock_wait_timeout"),
-        Dialect::Sqlite => None,
     }
 }
 
@@ -201,6 +190,7 @@ fn takes_exclusive_lock(kind: MaintenanceKind) -> bool {
 mod tests {
     use super::super::fixture::*;
     use super::*;
+    use crate::dialect::Dialect;
     use crate::layout::TransactionMode;
 
     fn drop_name() -> Change {

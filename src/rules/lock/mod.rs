@@ -30,12 +30,11 @@ pub use set_not_null_scan::SetNotNullScan;
 pub use unique_constraint_builds_index::UniqueConstraintBuildsIndex;
 
 use super::{Context, StatementRef};
-use crate::dialect::Dialect;
 use crate::ir::{Change, ConstraintDef, ConstraintKind, QualifiedName};
 
 /// True for the dialects whose locking the Postgres lock rules describe.
 fn is_postgres(ctx: &Context<'_>) -> bool {
-    ctx.dialect == Dialect::Postgres
+    ctx.dialect.has_postgres_locks()
 }
 
 /// True when locking `table` matters: it existed before the deploy (maybe under the name
@@ -397,6 +396,7 @@ pub(super) mod fixture {
                 retired: &[],
                 retire_declared: &[],
                 history: None,
+                usage: None,
                 releases: &[],
                 audit: false,
                 cache: Default::default(),

@@ -5,7 +5,6 @@
 //! key) unless `ALGORITHM=INPLACE` or `INSTANT` makes MySQL refuse instead.
 
 use super::{column_type_before, holds_rows};
-use crate::dialect::Dialect;
 use crate::ir::types::canonical_type;
 use crate::ir::{Change, ConstraintKind, Generated, QualifiedName};
 use crate::project::ParsedMigration;
@@ -21,7 +20,7 @@ impl Rule for MysqlCopyAlgorithm {
     }
 
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-        if ctx.dialect != Dialect::Mysql {
+        if !ctx.dialect.has_online_ddl_algorithms() {
             return;
         }
         for at in ctx.statements() {
@@ -157,6 +156,7 @@ fn foreign_key_checks_off(at: &StatementRef<'_>) -> bool {
 mod tests {
     use super::super::fixture::*;
     use super::*;
+    use crate::dialect::Dialect;
 
     fn mysql(statements: Vec<Vec<Change>>) -> Vec<Finding> {
         Deploy::on(Dialect::Mysql)

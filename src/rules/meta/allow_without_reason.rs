@@ -50,6 +50,7 @@ impl AllowWithoutReason {
             span: allow.span.clone(),
             migration: migration.migration.id.clone(),
             object: None,
+            evidence: Vec::new(),
         }
     }
 }

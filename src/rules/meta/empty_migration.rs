@@ -36,6 +36,7 @@ impl Rule for EmptyMigration {
                 span: part.range.start..part.range.start,
                 migration: migration.migration.id.clone(),
                 object: None,
+                evidence: Vec::new(),
             });
         }
     }

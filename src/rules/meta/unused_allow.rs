@@ -59,6 +59,7 @@ fn unused(
                     span: allow.span.clone(),
                     migration: migration.migration.id.clone(),
                     object: None,
+                    evidence: Vec::new(),
                 });
             }
         }

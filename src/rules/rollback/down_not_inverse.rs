@@ -49,6 +49,7 @@ impl Rule for DownNotInverse {
                 span,
                 migration: migration.migration.id.clone(),
                 object: None,
+                evidence: Vec::new(),
             });
         }
     }

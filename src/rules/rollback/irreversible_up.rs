@@ -35,6 +35,7 @@ impl Rule for IrreversibleUp {
                     span: migration.up.statements[loss.statement].span.clone(),
                     migration: migration.migration.id.clone(),
                     object: None,
+                    evidence: Vec::new(),
                 });
             }
         }

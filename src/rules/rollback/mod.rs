@@ -28,6 +28,7 @@ fn at_migration(rule: &'static str, migration: &ParsedMigration, message: String
         span,
         migration: migration.migration.id.clone(),
         object: None,
+        evidence: Vec::new(),
     }
 }
 

@@ -32,6 +32,7 @@ impl Rule for RollbackWindow {
             span: first.span.clone(),
             migration: first.migration.clone(),
             object: first.object.clone(),
+            evidence: first.evidence.clone(),
         });
     }
 }
