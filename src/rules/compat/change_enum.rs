@@ -108,6 +108,7 @@ impl ChangeEnum {
                          \"type does not exist\"",
                         from.name
                     ),
+                    used: (from.clone(), None, false),
                 })
             }
             _ => None,
