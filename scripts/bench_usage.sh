@@ -14,6 +14,8 @@ runs=${1:-5}
 cargo build --release --quiet
 bin=$PWD/target/release/rollsafe
 work=${BENCH_DIR:-$(mktemp -d)}
+# The parse cache of the runs below lives with them, not in the user's cache directory.
+export XDG_CACHE_HOME="$work/cache"
 [ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$work"' EXIT
 repo=$work/repo
 mkdir -p "$repo"

@@ -46,6 +46,9 @@ pub struct Config {
     /// Every migration with a schema effect needs a down (default: when any migration of the
     /// project has one).
     pub require_down: Option<bool>,
+    /// The parse cache's directory, relative to the config file (default:
+    /// `$XDG_CACHE_HOME/rollsafe`, else `~/.cache/rollsafe`).
+    pub cache_dir: Option<String>,
     /// Per-rule severity: `error`, `warning`, `info` or `off`.
     #[serde(default)]
     pub rules: BTreeMap<String, RuleLevel>,

@@ -15,6 +15,7 @@ use git2::{
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Git's file mode of a symbolic link and of a submodule (a "gitlink" commit entry).
 const MODE_SYMLINK: i32 = 0o120000;
@@ -59,6 +60,15 @@ impl ResolvedRev {
         self.commit.to_string()
     }
 }
+
+/// How long one read of the object database may take before the run ends with an error.
+/// libgit2 (1.9.7 and before) loops forever when it inflates a truncated loose object
+/// (libgit2/libgit2#7342, fixed upstream after the newest release `git2` bundles); a read
+/// that takes this long on objects of migration-sized files is that loop, not a slow disk.
+const READ_LIMIT: std::time::Duration = Duration::from_secs(5);
+/// The limit for calls that walk many objects with no progress to report between them: a
+/// merge base on a long history, the working tree's status in a large repository.
+const WALK_LIMIT: std::time::Duration = Duration::from_secs(60);
 
 /// Why a path was left out of a snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +121,14 @@ impl GitRepo {
         let checked = canonical(path)?;
         let repo = match Repository::discover(&checked) {
             Ok(repo) => repo,
-            Err(err) if err.code() == ErrorCode::NotFound => return Ok(None),
+            Err(err) if err.code() == ErrorCode::NotFound => {
+                // libgit2 does not take a `.git` whose HEAD it cannot read for a repository
+                // and looks further up: an error, not a directory outside git.
+                return match broken_repository(&checked) {
+                    Some(problem) => Err(problem),
+                    None => Ok(None),
+                };
+            }
             Err(err) if err.code() == ErrorCode::Owner => {
                 // Common in CI containers, where the checkout belongs to another user.
                 bail!(
@@ -134,6 +151,15 @@ impl GitRepo {
                 repo.path().display()
             );
         };
+        if let Err(err) = repo.head() {
+            if !matches!(err.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) {
+                bail!(
+                    "{}: cannot read the current commit ({}); the repository's HEAD is corrupt",
+                    repo.path().join("HEAD").display(),
+                    err.message()
+                );
+            }
+        }
         let root = canonical(workdir)?;
         let checked_dir = relative_path(&root, &checked);
         Ok(Some(GitRepo {
@@ -198,6 +224,7 @@ impl GitRepo {
     /// The commit `rev` names: a branch, a tag (peeled), `origin/main`, `HEAD~2`, a short
     /// hash. The error says when a shallow clone is the likely cause.
     pub fn resolve(&self, rev: &str) -> Result<ResolvedRev> {
+        let _bound = self.bound(READ_LIMIT, || format!("resolving `{rev}`"));
         let commit = self
             .repo
             .revparse_single(rev)
@@ -230,6 +257,9 @@ impl GitRepo {
 
     /// The best common ancestor of `a` and `b`: where a branch forked from its base.
     pub fn merge_base(&self, a: &ResolvedRev, b: &ResolvedRev) -> Result<Oid> {
+        let _bound = self.bound(WALK_LIMIT, || {
+            format!("finding the merge base of `{}` and `{}`", a.rev, b.rev)
+        });
         self.repo.merge_base(a.commit, b.commit).map_err(|err| {
             let pair = format!("`{}` and `{}`", a.rev, b.rev);
             if self.repo.is_shallow() {
@@ -250,12 +280,14 @@ impl GitRepo {
     /// snapshot: the migrations directory may be newer than the base revision.
     pub fn snapshot_at(&self, commit: Oid, dir: &str) -> Result<GitSnapshot> {
         let dir = dir.trim_matches('/');
+        let bound = self.bound(READ_LIMIT, || format!("reading `{dir}` at commit {commit}"));
         let tree = self.tree_of(commit)?;
         let Some(tree) = self.subtree(&tree, dir, commit)? else {
             return Ok(GitSnapshot::default());
         };
         let mut entries = Vec::new();
         tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
+            bound.progress();
             let name = String::from_utf8_lossy(entry.name_bytes());
             if entry.kind() == Some(ObjectType::Tree) {
                 return match is_skipped_dir_name(&name) {
@@ -280,7 +312,10 @@ impl GitRepo {
                     path: join(dir, &relative),
                     reason,
                 }),
-                None => snapshot.files.insert(relative, self.blob(id)?),
+                None => {
+                    bound.progress();
+                    snapshot.files.insert(relative, self.blob(id)?)
+                }
             }
         }
         Ok(snapshot)
@@ -296,6 +331,8 @@ impl GitRepo {
         if !self.converts_line_endings() {
             return self.walk_worktree(dir);
         }
+        // Status compares the working tree with the commit's objects.
+        let _bound = self.bound(WALK_LIMIT, || format!("reading the working tree's `{dir}`"));
         let mut options = StatusOptions::new();
         options
             .include_untracked(true)
@@ -547,6 +584,9 @@ impl GitRepo {
     /// The content of the file at `path` (relative to the root) at `commit`, or `None` when
     /// there is no such file.
     pub fn file_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>> {
+        let _bound = self.bound(READ_LIMIT, || {
+            format!("reading `{path}` at commit {commit}")
+        });
         let tree = self.tree_of(commit)?;
         let entry = match tree.get_path(Path::new(path)) {
             Ok(entry) => entry,
@@ -565,6 +605,7 @@ impl GitRepo {
     /// The tags whose name matches `glob` (`*` any run of characters, `?` one character)
     /// and that point at a commit, oldest commit first (ties by name).
     pub fn tags_matching(&self, glob: &str) -> Result<Vec<Tag>> {
+        let bound = self.bound(READ_LIMIT, || "reading the release tags".to_string());
         let names = self.repo.tag_names(None).context("cannot list tags")?;
         let mut tags = Vec::new();
         // Tag names that are not UTF-8 cannot match a UTF-8 pattern: left out.
@@ -576,6 +617,7 @@ impl GitRepo {
                 .repo
                 .find_reference(&format!("refs/tags/{name}"))
                 .with_context(|| format!("tag `{name}`"))?;
+            bound.progress();
             // A tag of a tree or a blob is no release: leave it out.
             let Ok(commit) = reference.peel_to_commit() else {
                 continue;
@@ -588,6 +630,19 @@ impl GitRepo {
         }
         tags.sort_by(|a, b| (a.time, &a.name).cmp(&(b.time, &b.name)));
         Ok(tags)
+    }
+
+    /// A bound on the libgit2 reads until the guard drops (see `READ_LIMIT`).
+    fn bound(&self, limit: Duration, what: impl FnOnce() -> String) -> watchdog::Bound {
+        let repo = self.repo.path().display();
+        watchdog::Bound::new(limit, move || {
+            format!(
+                "{} did not finish within {} s: the repository {repo} is probably corrupt \
+                 (a truncated object makes libgit2 loop); run `git fsck` there",
+                what(),
+                limit.as_secs()
+            )
+        })
     }
 
     fn tree_of(&self, commit: Oid) -> Result<Tree<'_>> {
@@ -628,6 +683,141 @@ impl GitRepo {
         let contents = blob.content().to_vec();
         self.blobs.borrow_mut().insert(id, contents.clone());
         Ok(contents)
+    }
+}
+
+/// The problem with the nearest `.git` at or above `dir`, when there is one that libgit2
+/// would not open: a HEAD that is neither `ref: <name>` nor a commit id, most often.
+fn broken_repository(dir: &Path) -> Option<anyhow::Error> {
+    let dot_git = dir
+        .ancestors()
+        .map(|d| d.join(".git"))
+        .find(|p| p.exists())?;
+    // A linked worktree or submodule has a `.git` file naming its git directory.
+    let git_dir = match std::fs::read_to_string(&dot_git) {
+        Ok(link) => {
+            let target = PathBuf::from(link.trim().strip_prefix("gitdir:")?.trim());
+            dot_git.parent()?.join(target)
+        }
+        Err(_) => dot_git.clone(),
+    };
+    let head = git_dir.join("HEAD");
+    let valid_head = match std::fs::read_to_string(&head) {
+        Ok(text) => {
+            let text = text.trim_end();
+            text.strip_prefix("ref: ")
+                .is_some_and(|r| r.starts_with("refs/"))
+                || (matches!(text.len(), 40 | 64) && text.bytes().all(|b| b.is_ascii_hexdigit()))
+        }
+        Err(_) => false,
+    };
+    if !valid_head {
+        return Some(anyhow!(
+            "{}: not a valid git HEAD (expected `ref: refs/heads/<branch>` or a commit id); \
+             the repository at {} is corrupt",
+            head.display(),
+            git_dir.display()
+        ));
+    }
+    let err = Repository::open(&dot_git).err()?;
+    Some(anyhow!(
+        "{}: cannot open the git repository ({})",
+        dot_git.display(),
+        err.message()
+    ))
+}
+
+/// Ends the process when a bounded read overruns: the thread stuck in libgit2 cannot be
+/// interrupted, and a hung gate is worse than a failed one (exit code 2, as for any error).
+mod watchdog {
+    use std::collections::BTreeMap;
+    use std::sync::{Condvar, Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+
+    /// When a bound expires, and the message to print then.
+    type Deadline = (Instant, String);
+
+    /// The bounds in force (several threads may read repositories at once, in tests), by
+    /// id: the deadline and the message to print when it passes.
+    struct Bounds {
+        active: Mutex<(u64, BTreeMap<u64, Deadline>)>,
+        changed: Condvar,
+    }
+
+    fn bounds() -> &'static Bounds {
+        static BOUNDS: OnceLock<Bounds> = OnceLock::new();
+        BOUNDS.get_or_init(|| {
+            std::thread::Builder::new()
+                .name("git-watchdog".into())
+                .spawn(watch)
+                .expect("cannot start the git watchdog thread");
+            Bounds {
+                active: Mutex::default(),
+                changed: Condvar::new(),
+            }
+        })
+    }
+
+    fn watch() {
+        let bounds = bounds();
+        let mut active = bounds.active.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let earliest = active
+                .1
+                .values()
+                .min_by_key(|(deadline, _)| *deadline)
+                .cloned();
+            active = match earliest {
+                None => bounds
+                    .changed
+                    .wait(active)
+                    .unwrap_or_else(|e| e.into_inner()),
+                Some((deadline, message)) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        eprintln!("rollsafe: error: {message}");
+                        std::process::exit(2);
+                    }
+                    let wait = bounds.changed.wait_timeout(active, deadline - now);
+                    wait.unwrap_or_else(|e| e.into_inner()).0
+                }
+            };
+        }
+    }
+
+    /// A deadline in force until dropped; `progress` moves it forward.
+    pub struct Bound {
+        id: u64,
+        limit: Duration,
+    }
+
+    impl Bound {
+        pub fn new(limit: Duration, message: impl FnOnce() -> String) -> Bound {
+            let bounds = bounds();
+            let mut active = bounds.active.lock().unwrap_or_else(|e| e.into_inner());
+            active.0 += 1;
+            let id = active.0;
+            active.1.insert(id, (Instant::now() + limit, message()));
+            bounds.changed.notify_all();
+            Bound { id, limit }
+        }
+
+        /// One more object read: the limit counts again from now.
+        pub fn progress(&self) {
+            let mut active = bounds().active.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((deadline, _)) = active.1.get_mut(&self.id) {
+                *deadline = Instant::now() + self.limit;
+            }
+        }
+    }
+
+    impl Drop for Bound {
+        fn drop(&mut self) {
+            let bounds = bounds();
+            let mut active = bounds.active.lock().unwrap_or_else(|e| e.into_inner());
+            active.1.remove(&self.id);
+            bounds.changed.notify_all();
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! parsed and lowered to the change IR) → `schema` (replayed catalog) → `rules` (findings)
 //! → `report` (renderers). `check` wires the stages together for one run.
 
+pub mod cache;
 pub mod check;
 pub mod config;
 pub mod dialect;

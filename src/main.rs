@@ -19,6 +19,11 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc: a run allocates and frees many small strings and vectors (the IR, catalogs
+/// copied per migration); measured in `scripts/bench.sh`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "rollsafe",
@@ -158,6 +163,10 @@ struct CheckArgs {
     /// Print how long each stage took to standard error.
     #[arg(long)]
     timings: bool,
+    /// Parse every file again instead of reading the parse cache (`cache_dir` in
+    /// rollsafe.toml, else `$XDG_CACHE_HOME/rollsafe` or `~/.cache/rollsafe`).
+    #[arg(long)]
+    no_cache: bool,
     /// Write the report to FILE instead of standard output (the one-line verdict still goes
     /// to standard error).
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -288,6 +297,7 @@ fn check_options(dir: PathBuf, source: SourceArgs, all: bool) -> CheckOptions {
         config: source.config,
         usage_from: None,
         files: Vec::new(),
+        cache: false,
     }
 }
 
@@ -296,6 +306,7 @@ fn run_check(args: CheckArgs) -> Result<ExitCode> {
     let mut options = CheckOptions {
         base: args.base,
         head: args.head,
+        cache: !args.no_cache,
         usage_from: args.usage_from,
         ..check_options(dir, args.source, args.all)
     };

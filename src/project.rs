@@ -10,7 +10,7 @@ use crate::ir::Change;
 use crate::layout::{self, LayoutChoice, LayoutKind, LayoutOptions, Migration, TransactionMode};
 use crate::schema::Catalog;
 use crate::source::Snapshot;
-use crate::sql::{self, SqlFile, Understanding};
+use crate::sql::{SqlFile, Understanding};
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -99,7 +99,7 @@ pub fn load_project(
         if range.end > text.len() || !text.is_char_boundary(range.start) {
             anyhow::bail!("{}: section range out of bounds", part.path);
         }
-        Ok(sql::parse_sql(text, range, dialect))
+        Ok(crate::cache::parse_sql(text, range, dialect))
     };
     // Every up and down part, parsed on all cores: parsing is most of the time a run takes.
     let parts: Vec<&layout::SqlPart> = discovered
@@ -108,6 +108,7 @@ pub fn load_project(
         .flat_map(|m| m.up.iter().chain(m.down.iter()))
         .collect();
     let mut parsed = crate::parallel::map(&parts, 16, |part| parse(part)).into_iter();
+    crate::cache::save();
     let mut next = || parsed.next().expect("one parse per part");
     let mut migrations = Vec::with_capacity(discovered.migrations.len());
     for migration in discovered.migrations {
@@ -176,6 +177,13 @@ impl Project {
 
 /// Applies every up change of `migration` to `catalog`.
 pub fn replay(catalog: &mut Catalog, migration: &ParsedMigration) {
+    let id = &migration.migration.id;
+    // The common migration of one understood statement: its changes as they are, not copied.
+    if let [statement] = migration.up.statements.as_slice() {
+        if !matches!(statement.understanding, Understanding::Unparsed { .. }) {
+            return catalog.apply_migration(&statement.changes, id);
+        }
+    }
     let changes: Vec<Change> = migration
         .up
         .statements
@@ -188,7 +196,7 @@ pub fn replay(catalog: &mut Catalog, migration: &ParsedMigration) {
             _ => s.changes.clone(),
         })
         .collect();
-    catalog.apply_migration(&changes, &migration.migration.id);
+    catalog.apply_migration(&changes, id);
 }
 
 /// The schema all of a project's migrations build.

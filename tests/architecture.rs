@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["dialect", "parallel", "source", "spelling"],
     &["ir", "git"],
     &["sql", "layout"],
-    &["config"],
+    &["config", "cache"],
     &["schema"],
     &["project"],
     &["history", "rollback", "usage"],

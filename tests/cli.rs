@@ -5,6 +5,11 @@ use std::process::{Command, Output};
 
 fn rollsafe(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        // Never the user's cache directory.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("rollsafe-test-cache"),
+        )
         .args(args)
         .env("NO_COLOR", "1")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -306,6 +311,11 @@ fn without_a_directory_the_config_names_the_migrations() {
     )
     .unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        // Never the user's cache directory.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("rollsafe-test-cache"),
+        )
         .args(["check", "--all", "--format", "json"])
         .current_dir(dir.path())
         .output()

@@ -7,6 +7,11 @@ use std::process::{Command, Output};
 
 fn rollsafe_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        // Never the user's cache directory.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("rollsafe-test-cache"),
+        )
         .args(args)
         .env("NO_COLOR", "1")
         .current_dir(dir)
@@ -687,6 +692,11 @@ fn the_hook_returns_at_once_when_nothing_under_the_migrations_is_staged() {
     let root = dir.path();
     let hook = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+            // Never the user's cache directory.
+            .env(
+                "XDG_CACHE_HOME",
+                std::env::temp_dir().join("rollsafe-test-cache"),
+            )
             .args(["check", "--hook", "db/migrations"])
             .args(args)
             .env("NO_COLOR", "1")

@@ -7,6 +7,11 @@ use std::process::Command;
 /// (rule, migration) of every finding of `rollsafe check --all` on a fixture directory.
 fn findings(fixture: &str) -> (Value, Vec<(String, String)>) {
     let output = Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        // Never the user's cache directory.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("rollsafe-test-cache"),
+        )
         .args(["check", "--all", "--format", "json", "--fail-on", "never"])
         .arg(format!("fixtures/dialects/{fixture}"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))

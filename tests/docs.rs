@@ -130,6 +130,11 @@ fn json_md_documents_every_report_field() {
         }
     }
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        // Never the user's cache directory.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("rollsafe-test-cache"),
+        )
         .args(["check", "--all", "--format", "json", "fixtures/demo"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()

@@ -72,6 +72,11 @@ impl Repo {
 
     fn check(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+            // Never the user's cache directory.
+            .env(
+                "XDG_CACHE_HOME",
+                std::env::temp_dir().join("rollsafe-test-cache"),
+            )
             .arg("check")
             .args(args)
             .env("NO_COLOR", "1")
@@ -342,6 +347,11 @@ fn base_outside_a_repository_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("001_a.sql"), "CREATE TABLE a (id int);\n").unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        // Never the user's cache directory.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("rollsafe-test-cache"),
+        )
         .args(["check", "--base", "main"])
         .arg(dir.path())
         .output()

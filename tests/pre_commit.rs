@@ -111,6 +111,7 @@ impl Sample {
         command
             .current_dir(dir)
             .env("HOME", &self.home)
+            .env("XDG_CACHE_HOME", self.home.join("cache"))
             .env("PRE_COMMIT_HOME", self.home.join("pre-commit"))
             .env("GIT_AUTHOR_NAME", "Test")
             .env("GIT_AUTHOR_EMAIL", "test@example.com")

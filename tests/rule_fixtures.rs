@@ -38,6 +38,11 @@ fn fired(
     }
     std::fs::write(dir.join("rollsafe.toml"), config).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_rollsafe"))
+        // Never the user's cache directory.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("rollsafe-test-cache"),
+        )
         .args([
             "check",
             "--all",

@@ -42,6 +42,9 @@ pub struct CheckOptions {
     /// `check FILE...`: the deploy is only the migrations these files (relative to `dir`,
     /// with `/`) belong to. Empty: every migration the mode selects.
     pub files: Vec<String>,
+    /// Read and write the parse cache (the command line's default; off for other callers,
+    /// so that nothing writes to the user's cache directory unasked).
+    pub cache: bool,
 }
 
 impl CheckOptions {
@@ -147,6 +150,9 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
         dialect: options.dialect.or(inferred),
         ..options.clone()
     };
+    if options.cache {
+        enable_cache(&config, config_path.as_deref(), &options.dir);
+    }
     let layout = layout_choice(options, &config);
     let repo = if options.all {
         None
@@ -169,6 +175,18 @@ pub fn run(options: &CheckOptions) -> Result<Run> {
         ));
     }
     Ok(run)
+}
+
+/// The cache directory: `cache_dir` in config (relative to the config file), else the
+/// user's cache directory.
+fn enable_cache(config: &Config, config_path: Option<&Path>, migrations: &Path) {
+    let configured = config.cache_dir.as_ref().map(|dir| {
+        let base = config_path.and_then(Path::parent).unwrap_or(Path::new("."));
+        base.join(dir)
+    });
+    if let Some(dir) = configured.or_else(crate::cache::default_dir) {
+        crate::cache::enable(&dir, migrations);
+    }
 }
 
 /// The command line's layout, else config's, else detection.

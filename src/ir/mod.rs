@@ -6,11 +6,12 @@ pub mod naming;
 pub mod rebuild;
 pub mod types;
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A schema-qualified object name, already case-folded the way the dialect folds it
 /// (unquoted Postgres identifiers are lower-cased; quoted ones are kept as written).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct QualifiedName {
     pub schema: String,
     pub name: String,
@@ -38,14 +39,14 @@ impl fmt::Display for QualifiedName {
 /// A column default as written, with whether it is volatile (evaluated per row, so adding a
 /// column with it rewrites the table: `now()` is stable, `random()` or `gen_random_uuid()`
 /// or `nextval()` are volatile).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefaultExpr {
     pub sql: String,
     pub volatile: bool,
 }
 
 /// How a column gets generated values, if at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Generated {
     #[default]
     No,
@@ -59,7 +60,7 @@ pub enum Generated {
     Virtual,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnDef {
     pub name: String,
     /// The type as Postgres's `format_type` prints it (see `ir::types::canonical_type`).
@@ -69,7 +70,7 @@ pub struct ColumnDef {
     pub generated: Generated,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConstraintKind {
     PrimaryKey,
     Unique,
@@ -97,7 +98,7 @@ impl ConstraintKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConstraintDef {
     /// The name as written; `None` when the database generates one (the replay names it the
     /// way Postgres would: `users_pkey`, `users_email_key`, `orders_user_id_fkey`).
@@ -110,7 +111,7 @@ pub struct ConstraintDef {
     pub using_index: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexDef {
     /// `None` when the database generates the name.
     pub name: Option<String>,
@@ -124,7 +125,7 @@ pub struct IndexDef {
     pub partial: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BackfillKind {
     Update,
     Delete,
@@ -157,7 +158,7 @@ impl Change {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MaintenanceKind {
     Vacuum { full: bool },
     Analyze,
@@ -166,7 +167,7 @@ pub enum MaintenanceKind {
     RefreshMaterializedView { concurrently: bool },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransactionControl {
     Begin,
     Commit,
@@ -174,14 +175,14 @@ pub enum TransactionControl {
 }
 
 /// MySQL online-DDL clauses (`ALGORITHM=...`, `LOCK=...`) attached to an `ALTER TABLE`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct OnlineDdl {
     pub algorithm: Option<String>,
     pub lock: Option<String>,
 }
 
 /// One schema change. An `ALTER TABLE` with several actions lowers to several changes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Change {
     CreateTable {
         table: QualifiedName,

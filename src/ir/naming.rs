@@ -99,18 +99,9 @@ pub fn serial_default(
     }
 }
 
-/// True when `default` is the `nextval` of the sequence `schema.sequence`, as
-/// `serial_default` spells it: the sequence exists (its name is taken).
-pub fn uses_sequence(
-    default: &DefaultExpr,
-    schema: &str,
-    sequence: &str,
-    default_schema: &str,
-) -> bool {
-    default.sql == nextval(schema, sequence, default_schema)
-}
-
-fn nextval(schema: &str, sequence: &str, default_schema: &str) -> String {
+/// `nextval('<schema.sequence>'::regclass)` as a serial's default spells it: a default
+/// equal to it means the sequence exists (its name is taken).
+pub fn nextval(schema: &str, sequence: &str, default_schema: &str) -> String {
     let quoted = quote_ident(sequence);
     let qualified = if schema == default_schema || schema.is_empty() {
         quoted
@@ -655,13 +646,8 @@ mod tests {
         assert!(sql.contains("_id_seq1'"), "{sql}");
         assert!(serial_default(&users, "id", "public", free).volatile);
         let default = serial_default(&app, "id", "public", free);
-        assert!(uses_sequence(&default, "app", "Orders_id_seq", "public"));
-        assert!(!uses_sequence(
-            &default,
-            "public",
-            "Orders_id_seq",
-            "public"
-        ));
+        assert_eq!(default.sql, nextval("app", "Orders_id_seq", "public"));
+        assert_ne!(default.sql, nextval("public", "Orders_id_seq", "public"));
     }
 
     #[test]

@@ -7,7 +7,6 @@ use super::{Catalog, Column, Constraint, Index, Table};
 use crate::ir::types::canonical_default;
 use crate::ir::{ConstraintKind, QualifiedName};
 use std::fmt;
-use std::sync::Arc;
 
 /// One way two catalogs differ, read as "from `self` to `other`" of `Catalog::diff`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,43 +104,14 @@ impl Catalog {
 }
 
 fn diff_tables(old: &Catalog, new: &Catalog, out: &mut Vec<SchemaDifference>) {
-    if old.tables.is_same(&new.tables) {
-        return;
-    }
-    // Both maps are sorted by name: walk them side by side.
-    let mut olds = old.tables.shared().peekable();
-    let mut news = new.tables.shared().peekable();
-    loop {
-        match (olds.peek(), news.peek()) {
-            (None, None) => break,
-            (Some((name, _)), None) => {
-                out.push(SchemaDifference::TableRemoved((*name).clone()));
-                olds.next();
-            }
-            (None, Some((name, _))) => {
-                out.push(SchemaDifference::TableAdded((*name).clone()));
-                news.next();
-            }
-            (Some((old_name, old_table)), Some((new_name, new_table))) => {
-                match old_name.cmp(new_name) {
-                    std::cmp::Ordering::Less => {
-                        out.push(SchemaDifference::TableRemoved((*old_name).clone()));
-                        olds.next();
-                    }
-                    std::cmp::Ordering::Greater => {
-                        out.push(SchemaDifference::TableAdded((*new_name).clone()));
-                        news.next();
-                    }
-                    std::cmp::Ordering::Equal => {
-                        // The same table, untouched since the catalogs were copied: skip.
-                        if !Arc::ptr_eq(old_table, new_table) {
-                            diff_table(old_table, new_table, out);
-                        }
-                        olds.next();
-                        news.next();
-                    }
-                }
-            }
+    // In name order; tables the two catalogs still share are skipped unread.
+    for difference in old.tables.differences(&new.tables) {
+        let name = difference.key;
+        match (difference.old, difference.new) {
+            (Some(_), None) => out.push(SchemaDifference::TableRemoved(name.clone())),
+            (None, Some(_)) => out.push(SchemaDifference::TableAdded(name.clone())),
+            (Some(old_table), Some(new_table)) => diff_table(old_table, new_table, out),
+            (None, None) => {}
         }
     }
 }
@@ -274,45 +244,43 @@ fn diff_indexes(old: &Table, new: &Table, out: &mut Vec<SchemaDifference>) {
 }
 
 fn diff_views(old: &Catalog, new: &Catalog, out: &mut Vec<SchemaDifference>) {
-    if Arc::ptr_eq(&old.views, &new.views) {
-        return;
-    }
-    for (name, old_view) in old.views.iter() {
-        match new.views.get(name) {
-            None => out.push(SchemaDifference::ViewRemoved(name.clone())),
-            Some(new_view) if new_view.materialized != old_view.materialized => {
+    let differences = old.views.differences(&new.views);
+    for difference in &differences {
+        let name = difference.key;
+        match (difference.old, difference.new) {
+            (Some(_), None) => out.push(SchemaDifference::ViewRemoved(name.clone())),
+            (Some(old_view), Some(new_view)) if new_view.materialized != old_view.materialized => {
                 out.push(SchemaDifference::ViewMaterializedChanged {
                     name: name.clone(),
                     materialized: new_view.materialized,
                 })
             }
-            Some(_) => {}
+            _ => {}
         }
     }
-    for name in new.views.keys().filter(|n| !old.views.contains_key(*n)) {
-        out.push(SchemaDifference::ViewAdded(name.clone()));
+    for difference in differences.iter().filter(|d| d.old.is_none()) {
+        out.push(SchemaDifference::ViewAdded(difference.key.clone()));
     }
 }
 
 fn diff_enums(old: &Catalog, new: &Catalog, out: &mut Vec<SchemaDifference>) {
-    if Arc::ptr_eq(&old.enums, &new.enums) {
-        return;
-    }
-    for (name, old_enum) in old.enums.iter() {
-        match new.enums.get(name) {
-            None => out.push(SchemaDifference::EnumRemoved(name.clone())),
-            Some(new_enum) if new_enum.values != old_enum.values => {
+    let differences = old.enums.differences(&new.enums);
+    for difference in &differences {
+        let name = difference.key;
+        match (difference.old, difference.new) {
+            (Some(_), None) => out.push(SchemaDifference::EnumRemoved(name.clone())),
+            (Some(old_enum), Some(new_enum)) if new_enum.values != old_enum.values => {
                 out.push(SchemaDifference::EnumValuesChanged {
                     name: name.clone(),
                     from: old_enum.values.clone(),
                     to: new_enum.values.clone(),
                 })
             }
-            Some(_) => {}
+            _ => {}
         }
     }
-    for name in new.enums.keys().filter(|n| !old.enums.contains_key(*n)) {
-        out.push(SchemaDifference::EnumAdded(name.clone()));
+    for difference in differences.iter().filter(|d| d.old.is_none()) {
+        out.push(SchemaDifference::EnumAdded(difference.key.clone()));
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod diff;
 #[cfg(test)]
 mod fixtures;
+pub mod map;
 pub mod render;
 pub mod replay;
 
@@ -12,8 +13,7 @@ pub use diff::SchemaDifference;
 
 use crate::dialect::Dialect;
 use crate::ir::{ConstraintKind, DefaultExpr, Generated, QualifiedName};
-use std::collections::BTreeMap;
-use std::sync::Arc;
+pub use map::SharedMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
@@ -86,34 +86,99 @@ pub struct EnumType {
 }
 
 /// Tables by name, shared between catalog copies until one of them changes a table
-/// (copy on write). Rules compare the catalog before and after every deploy, and `--all`
-/// keeps one per migration: cloning a catalog copies pointers, not columns, and `diff` skips
-/// the tables two catalogs still share.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// (copy on write, see `SharedMap`). Rules compare the catalog before and after every
+/// deploy, and `--all` keeps one per migration: cloning a catalog copies a pointer, a write
+/// copies one chunk of the map, and `diff` skips what two catalogs share.
+///
+/// The map also indexes index and constraint names per schema, so name lookups (is a
+/// relation name taken, which table owns an index) do not scan every table. The indexes
+/// follow every write: `insert` and `remove` update them, and a table handed out by
+/// `get_mut` is re-indexed at the next write (until then, lookups read it directly).
+#[derive(Debug, Clone, Default)]
 pub struct TableMap {
-    tables: Arc<BTreeMap<QualifiedName, Arc<Table>>>,
+    tables: SharedMap<QualifiedName, Table>,
+    /// (schema, index name), hashed (`name_key`), to the tables that have an index of that
+    /// name (or, rarely, of another name with the same hash: lookups check the table).
+    index_names: SharedMap<u64, Owners>,
+    /// The same for constraint names.
+    constraint_names: SharedMap<u64, Owners>,
+    /// The table last handed out by `get_mut`, with its names as they were then: the name
+    /// indexes do not know its changes yet.
+    pending: Option<Box<(QualifiedName, TableNames)>>,
 }
+
+/// Table names in name order (usually one).
+type Owners = Vec<QualifiedName>;
+
+/// A table's index and constraint names, as `name_key`s: hashing them is cheaper than
+/// copying them on every `get_mut`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct TableNames {
+    indexes: Vec<u64>,
+    constraints: Vec<u64>,
+}
+
+impl TableNames {
+    fn of(schema: &str, table: &Table) -> TableNames {
+        TableNames {
+            indexes: table
+                .indexes
+                .iter()
+                .map(|i| name_key(schema, &i.name))
+                .collect(),
+            constraints: (table.constraints.iter())
+                .map(|c| name_key(schema, &c.name))
+                .collect(),
+        }
+    }
+}
+
+/// A 64-bit FNV-1a hash of a schema and a name.
+fn name_key(schema: &str, name: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in schema.bytes().chain([0]).chain(name.bytes()) {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+impl PartialEq for TableMap {
+    fn eq(&self, other: &Self) -> bool {
+        self.tables == other.tables
+    }
+}
+
+impl Eq for TableMap {}
 
 impl TableMap {
     pub fn get(&self, name: &QualifiedName) -> Option<&Table> {
-        self.tables.get(name).map(Arc::as_ref)
+        self.tables.get(name)
     }
 
     /// The table, made this catalog's own first if another copy shares it.
     pub fn get_mut(&mut self, name: &QualifiedName) -> Option<&mut Table> {
-        Arc::make_mut(&mut self.tables)
-            .get_mut(name)
-            .map(Arc::make_mut)
+        self.reindex_pending();
+        let names = TableNames::of(&name.schema, self.tables.get(name)?);
+        self.pending = Some(Box::new((name.clone(), names)));
+        self.tables.get_mut(name)
     }
 
     pub fn insert(&mut self, name: QualifiedName, table: Table) {
-        Arc::make_mut(&mut self.tables).insert(name, Arc::new(table));
+        self.reindex_pending();
+        let names = TableNames::of(&name.schema, &table);
+        if let Some(old) = self.tables.insert(name.clone(), table) {
+            let old = TableNames::of(&name.schema, &old);
+            self.reindex(&name, &old, &TableNames::default());
+        }
+        self.reindex(&name, &TableNames::default(), &names);
     }
 
     pub fn remove(&mut self, name: &QualifiedName) -> Option<Table> {
-        Arc::make_mut(&mut self.tables)
-            .remove(name)
-            .map(Arc::unwrap_or_clone)
+        self.reindex_pending();
+        let table = self.tables.remove(name)?;
+        let names = TableNames::of(&name.schema, &table);
+        self.reindex(name, &names, &TableNames::default());
+        Some(table)
     }
 
     pub fn contains_key(&self, name: &QualifiedName) -> bool {
@@ -125,13 +190,11 @@ impl TableMap {
     }
 
     pub fn values(&self) -> impl Iterator<Item = &Table> {
-        self.tables.values().map(Arc::as_ref)
+        self.tables.values()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&QualifiedName, &Table)> {
-        self.tables
-            .iter()
-            .map(|(name, table)| (name, table.as_ref()))
+        self.tables.iter()
     }
 
     pub fn len(&self) -> usize {
@@ -162,13 +225,101 @@ impl TableMap {
 
     /// True when both maps are the very same map (neither changed since a copy).
     pub fn is_same(&self, other: &TableMap) -> bool {
-        Arc::ptr_eq(&self.tables, &other.tables)
+        self.tables.ptr_eq(&other.tables)
     }
 
-    /// The tables in name order with their shared handles, so a comparison can tell a
-    /// table two catalogs still share (`Arc::ptr_eq`) without comparing its columns.
-    pub fn shared(&self) -> impl Iterator<Item = (&QualifiedName, &Arc<Table>)> {
-        self.tables.iter()
+    /// The tables that differ between `self` and `new`, in name order; tables both still
+    /// share are skipped without comparing their columns.
+    pub fn differences<'a>(
+        &'a self,
+        new: &'a TableMap,
+    ) -> Vec<map::Difference<'a, QualifiedName, Table>> {
+        self.tables.differences(&new.tables)
+    }
+
+    /// The first table, in name order, in `schema` with an index named `index`.
+    pub fn index_owner(&self, schema: &str, index: &str) -> Option<&QualifiedName> {
+        self.first_owner(&self.index_names, schema, index, |t| {
+            t.index(index).is_some()
+        })
+    }
+
+    /// True when a table in `schema` has a constraint named `constraint`.
+    pub fn has_constraint_named(&self, schema: &str, constraint: &str) -> bool {
+        self.first_owner(&self.constraint_names, schema, constraint, |t| {
+            t.constraint(constraint).is_some()
+        })
+        .is_some()
+    }
+
+    fn first_owner<'a>(
+        &'a self,
+        owners: &'a SharedMap<u64, Owners>,
+        schema: &str,
+        name: &str,
+        has: impl Fn(&Table) -> bool,
+    ) -> Option<&'a QualifiedName> {
+        let pending = self.pending.as_deref().map(|(table, _)| table);
+        let indexed = owners.get(&name_key(schema, name)).and_then(|tables| {
+            tables.iter().find(|t| {
+                Some(*t) != pending && t.schema == schema && self.tables.get(t).is_some_and(&has)
+            })
+        });
+        // The pending table's names may have changed since it was indexed: ask it.
+        let pending = pending
+            .filter(|table| table.schema == schema)
+            .filter(|table| self.tables.get(table).is_some_and(&has));
+        match (indexed, pending) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Brings the name indexes up to date with the table last handed out by `get_mut`.
+    fn reindex_pending(&mut self) {
+        if let Some(pending) = self.pending.take() {
+            let (name, before) = *pending;
+            let now = (self.tables.get(&name))
+                .map(|table| TableNames::of(&name.schema, table))
+                .unwrap_or_default();
+            if now != before {
+                self.reindex(&name, &before, &now);
+            }
+        }
+    }
+
+    /// Moves `table` from the owners of its `before` names to those of its `after` names.
+    fn reindex(&mut self, table: &QualifiedName, before: &TableNames, after: &TableNames) {
+        let pairs = [
+            (&mut self.index_names, &before.indexes, &after.indexes),
+            (
+                &mut self.constraint_names,
+                &before.constraints,
+                &after.constraints,
+            ),
+        ];
+        for (owners, before, after) in pairs {
+            for gone in before.iter().filter(|n| !after.contains(n)) {
+                if let Some(tables) = owners.get_mut(gone) {
+                    tables.retain(|t| t != table);
+                    if tables.is_empty() {
+                        owners.remove(gone);
+                    }
+                }
+            }
+            for &key in after.iter().filter(|n| !before.contains(n)) {
+                match owners.get_mut(&key) {
+                    Some(tables) => {
+                        if let Err(at) = tables.binary_search(table) {
+                            tables.insert(at, table.clone());
+                        }
+                    }
+                    None => {
+                        owners.insert(key, vec![table.clone()]);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -177,9 +328,9 @@ impl TableMap {
 pub struct Catalog {
     pub dialect: Dialect,
     pub tables: TableMap,
-    /// Shared between catalog copies until one of them changes (see `TableMap`).
-    pub views: Arc<BTreeMap<QualifiedName, View>>,
-    pub enums: Arc<BTreeMap<QualifiedName, EnumType>>,
+    /// Shared between catalog copies until one of them changes (see `SharedMap`).
+    pub views: SharedMap<QualifiedName, View>,
+    pub enums: SharedMap<QualifiedName, EnumType>,
     /// How many statements so far the replay could not see into (opaque or unparsed ones, an
     /// extension's objects): what they made may be missing here, so a name this catalog
     /// lacks is not proof that the database lacks it.
@@ -191,8 +342,8 @@ impl Catalog {
         Catalog {
             dialect,
             tables: TableMap::default(),
-            views: Arc::default(),
-            enums: Arc::default(),
+            views: SharedMap::default(),
+            enums: SharedMap::default(),
             blind_spots: 0,
         }
     }
@@ -228,9 +379,125 @@ impl Catalog {
 
     /// The table owning index `name` (index names are unique per schema in Postgres).
     pub fn index_owner(&self, index: &QualifiedName) -> Option<(&Table, &Index)> {
-        self.tables
-            .values()
-            .filter(|table| table.name.schema == index.schema)
-            .find_map(|table| table.index(&index.name).map(|found| (table, found)))
+        let owner = self.tables.index_owner(&index.schema, &index.name)?;
+        let table = self.tables.get(owner)?;
+        Some((table, table.index(&index.name)?))
+    }
+
+    /// True when `name` is taken in `schema`'s namespace of relations, which tables, views
+    /// and indexes share in Postgres.
+    pub fn relation_name_taken(&self, schema: &str, name: &str) -> bool {
+        let relation = QualifiedName::new(schema, name);
+        self.tables.contains_key(&relation)
+            || self.views.contains_key(&relation)
+            || self.tables.index_owner(schema, name).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(schema: &str, name: &str) -> Table {
+        Table {
+            name: QualifiedName::new(schema, name),
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            indexes: Vec::new(),
+            created_by: "1".into(),
+        }
+    }
+
+    fn index(name: &str) -> Index {
+        Index {
+            name: name.into(),
+            columns: vec!["a".into()],
+            unique: false,
+            partial: false,
+            created_by: "1".into(),
+        }
+    }
+
+    /// What the name indexes answer, computed by scanning every table.
+    fn scanned_owner<'a>(map: &'a TableMap, schema: &str, name: &str) -> Option<&'a QualifiedName> {
+        map.iter()
+            .filter(|(key, table)| key.schema == schema && table.index(name).is_some())
+            .map(|(key, _)| key)
+            .next()
+    }
+
+    /// Random writes through every path (insert, remove, get_mut, copies written apart)
+    /// never leave the name indexes disagreeing with a scan of the tables.
+    #[test]
+    fn name_lookups_agree_with_a_scan_after_any_writes() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |bound: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % bound
+        };
+        let mut maps = vec![TableMap::default()];
+        for _ in 0..1_500 {
+            let which = next(maps.len() as u64) as usize;
+            let schema = ["public", "app"][next(2) as usize];
+            let name = QualifiedName::new(schema, format!("t{}", next(12)));
+            let idx = format!("i{}", next(10));
+            let map = &mut maps[which];
+            match next(7) {
+                0 => map.insert(name.clone(), table(schema, &name.name)),
+                1 => {
+                    map.remove(&name);
+                }
+                2 | 3 => {
+                    if let Some(t) = map.get_mut(&name) {
+                        t.indexes.push(index(&idx));
+                    }
+                }
+                4 => {
+                    if let Some(t) = map.get_mut(&name) {
+                        t.indexes.retain(|i| i.name != idx);
+                        t.constraints.push(Constraint {
+                            name: idx.clone(),
+                            kind: ConstraintKind::Unique,
+                            columns: Vec::new(),
+                            validated: true,
+                            created_by: "1".into(),
+                        });
+                    }
+                }
+                5 => {
+                    if let Some(t) = map.get_mut(&name) {
+                        for i in &mut t.indexes {
+                            i.name = format!("{}x", i.name);
+                        }
+                        t.constraints.clear();
+                    }
+                }
+                _ => {
+                    let copy = map.clone();
+                    maps.push(copy);
+                }
+            }
+            for map in &maps {
+                for schema in ["public", "app"] {
+                    for i in 0..10 {
+                        for name in [format!("i{i}"), format!("i{i}x")] {
+                            assert_eq!(
+                                map.index_owner(schema, &name),
+                                scanned_owner(map, schema, &name)
+                            );
+                            let scanned = map.iter().any(|(key, t)| {
+                                key.schema == schema && t.constraint(&name).is_some()
+                            });
+                            assert_eq!(map.has_constraint_named(schema, &name), scanned);
+                        }
+                    }
+                }
+            }
+            if maps.len() > 6 {
+                maps.remove(0);
+            }
+        }
     }
 }

@@ -9,8 +9,8 @@
 use super::{Catalog, Column, Constraint, EnumType, Index, Table, View};
 use crate::dialect::Dialect;
 use crate::ir::naming::{
-    generated_name, identifiers_in, mentions_column, rename_identifier, serial_default,
-    truncate_identifier, uses_sequence, NameFor,
+    generated_name, identifiers_in, mentions_column, nextval, rename_identifier, serial_default,
+    truncate_identifier, NameFor,
 };
 use crate::ir::rebuild;
 use crate::ir::types::{canonical_default, canonical_type, is_serial};
@@ -18,7 +18,6 @@ use crate::ir::{
     BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated,
     IndexDef, QualifiedName,
 };
-use std::sync::Arc;
 
 impl Catalog {
     /// Applies one change made by migration `migration_id`. Changes to objects the catalog
@@ -84,7 +83,7 @@ impl Catalog {
             } => self.create_view(name, *materialized, migration_id),
             Change::DropView { names, .. } => {
                 for name in names {
-                    Arc::make_mut(&mut self.views).remove(name);
+                    self.views.remove(name);
                 }
             }
             Change::CreateEnum { name, values } => self.create_enum(name, values, migration_id),
@@ -101,7 +100,7 @@ impl Catalog {
             }),
             Change::DropType { names, .. } => {
                 for name in names {
-                    Arc::make_mut(&mut self.enums).remove(name);
+                    self.enums.remove(name);
                 }
             }
             Change::Backfill {
@@ -204,9 +203,9 @@ impl Catalog {
             table.name = to.clone();
             self.tables.insert(to.clone(), table);
             self.retarget_foreign_keys(from, &to);
-        } else if let Some(mut view) = Arc::make_mut(&mut self.views).remove(from) {
+        } else if let Some(mut view) = self.views.remove(from) {
             view.name = to.clone();
-            Arc::make_mut(&mut self.views).insert(to, view);
+            self.views.insert(to, view);
         }
     }
 
@@ -606,45 +605,25 @@ impl Catalog {
     }
 
     fn index_owner_mut(&mut self, index: &QualifiedName) -> Option<&mut Table> {
-        let owner = self
-            .tables
-            .iter()
-            .filter(|(_, table)| table.name.schema == index.schema)
-            .find(|(_, table)| table.index(&index.name).is_some())
-            .map(|(name, _)| name.clone())?;
+        let owner = self.tables.index_owner(&index.schema, &index.name)?.clone();
         self.tables.get_mut(&owner)
-    }
-
-    /// Tables, views and indexes share one namespace per schema in Postgres.
-    fn relation_name_taken(&self, schema: &str, name: &str) -> bool {
-        let relation = QualifiedName::new(schema, name);
-        self.tables.contains_key(&relation)
-            || self.views.contains_key(&relation)
-            || self
-                .tables
-                .values()
-                .filter(|table| table.name.schema == schema)
-                .any(|table| table.index(name).is_some())
     }
 
     /// A serial's sequence outlives a rename of its table (`users_id_seq` stays with
     /// `users_old`): the sequences in use are the ones serial defaults name.
     fn sequence_taken(&self, schema: &str, name: &str) -> bool {
-        let default_schema = self.dialect.default_schema();
+        let sql = nextval(schema, name, self.dialect.default_schema());
         self.tables
             .values()
             .filter(|table| table.name.schema == schema)
             .flat_map(|table| &table.columns)
             .filter_map(|column| column.default.as_ref())
-            .any(|default| uses_sequence(default, schema, name, default_schema))
+            .any(|default| default.sql == sql)
     }
 
     /// Postgres picks generated constraint names unique within the schema.
     fn constraint_name_taken(&self, schema: &str, name: &str) -> bool {
-        self.tables
-            .values()
-            .filter(|table| table.name.schema == schema)
-            .any(|table| table.constraint(name).is_some())
+        self.tables.has_constraint_named(schema, name)
     }
 
     // ---- views and enums ----
@@ -659,17 +638,18 @@ impl Catalog {
             materialized,
             created_by: migration_id.to_string(),
         };
-        Arc::make_mut(&mut self.views).insert(name.clone(), view);
+        self.views.insert(name.clone(), view);
     }
 
     fn create_enum(&mut self, name: &QualifiedName, values: &[String], migration_id: &str) {
-        Arc::make_mut(&mut self.enums)
-            .entry(name.clone())
-            .or_insert_with(|| EnumType {
+        if !self.enums.contains_key(name) {
+            let enum_type = EnumType {
                 name: name.clone(),
                 values: values.to_vec(),
                 created_by: migration_id.to_string(),
-            });
+            };
+            self.enums.insert(name.clone(), enum_type);
+        }
     }
 
     /// Adds at the end, or next to the anchor; an unknown anchor changes nothing.
@@ -679,7 +659,7 @@ impl Catalog {
         value: &str,
         position: Option<&(bool, String)>,
     ) {
-        let Some(enum_type) = Arc::make_mut(&mut self.enums).get_mut(name) else {
+        let Some(enum_type) = self.enums.get_mut(name) else {
             return;
         };
         if enum_type.values.iter().any(|v| v == value) {
@@ -725,10 +705,9 @@ impl Catalog {
                     .map(|column| (table.name.clone(), column.name.clone()))
             })
             .collect();
-        let enums = Arc::make_mut(&mut self.enums);
-        if let Some(mut enum_type) = enums.remove(from) {
+        if let Some(mut enum_type) = self.enums.remove(from) {
             enum_type.name = to.clone();
-            enums.insert(to.clone(), enum_type);
+            self.enums.insert(to.clone(), enum_type);
         }
         for (table, column) in typed {
             if let Some(table) = self.tables.get_mut(&table) {
@@ -745,7 +724,7 @@ impl Catalog {
     }
 
     fn rename_enum_value(&mut self, name: &QualifiedName, from: &str, to: &str) {
-        let Some(enum_type) = Arc::make_mut(&mut self.enums).get_mut(name) else {
+        let Some(enum_type) = self.enums.get_mut(name) else {
             return;
         };
         if enum_type.values.iter().any(|v| v == to) {

@@ -7,6 +7,7 @@
 
 pub mod access;
 mod allow;
+mod fast;
 mod lower;
 mod parse;
 mod recognize;
@@ -16,11 +17,12 @@ mod volatility;
 use crate::dialect::Dialect;
 use crate::ir::{Change, QualifiedName};
 use crate::source::LineIndex;
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::sync::OnceLock;
 
 /// How rollsafe understood a statement.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Understanding {
     /// sqlparser parsed it and `lower` translated the AST.
     Parsed,
@@ -32,7 +34,7 @@ pub enum Understanding {
 
 /// A suppression comment: `-- rollsafe:allow drop-column, drop-table <reason>` (the next
 /// statement) or `-- rollsafe:allow-file <rules> <reason>` (the whole file).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allow {
     pub rules: Vec<String>,
     /// `None` when the comment gives no reason (an `allow-without-reason` finding).
@@ -42,7 +44,7 @@ pub struct Allow {
     pub file_wide: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Statement {
     /// Byte span of the statement in the file, from its first keyword to its last token
     /// (the terminating `;` excluded), leading comments and whitespace excluded.
@@ -55,7 +57,7 @@ pub struct Statement {
 }
 
 /// One parsed SQL part (a migration's up or down section).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SqlFile {
     pub statements: Vec<Statement>,
     /// `rollsafe:allow-file` comments anywhere in the part.
@@ -124,7 +126,15 @@ fn understand(sql: &str, dialect: Dialect) -> Result<(Understanding, Vec<Change>
     if let Some(changes) = recognize::routine_definition(sql) {
         return Ok((Understanding::Recognized, changes));
     }
-    match parse::parse_one(sql, dialect) {
+    // A long seed INSERT is parsed with its first row only (the same IR); should that fail,
+    // the whole statement is parsed below, for sqlparser's own message.
+    let parsed = match fast::shorten_insert(sql) {
+        Some(short) => {
+            parse::parse_one(&short, dialect).or_else(|_| parse::parse_one(sql, dialect))
+        }
+        None => parse::parse_one(sql, dialect),
+    };
+    match parsed {
         Ok(ast) => {
             let mut changes = lower::lower(&ast, dialect);
             if changes.is_empty() {

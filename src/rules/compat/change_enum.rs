@@ -225,7 +225,7 @@ mod tests {
                 col("kind", "enum('a','b')"),
             ],
         );
-        std::sync::Arc::make_mut(&mut deploy.before.enums).insert(
+        deploy.before.enums.insert(
             qn("order_status"),
             EnumType {
                 name: qn("order_status"),

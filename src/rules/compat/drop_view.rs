@@ -75,7 +75,7 @@ mod tests {
 
     fn base() -> Deploy {
         let mut deploy = Deploy::new();
-        std::sync::Arc::make_mut(&mut deploy.before.views).insert(
+        deploy.before.views.insert(
             qn("active_users"),
             View {
                 name: qn("active_users"),

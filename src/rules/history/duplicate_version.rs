@@ -8,8 +8,9 @@
 //! shipped long ago is reported by the `--all` audit, not by every later check.
 
 use super::finding;
-use crate::layout::{Migration, MigrationKind};
+use crate::layout::{Migration, MigrationKind, Version};
 use crate::rules::{Context, Finding, Rule};
+use std::collections::HashMap;
 
 pub struct DuplicateVersion;
 
@@ -21,9 +22,17 @@ impl Rule for DuplicateVersion {
     fn check(&self, ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         let deploy = ctx.deploy.iter().map(|d| &d.migration);
         let head = ctx.history.into_iter().flat_map(|h| &h.head);
-        let everyone: Vec<&Migration> = head.chain(deploy.clone()).collect();
+        // Versioned migrations by version, in order: `--all` checks thousands at once.
+        let mut by_version: HashMap<&Version, Vec<&Migration>> = HashMap::new();
+        for migration in head.chain(deploy.clone()).filter(|m| is_versioned(m)) {
+            by_version
+                .entry(&migration.version)
+                .or_default()
+                .push(migration);
+        }
         for migration in deploy.filter(|m| is_versioned(m)) {
-            let Some(other) = everyone.iter().find(|other| same_version(migration, other)) else {
+            let same = by_version.get(&migration.version).into_iter().flatten();
+            let Some(other) = same.copied().find(|other| same_version(migration, other)) else {
                 continue;
             };
             let message = format!(
