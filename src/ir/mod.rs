@@ -2,6 +2,7 @@
 //! schema. Rules and the schema replay only ever see these types, never sqlparser's AST;
 //! `sql::lower` is the one place that translates.
 
+pub mod naming;
 pub mod rebuild;
 pub mod types;
 

@@ -28,10 +28,17 @@ pub fn canonical_type(raw: &str) -> String {
 /// True for the pseudo-types that create a sequence: `serial`, `bigserial`, `smallserial`
 /// (and `serial2/4/8`). `canonical_type` spells them as the integer they store.
 pub fn is_serial(raw: &str) -> bool {
-    matches!(
-        raw.trim().to_ascii_lowercase().as_str(),
-        "serial" | "serial2" | "serial4" | "serial8" | "bigserial" | "smallserial"
-    )
+    serial_base_type(raw).is_some()
+}
+
+/// The integer type a serial pseudo-type stores (`bigserial` → `bigint`).
+pub fn serial_base_type(raw: &str) -> Option<&'static str> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "serial" | "serial4" => Some("integer"),
+        "bigserial" | "serial8" => Some("bigint"),
+        "smallserial" | "serial2" => Some("smallint"),
+        _ => None,
+    }
 }
 
 /// True when every value of `old` fits `new` unchanged and an N-1 binary that reads and

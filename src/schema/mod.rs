@@ -6,7 +6,6 @@ pub mod diff;
 #[cfg(test)]
 mod fixtures;
 pub mod map;
-pub mod naming;
 pub mod render;
 pub mod replay;
 

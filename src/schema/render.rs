@@ -1,8 +1,8 @@
 //! Renders a catalog as the design's Schema JSON or as `CREATE` statements.
 
-use super::naming::{quote_ident_with, quote_literal};
 use super::{Catalog, Column, Constraint, EnumType, Index, Table, View};
 use crate::dialect::Dialect;
+use crate::ir::naming::{quote_ident_with, quote_literal};
 use crate::ir::{ConstraintKind, Generated, QualifiedName};
 use serde::Serialize;
 

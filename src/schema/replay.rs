@@ -6,14 +6,14 @@
 //! unknown object), the replay leaves the catalog as it was: it is a model, and a model
 //! that stops on the first surprise is no use for the rest of the history.
 
-use super::naming::{
-    choose_name, identifiers_in, join_columns, make_object_name, mentions_column, quote_ident,
-    rename_identifier, truncate_identifier,
-};
 use super::{Catalog, Column, Constraint, EnumType, Index, Table, View};
 use crate::dialect::Dialect;
+use crate::ir::naming::{
+    generated_name, identifiers_in, mentions_column, nextval, rename_identifier, serial_default,
+    truncate_identifier, NameFor,
+};
 use crate::ir::rebuild;
-use crate::ir::types::{canonical_type, is_serial};
+use crate::ir::types::{canonical_default, canonical_type, is_serial};
 use crate::ir::{
     BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated,
     IndexDef, QualifiedName,
@@ -59,7 +59,9 @@ impl Catalog {
                 table,
                 column,
                 default,
-            } => self.update_column(table, column, |c| c.default = Some(default.clone())),
+            } => self.update_column(table, column, |c| {
+                c.default = Some(default.clone()).filter(|d| !is_null_default(d, &c.data_type))
+            }),
             Change::DropDefault { table, column } => {
                 self.update_column(table, column, |c| c.default = None)
             }
@@ -165,8 +167,21 @@ impl Catalog {
             created_by: migration_id.to_string(),
         };
         self.tables.insert(name.clone(), table);
-        for constraint in constraints {
-            self.add_constraint(name, constraint, migration_id);
+        for constraint in without_duplicate_keys(constraints) {
+            self.add_constraint(name, &constraint, migration_id);
+        }
+        // A self-reference written before the primary key it points at.
+        if let Some(table) = self.tables.get(name) {
+            let resolved: Vec<ConstraintKind> = table
+                .constraints
+                .iter()
+                .map(|c| self.resolved_kind(&c.kind))
+                .collect();
+            if let Some(table) = self.tables.get_mut(name) {
+                for (constraint, kind) in table.constraints.iter_mut().zip(resolved) {
+                    constraint.kind = kind;
+                }
+            }
         }
     }
 
@@ -214,18 +229,28 @@ impl Catalog {
     }
 
     /// A column as Postgres stores it: serial and identity columns are NOT NULL, and a
-    /// serial gets the `nextval` default of its sequence.
+    /// serial gets the `nextval` default of its sequence, whose name Postgres numbers when
+    /// a relation already has it (a serial cannot have another default).
     fn new_column(&self, table: &QualifiedName, def: &ColumnDef, migration_id: &str) -> Column {
         let generated = match def.generated {
             Generated::No if is_serial(&def.data_type) => Generated::Serial,
             generated => generated,
         };
         let generates_values = matches!(generated, Generated::Serial | Generated::Identity);
-        let default = match (&def.default, generated) {
-            (None, Generated::Serial) if self.dialect == Dialect::Postgres => {
-                Some(serial_default(table, &def.name))
-            }
-            (default, _) => default.clone(),
+        let default = match generated {
+            Generated::Serial if self.dialect == Dialect::Postgres => Some(serial_default(
+                table,
+                &def.name,
+                self.dialect.default_schema(),
+                |n| {
+                    self.relation_name_taken(&table.schema, n)
+                        || self.sequence_taken(&table.schema, n)
+                },
+            )),
+            _ => def
+                .default
+                .clone()
+                .filter(|d| !is_null_default(d, &def.data_type)),
         };
         Column {
             name: def.name.clone(),
@@ -323,11 +348,8 @@ impl Catalog {
             return;
         };
         let columns = constraint_columns(table, def);
-        let name = match (&def.name, &def.using_index) {
-            (Some(name), _) => truncate_identifier(name),
-            (None, Some(index)) => index.clone(),
-            (None, None) => self.generated_constraint_name(table_name, &def.kind, &columns),
-        };
+        let kind = self.resolved_kind(&def.kind);
+        let name = self.constraint_name(table_name, def);
         if table.constraint(&name).is_some() {
             return;
         }
@@ -356,41 +378,72 @@ impl Catalog {
         }
         table.constraints.push(Constraint {
             name,
-            kind: def.kind.clone(),
+            kind,
             columns,
             validated: !def.not_valid,
             created_by: migration_id.to_string(),
         });
     }
 
-    /// Postgres's names: `t_pkey`, `t_a_b_key`, `t_a_excl`, `t_a_fkey`, `t_a_check` (a
-    /// check names its column only when it uses exactly one), numbered when taken.
+    /// A foreign key written without the referenced columns (`REFERENCES users`) references
+    /// the primary key's columns, which Postgres records.
+    fn resolved_kind(&self, kind: &ConstraintKind) -> ConstraintKind {
+        let ConstraintKind::ForeignKey {
+            references,
+            ref_columns,
+        } = kind
+        else {
+            return kind.clone();
+        };
+        let primary_key = self
+            .tables
+            .get(references)
+            .and_then(|target| {
+                target
+                    .constraints
+                    .iter()
+                    .find(|c| c.kind == ConstraintKind::PrimaryKey)
+            })
+            .map(|pk| pk.columns.clone());
+        match primary_key {
+            Some(columns) if ref_columns.is_empty() => ConstraintKind::ForeignKey {
+                references: references.clone(),
+                ref_columns: columns,
+            },
+            _ => kind.clone(),
+        }
+    }
+
+    /// The name adding `def` to `table` gives the constraint: as written (cut to 63 bytes),
+    /// the reused index's (`USING INDEX`), or the one Postgres generates.
+    pub fn constraint_name(&self, table: &QualifiedName, def: &ConstraintDef) -> String {
+        match (&def.name, &def.using_index) {
+            (Some(name), _) => truncate_identifier(name),
+            (None, Some(index)) => index.clone(),
+            (None, None) => {
+                let columns = match self.tables.get(table) {
+                    Some(known) => constraint_columns(known, def),
+                    None => def.columns.clone(),
+                };
+                self.generated_constraint_name(table, &def.kind, &columns)
+            }
+        }
+    }
+
+    /// The name Postgres gives a constraint written without one, numbered when taken: an
+    /// index-backed one's name is its index's, unique among the schema's relations and
+    /// constraints; the others', among the schema's constraints.
     fn generated_constraint_name(
         &self,
         table: &QualifiedName,
         kind: &ConstraintKind,
         columns: &[String],
     ) -> String {
-        let joined = join_columns(columns);
-        let (middle, label) = match kind {
-            ConstraintKind::PrimaryKey => (None, "pkey"),
-            ConstraintKind::Unique => (Some(joined.as_str()), "key"),
-            ConstraintKind::Exclusion => (Some(joined.as_str()), "excl"),
-            ConstraintKind::ForeignKey { .. } => (Some(joined.as_str()), "fkey"),
-            ConstraintKind::Check { .. } if columns.len() == 1 => (Some(joined.as_str()), "check"),
-            ConstraintKind::Check { .. } => (None, "check"),
-        };
         let schema = &table.schema;
-        if builds_index(kind) {
-            // The name is the index's: unique among the schema's relations.
-            choose_name(&table.name, middle, label, |n| {
-                self.relation_name_taken(schema, n)
-            })
-        } else {
-            choose_name(&table.name, middle, label, |n| {
-                self.constraint_name_taken(schema, n)
-            })
-        }
+        generated_name(&table.name, NameFor::Constraint(kind), columns, |n| {
+            self.constraint_name_taken(schema, n)
+                || (builds_index(kind) && self.relation_name_taken(schema, n))
+        })
     }
 
     fn validate_constraint(&mut self, table: &QualifiedName, name: &str) {
@@ -399,9 +452,11 @@ impl Catalog {
         }
     }
 
-    /// A unique, primary key or exclusion constraint takes its index with it.
-    fn drop_constraint(&mut self, table: &QualifiedName, name: &str) {
-        let Some(table) = self.tables.get_mut(table) else {
+    /// A unique, primary key or exclusion constraint takes its index with it, and in
+    /// Postgres the foreign keys that reference its columns (they depend on the index;
+    /// without `CASCADE` the drop would have failed, so they must be gone).
+    fn drop_constraint(&mut self, table_name: &QualifiedName, name: &str) {
+        let Some(table) = self.tables.get_mut(table_name) else {
             return;
         };
         let Some(at) = table.constraints.iter().position(|c| c.name == name) else {
@@ -410,6 +465,15 @@ impl Catalog {
         let constraint = table.constraints.remove(at);
         if builds_index(&constraint.kind) {
             table.indexes.retain(|index| index.name != name);
+            if self.dialect == Dialect::Postgres {
+                let mut key = constraint.columns;
+                key.sort();
+                self.drop_foreign_keys_where(|references, ref_columns| {
+                    let mut columns = ref_columns.to_vec();
+                    columns.sort();
+                    references == table_name && columns == key
+                });
+            }
         }
     }
 
@@ -492,12 +556,9 @@ impl Catalog {
         let schema = &def.table.schema;
         let name = match &def.name {
             Some(name) => truncate_identifier(name),
-            None => {
-                let columns = join_columns(&def.columns);
-                choose_name(&def.table.name, Some(&columns), "idx", |n| {
-                    self.relation_name_taken(schema, n)
-                })
-            }
+            None => generated_name(&def.table.name, NameFor::Index, &def.columns, |n| {
+                self.relation_name_taken(schema, n)
+            }),
         };
         if self.relation_name_taken(schema, &name) {
             return;
@@ -546,6 +607,18 @@ impl Catalog {
     fn index_owner_mut(&mut self, index: &QualifiedName) -> Option<&mut Table> {
         let owner = self.tables.index_owner(&index.schema, &index.name)?.clone();
         self.tables.get_mut(&owner)
+    }
+
+    /// A serial's sequence outlives a rename of its table (`users_id_seq` stays with
+    /// `users_old`): the sequences in use are the ones serial defaults name.
+    fn sequence_taken(&self, schema: &str, name: &str) -> bool {
+        let sql = nextval(schema, name, self.dialect.default_schema());
+        self.tables
+            .values()
+            .filter(|table| table.name.schema == schema)
+            .flat_map(|table| &table.columns)
+            .filter_map(|column| column.default.as_ref())
+            .any(|default| default.sql == sql)
     }
 
     /// Postgres picks generated constraint names unique within the schema.
@@ -695,19 +768,9 @@ fn inherit_origins(new: &mut Table, old: &Table) {
     }
 }
 
-/// `nextval('users_id_seq'::regclass)`, schema-qualified outside `public` as Postgres
-/// prints it.
-fn serial_default(table: &QualifiedName, column: &str) -> DefaultExpr {
-    let sequence = quote_ident(&make_object_name(&table.name, Some(column), "seq"));
-    let qualified = if table.schema == "public" || table.schema.is_empty() {
-        sequence
-    } else {
-        format!("{}.{sequence}", quote_ident(&table.schema))
-    };
-    DefaultExpr {
-        sql: format!("nextval('{}'::regclass)", qualified.replace('\'', "''")),
-        volatile: true,
-    }
+/// `DEFAULT NULL` (or `NULL` cast to the column's type): Postgres stores no default.
+fn is_null_default(default: &DefaultExpr, column_type: &str) -> bool {
+    canonical_default(&default.sql, column_type).is_none()
 }
 
 /// The constraint's columns: as given; else the reused index's; else, for a check, the
@@ -733,6 +796,50 @@ fn constraint_columns(table: &Table, def: &ConstraintDef) -> Vec<String> {
         }
     }
     columns
+}
+
+/// The constraints of one `CREATE TABLE` as Postgres keeps them: a unique constraint on the
+/// primary key's columns (`id ... PRIMARY KEY UNIQUE`), or on the columns of an earlier
+/// unique one, is dropped, its name going to the kept one when that has none.
+fn without_duplicate_keys(constraints: &[ConstraintDef]) -> Vec<ConstraintDef> {
+    let is_key = |def: &ConstraintDef| {
+        matches!(
+            def.kind,
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique
+        ) && def.using_index.is_none()
+            && !def.columns.is_empty()
+    };
+    // The primary key is kept in preference to an equal unique constraint.
+    let primary = constraints
+        .iter()
+        .position(|def| def.kind == ConstraintKind::PrimaryKey && is_key(def));
+    let mut kept = constraints.to_vec();
+    let mut dropped = vec![false; constraints.len()];
+    for (at, def) in constraints.iter().enumerate() {
+        if !is_key(def) || Some(at) == primary {
+            continue;
+        }
+        let same = |other: usize| {
+            other != at
+                && !dropped[other]
+                && is_key(&constraints[other])
+                && constraints[other].columns == def.columns
+        };
+        let survivor = primary
+            .filter(|&pk| same(pk))
+            .or_else(|| (0..at).find(|&other| same(other)));
+        if let Some(survivor) = survivor {
+            dropped[at] = true;
+            if kept[survivor].name.is_none() {
+                kept[survivor].name = def.name.clone();
+            }
+        }
+    }
+    kept.into_iter()
+        .zip(dropped)
+        .filter(|(_, dropped)| !dropped)
+        .map(|(def, _)| def)
+        .collect()
 }
 
 /// Primary keys, unique and exclusion constraints are enforced by an index of their name.

@@ -98,6 +98,43 @@ fn serial_in_another_schema_qualifies_its_sequence() {
 }
 
 #[test]
+fn a_serial_sequence_name_taken_by_a_relation_is_numbered() {
+    let catalog = replay(&[
+        create_table("t_id_seq", vec![column("a", "int")], vec![]),
+        create_table("t", vec![serial("id", "serial")], vec![]),
+        create_table("u", vec![serial("id", "serial")], vec![]),
+    ]);
+    let default = |table_: &str| {
+        let column = table(&catalog, table_).column("id").unwrap();
+        column.default.as_ref().unwrap().sql.clone()
+    };
+    assert_eq!(default("t"), "nextval('t_id_seq1'::regclass)");
+    assert_eq!(default("u"), "nextval('u_id_seq'::regclass)");
+}
+
+#[test]
+fn a_table_renamed_aside_keeps_its_sequence_and_index_names() {
+    let mut catalog = replay(&[users()]);
+    catalog.apply_migration(
+        &[
+            Change::RenameTable {
+                from: name("users"),
+                to: name("users_old"),
+            },
+            users(),
+        ],
+        "002",
+    );
+    let users = table(&catalog, "users");
+    assert_eq!(
+        users.column("id").unwrap().default.as_ref().unwrap().sql,
+        "nextval('users_id_seq1'::regclass)"
+    );
+    assert_eq!(index_names(users), ["users_pkey1"]);
+    assert_eq!(constraint_names(users), ["users_pkey1"]);
+}
+
+#[test]
 fn create_table_if_not_exists_keeps_the_old_table() {
     let mut catalog = replay(&[users()]);
     let again = Change::CreateTable {
@@ -392,6 +429,45 @@ fn column_alterations() {
 }
 
 #[test]
+fn a_null_default_is_no_default() {
+    let null = |sql: &str| DefaultExpr {
+        sql: sql.into(),
+        volatile: false,
+    };
+    let mut catalog = replay(&[create_table(
+        "t",
+        vec![
+            with_default(column("a", "text"), "NULL"),
+            with_default(column("b", "text"), "NULL::text"),
+            with_default(column("c", "text"), "'NULL'"),
+        ],
+        vec![],
+    )]);
+    let t = name("t");
+    let default = |catalog: &Catalog, column: &str| {
+        let column = catalog.column(&t, column).unwrap();
+        column.default.as_ref().map(|d| d.sql.clone())
+    };
+    assert_eq!(default(&catalog, "a"), None);
+    assert_eq!(default(&catalog, "b"), None);
+    assert_eq!(
+        default(&catalog, "c").as_deref(),
+        Some("'NULL'"),
+        "a string"
+    );
+    for (column, sql) in [("a", "(null)"), ("c", "'x'")] {
+        let set = Change::SetDefault {
+            table: t.clone(),
+            column: column.into(),
+            default: null(sql),
+        };
+        catalog.apply(&set, "002");
+    }
+    assert_eq!(default(&catalog, "a"), None);
+    assert_eq!(default(&catalog, "c").as_deref(), Some("'x'"));
+}
+
+#[test]
 fn constraint_names_follow_postgres() {
     let long = "a_table_name_that_goes_on_and_on_and_on_for_quite_a_while_yes";
     let catalog = replay(&[
@@ -400,13 +476,14 @@ fn constraint_names_follow_postgres() {
             vec![column("a", "int"), column("b", "int")],
             vec![
                 unique(&["a", "b"]),
-                unique(&["a", "b"]),
                 check("a < b", &[]),
                 check("a > 0", &["a"]),
                 named(check("b > 0", &[]), "b_positive"),
                 foreign_key(&["a", "b"], "t", &["a", "b"]),
             ],
         ),
+        // A second key on the same columns, in a later statement: numbered.
+        add_constraint("t", unique(&["a", "b"])),
         create_table(
             long,
             vec![column("email", "text")],
@@ -417,11 +494,11 @@ fn constraint_names_follow_postgres() {
         constraint_names(table(&catalog, "t")),
         [
             "t_a_b_key",
-            "t_a_b_key1",
             "t_check",
             "t_a_check",
             "b_positive",
-            "t_a_b_fkey"
+            "t_a_b_fkey",
+            "t_a_b_key1"
         ]
     );
     let key = &table(&catalog, long).constraints[0].name;
@@ -429,6 +506,106 @@ fn constraint_names_follow_postgres() {
     assert_eq!(
         key,
         "a_table_name_that_goes_on_and_on_and_on_for_quite_a_w_email_key"
+    );
+}
+
+#[test]
+fn a_key_repeated_in_one_create_table_is_made_once() {
+    let catalog = replay(&[
+        create_table(
+            "t",
+            vec![column("id", "int"), column("a", "int"), column("c", "int")],
+            vec![
+                unique(&["id"]),
+                primary_key(&["id"]),
+                unique(&["a"]),
+                unique(&["a"]),
+                named(unique(&["c"]), "c_unique"),
+            ],
+        ),
+        create_table(
+            "u",
+            vec![column("id", "int")],
+            vec![named(unique(&["id"]), "u_id"), primary_key(&["id"])],
+        ),
+    ]);
+    let t = table(&catalog, "t");
+    assert_eq!(constraint_names(t), ["t_pkey", "t_a_key", "c_unique"]);
+    assert_eq!(index_names(t), ["t_pkey", "t_a_key", "c_unique"]);
+    // The unnamed primary key takes the name of the unique key it absorbs.
+    assert_eq!(constraint_names(table(&catalog, "u")), ["u_id"]);
+    assert_eq!(
+        table(&catalog, "u").constraints[0].kind,
+        ConstraintKind::PrimaryKey
+    );
+}
+
+#[test]
+fn a_foreign_key_without_columns_references_the_primary_key() {
+    let catalog = replay(&[
+        users(),
+        create_table(
+            "orders",
+            vec![column("user_id", "bigint"), column("parent_id", "bigint")],
+            vec![
+                foreign_key(&["user_id"], "users", &[]),
+                foreign_key(&["parent_id"], "orders", &[]),
+                primary_key(&["user_id", "parent_id"]),
+            ],
+        ),
+        create_table(
+            "keyless",
+            vec![column("user_id", "bigint")],
+            vec![foreign_key(&["user_id"], "nowhere", &[])],
+        ),
+    ]);
+    let references = |table_: &str| -> Vec<Vec<String>> {
+        table(&catalog, table_)
+            .constraints
+            .iter()
+            .filter_map(|c| match &c.kind {
+                ConstraintKind::ForeignKey { ref_columns, .. } => Some(ref_columns.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(
+        references("orders"),
+        [strings(&["id"]), strings(&["user_id", "parent_id"])]
+    );
+    assert_eq!(
+        references("keyless"),
+        [Vec::<String>::new()],
+        "an unknown table's key stays unknown"
+    );
+}
+
+#[test]
+fn dropping_a_key_drops_the_foreign_keys_that_depend_on_it() {
+    let mut catalog = replay(&[
+        users(),
+        add_constraint("users", unique(&["email"])),
+        create_table(
+            "orders",
+            vec![column("user_id", "bigint"), column("email", "text")],
+            vec![
+                foreign_key(&["user_id"], "users", &["id"]),
+                foreign_key(&["email"], "users", &["email"]),
+            ],
+        ),
+    ]);
+    catalog.apply(
+        &Change::DropConstraint {
+            table: name("users"),
+            name: "users_pkey".into(),
+            if_exists: false,
+        },
+        "002",
+    );
+    // The foreign key on the email key depends on another index: it stays.
+    assert_eq!(
+        constraint_names(table(&catalog, "orders")),
+        ["orders_email_fkey"]
     );
 }
 
@@ -549,6 +726,8 @@ fn index_names_follow_postgres() {
         create_index("users", None, &["email"]),
         create_index("users", None, &["lower(email)", "id"]),
         create_index("users", None, &["(email || 'x')"]),
+        create_index("users", None, &["lower(email)", "lower(name)"]),
+        create_index("users", None, &["created_at::date"]),
         create_index("users", Some("by_email"), &["email"]),
         Change::CreateIndex(if_not_exists),
         create_index("missing", None, &["email"]),
@@ -562,6 +741,8 @@ fn index_names_follow_postgres() {
             "users_email_idx1",
             "users_lower_id_idx",
             "users_expr_idx",
+            "users_lower_lower1_idx",
+            "users_created_at_idx",
             "by_email"
         ]
     );
@@ -1074,6 +1255,63 @@ fn renaming_an_older_table_onto_a_dropped_one_is_not_a_rebuild() {
         "003",
     );
     assert_eq!(table(&catalog, "users").created_by, "002");
+}
+
+#[test]
+fn renaming_an_enum_type_renames_its_columns_types() {
+    let mut catalog = Catalog::new(Dialect::Postgres);
+    let billing = QualifiedName::new("billing", "state");
+    let changes = [
+        Change::CreateEnum {
+            name: name("mood_new"),
+            values: strings(&["ok"]),
+        },
+        Change::CreateEnum {
+            name: billing.clone(),
+            values: strings(&["open"]),
+        },
+        Change::CreateEnum {
+            name: name("taken"),
+            values: strings(&["x"]),
+        },
+        create_table(
+            "t",
+            vec![
+                column("mood", "mood_new"),
+                column("moods", "mood_new[]"),
+                column("state", "billing.state"),
+                column("other", "text"),
+            ],
+            vec![],
+        ),
+        Change::RenameType {
+            from: name("mood_new"),
+            to: name("Mood"),
+        },
+        Change::RenameType {
+            from: billing,
+            to: QualifiedName::new("billing", "State"),
+        },
+        Change::RenameType {
+            from: name("Mood"),
+            to: name("taken"),
+        },
+    ];
+    catalog.apply_migration(&changes, "001");
+    let types: Vec<&str> = table(&catalog, "t")
+        .columns
+        .iter()
+        .map(|c| c.data_type.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        ["\"Mood\"", "\"Mood\"[]", "billing.\"State\"", "text"]
+    );
+    assert!(catalog.enums.contains_key(&name("Mood")), "a taken name");
+    assert!(!catalog.enums.contains_key(&name("mood_new")));
+    assert!(catalog
+        .enums
+        .contains_key(&QualifiedName::new("billing", "State")));
 }
 
 #[test]

@@ -3,7 +3,8 @@
 
 use super::{qualify, volatility};
 use crate::dialect::Dialect;
-use crate::ir::types::canonical_type;
+use crate::ir::naming::{generated_name, serial_default, NameFor};
+use crate::ir::types::{canonical_type, serial_base_type};
 use crate::ir::{
     BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated,
     IndexDef, MaintenanceKind, OnlineDdl, QualifiedName, TransactionControl,
@@ -245,17 +246,6 @@ impl Lowerer {
         changes
     }
 
-    /// The default Postgres gives a serial column; the sequence lives in the table's schema,
-    /// which `regclass` prints only when it is not the default one.
-    fn serial_default(&self, table: &QualifiedName, column: &str) -> String {
-        let sequence = format!("{}_{}_seq", table.name, column);
-        if table.schema == self.dialect.default_schema() || table.schema.is_empty() {
-            format!("nextval('{sequence}'::regclass)")
-        } else {
-            format!("nextval('{}.{sequence}'::regclass)", table.schema)
-        }
-    }
-
     /// A column definition and the constraints written inline on it.
     fn column(
         &self,
@@ -275,10 +265,13 @@ impl Lowerer {
             def.data_type = canonical_type(base);
             def.nullable = false;
             def.generated = Generated::Serial;
-            def.default = Some(DefaultExpr {
-                sql: self.serial_default(table, &name),
-                volatile: true,
-            });
+            // The replay renames the sequence if a relation already has its name.
+            def.default = Some(serial_default(
+                table,
+                &name,
+                self.dialect.default_schema(),
+                |_| false,
+            ));
         }
         let mut constraints = Vec::new();
         for option in &column.options {
@@ -502,7 +495,12 @@ impl Lowerer {
             Op::DropPrimaryKey { .. } => {
                 let name = match self.dialect {
                     Dialect::Mysql => "PRIMARY".to_string(),
-                    _ => format!("{}_pkey", table.name),
+                    _ => generated_name(
+                        &table.name,
+                        NameFor::Constraint(&ConstraintKind::PrimaryKey),
+                        &[] as &[&str],
+                        |_| false,
+                    ),
                 };
                 vec![Change::DropConstraint {
                     table,
@@ -918,8 +916,11 @@ impl Lowerer {
     }
 
     /// A plain column reference folds like any identifier; an expression keeps its SQL text.
+    /// A collation (`email COLLATE "C"`) is an option of the index column, not part of it,
+    /// as in Postgres's catalog.
     fn expr_column(&self, expr: &Expr) -> String {
         match expr {
+            Expr::Collate { expr, .. } => self.expr_column(expr),
             Expr::Identifier(id) => self.ident(id),
             Expr::CompoundIdentifier(parts) => {
                 parts.last().map(|i| self.ident(i)).unwrap_or_default()
@@ -951,15 +952,6 @@ fn setting_value(expr: &Expr) -> String {
         },
         Expr::Identifier(id) => id.value.clone(),
         other => other.to_string(),
-    }
-}
-
-fn serial_base_type(raw_type: &str) -> Option<&'static str> {
-    match raw_type.to_ascii_lowercase().as_str() {
-        "serial" | "serial4" => Some("integer"),
-        "bigserial" | "serial8" => Some("bigint"),
-        "smallserial" | "serial2" => Some("smallint"),
-        _ => None,
     }
 }
 
@@ -1309,6 +1301,11 @@ mod tests {
         );
         assert!(
             matches!(&pg("CREATE INDEX ON t (a)")[0], Change::CreateIndex(i) if i.name.is_none())
+        );
+        assert!(
+            matches!(&pg("CREATE INDEX i ON t (a, B COLLATE \"C\", lower(c) COLLATE \"C\")")[0],
+                Change::CreateIndex(i) if i.columns == ["a", "b", "lower(c)"]),
+            "a collation is an option of the index column"
         );
         assert_eq!(
             pg("DROP INDEX IF EXISTS a_idx, s.b_idx CASCADE"),

@@ -4,7 +4,8 @@
 //!
 //! Seen three ways: `ALTER TYPE ... RENAME VALUE`; an enum re-created under the same name with
 //! fewer values (Postgres has no `DROP VALUE`); a column moved to an enum type (or a MySQL
-//! inline `ENUM(...)`) that lacks some of the old type's values.
+//! inline `ENUM(...)`) that lacks some of the old type's values. Renaming the type itself
+//! (`ALTER TYPE ... RENAME TO`) that N-1's columns use is reported too: N-1's casts name it.
 
 use super::{column_object, judge_on_usage, n1_uses_column};
 use crate::ir::{Change, QualifiedName};
@@ -83,6 +84,33 @@ impl ChangeEnum {
                 data_type,
                 ..
             } => self.judge_column(ctx, table, column, data_type),
+            Change::RenameType { from, to } => {
+                // A type the deploy made (`status_new`, renamed onto the old name once the
+                // old type is dropped) is not N-1's; a name the deploy re-creates (Prisma
+                // renames the type aside and creates it anew) still resolves for N-1.
+                if ctx.after.enums.contains_key(from) {
+                    return None;
+                }
+                let n1_columns = ctx.before.tables.values().flat_map(|t| &t.columns);
+                let mut typed = n1_columns.filter(|c| {
+                    ctx.before
+                        .enum_type(&c.data_type)
+                        .is_some_and(|e| e.name == *from)
+                });
+                typed.next()?;
+                Some(Lost {
+                    enum_key: from.to_string(),
+                    lost: Vec::new(),
+                    object: from.to_string(),
+                    message: format!(
+                        "renames enum type {from} to {to}; N-1's queries that name the type \
+                         (casts such as $1::{}, which ORMs like Prisma write) fail with \
+                         \"type does not exist\"",
+                        from.name
+                    ),
+                    used: (from.clone(), None, false),
+                })
+            }
             _ => None,
         }
     }
@@ -234,6 +262,38 @@ mod tests {
         let findings = deploy.findings(&ChangeEnum);
         assert_eq!(findings.len(), 1);
         assert!(findings[0].message.contains("renames value 'void'"));
+    }
+
+    #[test]
+    fn fires_on_a_renamed_type_that_n1_uses() {
+        let rename = |from: &str| {
+            stmt(vec![Change::RenameType {
+                from: qn(from),
+                to: qn("order_state"),
+            }])
+        };
+        let findings = base()
+            .migration(vec![rename("order_status")])
+            .findings(&ChangeEnum);
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].message.contains("renames enum type"));
+        // Renamed aside and created anew under the old name (Prisma's recipe): N-1's casts
+        // still resolve; the values are judged where the column moves.
+        let mut recreated = base().migration(vec![
+            rename("order_status"),
+            create_enum("order_status", &["pending", "paid", "void"]),
+        ]);
+        recreated.after.enums = recreated.before.enums.clone();
+        let recreated = recreated.findings(&ChangeEnum);
+        assert!(recreated.is_empty(), "{recreated:?}");
+        // The deploy's own new type, renamed onto the old name, is not N-1's.
+        let quiet = base()
+            .migration(vec![
+                create_enum("order_status_new", &["pending", "paid", "void"]),
+                rename("order_status_new"),
+            ])
+            .findings(&ChangeEnum);
+        assert!(quiet.is_empty(), "{quiet:?}");
     }
 
     #[test]

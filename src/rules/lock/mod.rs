@@ -31,7 +31,6 @@ pub use unique_constraint_builds_index::UniqueConstraintBuildsIndex;
 
 use super::{Context, StatementRef};
 use crate::ir::{Change, ConstraintDef, ConstraintKind, QualifiedName};
-use crate::schema::naming::{join_columns, make_object_name};
 
 /// True for the dialects whose locking the Postgres lock rules describe.
 fn is_postgres(ctx: &Context<'_>) -> bool {
@@ -107,26 +106,6 @@ fn column_type_before(
     data_type
 }
 
-/// The constraint's name: as written, or the one Postgres generates
-/// (`orders_user_id_fkey`, `orders_amount_check`, `users_email_key`, `users_pkey`).
-fn constraint_name(table: &QualifiedName, constraint: &ConstraintDef) -> String {
-    if let Some(name) = &constraint.name {
-        return name.clone();
-    }
-    let columns = join_columns(&constraint.columns);
-    let (middle, label) = match constraint.kind {
-        ConstraintKind::PrimaryKey => (None, "pkey"),
-        ConstraintKind::Unique => (Some(columns.as_str()), "key"),
-        ConstraintKind::Exclusion => (Some(columns.as_str()), "excl"),
-        ConstraintKind::ForeignKey { .. } => (Some(columns.as_str()), "fkey"),
-        ConstraintKind::Check { .. } if constraint.columns.len() == 1 => {
-            (Some(columns.as_str()), "check")
-        }
-        ConstraintKind::Check { .. } => (None, "check"),
-    };
-    make_object_name(&table.name, middle, label)
-}
-
 /// A constraint add that makes Postgres check every existing row while it holds the add's
 /// lock: added without `NOT VALID`, or validated later in the same transaction.
 struct ValidatingAdd<'a> {
@@ -159,7 +138,7 @@ fn validating_adds<'a>(
                     at: change_ref.at,
                     table,
                     constraint,
-                    name: constraint_name(table, constraint),
+                    name: ctx.before.constraint_name(table, constraint),
                     in_add_transaction: false,
                 };
                 if constraint.not_valid {
@@ -602,21 +581,5 @@ mod tests {
             ])
             .run(&CreateIndexNotConcurrently);
         assert_eq!(rules(&findings), ["create-index-not-concurrently"]);
-    }
-
-    #[test]
-    fn constraint_names_follow_postgres() {
-        let mut fk = ConstraintDef {
-            name: None,
-            kind: foreign_key(),
-            columns: vec!["user_id".into()],
-            not_valid: true,
-            using_index: None,
-        };
-        assert_eq!(constraint_name(&orders(), &fk), "orders_user_id_fkey");
-        fk.kind = ConstraintKind::PrimaryKey;
-        assert_eq!(constraint_name(&orders(), &fk), "orders_pkey");
-        fk.name = Some("custom".into());
-        assert_eq!(constraint_name(&orders(), &fk), "custom");
     }
 }

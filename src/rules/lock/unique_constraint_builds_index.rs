@@ -1,7 +1,7 @@
 //! `unique-constraint-builds-index`: `ADD CONSTRAINT ... UNIQUE` or `PRIMARY KEY` without
 //! `USING INDEX` builds its index while holding an ACCESS EXCLUSIVE lock on the table.
 
-use super::{constraint_name, holds_rows, is_postgres};
+use super::{holds_rows, is_postgres};
 use crate::ir::{Change, ConstraintKind};
 use crate::rules::{Context, Finding, Rule};
 
@@ -33,7 +33,7 @@ impl Rule for UniqueConstraintBuildsIndex {
                 ConstraintKind::Exclusion => "exclusion constraint",
                 ConstraintKind::Check { .. } | ConstraintKind::ForeignKey { .. } => continue,
             };
-            let name = constraint_name(table, constraint);
+            let name = ctx.before.constraint_name(table, constraint);
             let message = format!(
                 "adds {what} {name} on {table} without USING INDEX: Postgres builds its index \
                  while holding an ACCESS EXCLUSIVE lock, so every read and write of {table} \

@@ -1,6 +1,10 @@
 //! Postgres's rules for the names it generates (`users_pkey`, `orders_user_id_fkey`,
-//! `users_lower_idx`), its 63-byte identifier limit, identifier quoting, and the small
-//! identifier scanning the replay needs to follow columns inside expressions.
+//! `users_lower_idx`, `users_id_seq`, numbered `users_email_key1` when taken), its 63-byte
+//! identifier limit, identifier quoting, and the small identifier scanning the replay needs
+//! to follow columns inside expressions. The lowering (a serial's default) and the replay
+//! (constraint and index names) both name objects through `generated_name`.
+
+use super::{ConstraintKind, DefaultExpr, QualifiedName};
 
 /// Postgres keeps the first 63 bytes of an identifier (`NAMEDATALEN - 1`).
 pub const MAX_IDENTIFIER_BYTES: usize = 63;
@@ -33,9 +37,83 @@ pub fn make_object_name(name1: &str, name2: Option<&str>, label: &str) -> String
     name
 }
 
+/// What Postgres generates a name for.
+#[derive(Debug, Clone, Copy)]
+pub enum NameFor<'a> {
+    /// A constraint: `t_pkey`, `t_a_b_key`, `t_a_excl`, `t_a_fkey`, `t_a_check` (a check
+    /// names its column only when its expression uses exactly one), `t_check`.
+    Constraint(&'a ConstraintKind),
+    /// An index created without a name: `t_a_b_idx`, unique or not; an expression column
+    /// contributes its function's name or `expr`.
+    Index,
+    /// The sequence of a serial column: `t_c_seq`.
+    Sequence,
+}
+
+/// The one place Postgres's generated names are made (`ChooseConstraintName`,
+/// `ChooseIndexName`, `ChooseRelationName`): `table_<columns>_<label>`, shortened to 63
+/// bytes, numbered (`t_a_key1`, `t_a_key2`, ...) while `taken` says the name is in use.
+/// What `taken` must cover is the caller's: the schema's relations for an index, a
+/// sequence or a constraint that builds an index (and its constraints too for the last),
+/// the schema's constraints for the others.
+pub fn generated_name<S: AsRef<str>>(
+    table: &str,
+    object: NameFor<'_>,
+    columns: &[S],
+    taken: impl Fn(&str) -> bool,
+) -> String {
+    let plain = || -> String {
+        let names: Vec<&str> = columns.iter().map(AsRef::as_ref).collect();
+        names.join("_")
+    };
+    let (middle, label) = match object {
+        NameFor::Constraint(ConstraintKind::PrimaryKey) => (None, "pkey"),
+        NameFor::Constraint(ConstraintKind::Unique) => (Some(index_columns_label(columns)), "key"),
+        NameFor::Constraint(ConstraintKind::Exclusion) => {
+            (Some(index_columns_label(columns)), "excl")
+        }
+        NameFor::Constraint(ConstraintKind::ForeignKey { .. }) => (Some(plain()), "fkey"),
+        NameFor::Constraint(ConstraintKind::Check { .. }) if columns.len() == 1 => {
+            (Some(plain()), "check")
+        }
+        NameFor::Constraint(ConstraintKind::Check { .. }) => (None, "check"),
+        NameFor::Index => (Some(index_columns_label(columns)), "idx"),
+        NameFor::Sequence => (Some(plain()), "seq"),
+    };
+    choose_name(table, middle.as_deref(), label, taken)
+}
+
+/// The default Postgres gives a serial column: `nextval('<sequence>'::regclass)`, the
+/// sequence named by `generated_name` (`taken` as for a relation), quoted as `regclass`
+/// prints it and schema-qualified outside `default_schema`.
+pub fn serial_default(
+    table: &QualifiedName,
+    column: &str,
+    default_schema: &str,
+    taken: impl Fn(&str) -> bool,
+) -> DefaultExpr {
+    let sequence = generated_name(&table.name, NameFor::Sequence, &[column], taken);
+    DefaultExpr {
+        sql: nextval(&table.schema, &sequence, default_schema),
+        volatile: true,
+    }
+}
+
+/// `nextval('<schema.sequence>'::regclass)` as a serial's default spells it: a default
+/// equal to it means the sequence exists (its name is taken).
+pub fn nextval(schema: &str, sequence: &str, default_schema: &str) -> String {
+    let quoted = quote_ident(sequence);
+    let qualified = if schema == default_schema || schema.is_empty() {
+        quoted
+    } else {
+        format!("{}.{quoted}", quote_ident(schema))
+    };
+    format!("nextval('{}'::regclass)", qualified.replace('\'', "''"))
+}
+
 /// Postgres's `ChooseRelationName`: the first of `t_c_key`, `t_c_key1`, `t_c_key2`, ... that
 /// is not `taken`.
-pub fn choose_name(
+fn choose_name(
     name1: &str,
     name2: Option<&str>,
     label: &str,
@@ -50,30 +128,76 @@ pub fn choose_name(
     candidate
 }
 
-/// The part an index column contributes to a generated index name: the column itself, the
-/// function's name for a function call (`lower(email)` → `lower`), else `expr`.
-pub fn index_column_label(column: &str) -> String {
-    if is_plain_identifier(column) {
+/// The part an index column contributes to a generated index name, as Postgres's
+/// `FigureIndexColname` finds it: the column itself (as stored, so `Email` stays `Email`),
+/// a cast's operand (`created_at::date` → `created_at`), a function's name (`lower(email)`
+/// → `lower`), else `expr`.
+fn index_column_label(column: &str) -> String {
+    let column = column.trim();
+    if !is_expression(column) {
         return column.to_string();
     }
-    let Some((function, _)) = column.split_once('(') else {
-        return "expr".to_string();
-    };
-    let function = function.trim().rsplit('.').next().unwrap_or_default();
-    if is_plain_identifier(&function.to_ascii_lowercase()) {
-        function.to_ascii_lowercase()
-    } else {
-        "expr".to_string()
+    if let Some(inner) = column
+        .strip_prefix('(')
+        .and_then(|rest| rest.strip_suffix(')'))
+        .filter(|inner| balanced(inner))
+    {
+        return index_column_label(inner);
     }
+    if let Some((operand, _)) = column
+        .rsplit_once("::")
+        .filter(|(operand, _)| balanced(operand))
+    {
+        return index_column_label(operand);
+    }
+    if let Some((function, _)) = column.split_once('(').filter(|_| column.ends_with(')')) {
+        let function = function.trim().rsplit('.').next().unwrap_or_default();
+        let folded = function.to_ascii_lowercase();
+        if is_plain_identifier(&folded) {
+            return folded;
+        }
+    }
+    if let Some(unquoted) = column
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .filter(|inner| !inner.contains('"'))
+    {
+        return unquoted.to_string();
+    }
+    "expr".to_string()
 }
 
-/// Column labels joined with `_`, as `ChooseIndexNameAddition` and
-/// `ChooseForeignKeyConstraintNameAddition` do.
-pub fn join_columns<S: AsRef<str>>(columns: &[S]) -> String {
-    let labels: Vec<String> = columns
-        .iter()
-        .map(|c| index_column_label(c.as_ref()))
-        .collect();
+/// True when every parenthesis in `text` closes in it.
+fn balanced(text: &str) -> bool {
+    let mut depth = 0i32;
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    depth == 0
+}
+
+/// An index's column labels joined with `_`, as `ChooseIndexNameAddition` does; a label
+/// already used in the same index is numbered (`lower`, `lower1`), as
+/// `ChooseIndexColumnNames` does.
+fn index_columns_label<S: AsRef<str>>(columns: &[S]) -> String {
+    let mut labels: Vec<String> = Vec::with_capacity(columns.len());
+    for column in columns {
+        let label = index_column_label(column.as_ref());
+        let mut candidate = label.clone();
+        let mut pass = 0;
+        while labels.contains(&candidate) {
+            pass += 1;
+            candidate = format!("{label}{pass}");
+        }
+        labels.push(candidate);
+    }
     labels.join("_")
 }
 
@@ -441,12 +565,89 @@ mod tests {
         assert_eq!(name, "users_email_key2");
     }
 
+    fn free(_: &str) -> bool {
+        false
+    }
+
+    #[test]
+    fn generated_names_follow_postgres() {
+        let fk = ConstraintKind::ForeignKey {
+            references: QualifiedName::new("public", "users"),
+            ref_columns: vec!["id".into()],
+        };
+        let check = ConstraintKind::Check {
+            expr: "a > b".into(),
+        };
+        let name = |object, columns: &[&str]| generated_name("t", object, columns, free);
+        assert_eq!(
+            name(NameFor::Constraint(&ConstraintKind::PrimaryKey), &["id"]),
+            "t_pkey"
+        );
+        assert_eq!(
+            name(NameFor::Constraint(&ConstraintKind::Unique), &["a", "b"]),
+            "t_a_b_key"
+        );
+        assert_eq!(
+            name(NameFor::Constraint(&ConstraintKind::Exclusion), &["a"]),
+            "t_a_excl"
+        );
+        assert_eq!(
+            name(NameFor::Constraint(&fk), &["user_id"]),
+            "t_user_id_fkey"
+        );
+        assert_eq!(name(NameFor::Constraint(&check), &["a"]), "t_a_check");
+        assert_eq!(name(NameFor::Constraint(&check), &["a", "b"]), "t_check");
+        assert_eq!(name(NameFor::Index, &["a", "lower(b)"]), "t_a_lower_idx");
+        assert_eq!(name(NameFor::Sequence, &["id"]), "t_id_seq");
+        // Numbered while taken, the way a second `UNIQUE (email)` on a table is.
+        let taken = ["users_email_key", "users_email_key1"];
+        let unique = NameFor::Constraint(&ConstraintKind::Unique);
+        assert_eq!(
+            generated_name("users", unique, &["email"], |n| taken.contains(&n)),
+            "users_email_key2"
+        );
+        assert_eq!(
+            generated_name("users", NameFor::Index, &["email"], |n| n
+                == "users_email_idx"),
+            "users_email_idx1"
+        );
+    }
+
     #[test]
     fn index_labels() {
         assert_eq!(index_column_label("email"), "email");
+        assert_eq!(index_column_label("Email"), "Email");
         assert_eq!(index_column_label("lower(email)"), "lower");
+        assert_eq!(index_column_label("(lower(email))"), "lower");
+        assert_eq!(index_column_label("created_at::date"), "created_at");
         assert_eq!(index_column_label("(a + b)"), "expr");
-        assert_eq!(join_columns(&["a", "lower(b)"]), "a_lower");
+        assert_eq!(index_column_label("a + b"), "expr");
+        assert_eq!(index_columns_label(&["a", "lower(b)"]), "a_lower");
+        assert_eq!(
+            index_columns_label(&["lower(a)", "lower(b)"]),
+            "lower_lower1"
+        );
+    }
+
+    #[test]
+    fn serial_defaults() {
+        let users = QualifiedName::new("public", "users");
+        assert_eq!(
+            serial_default(&users, "id", "public", free).sql,
+            "nextval('users_id_seq'::regclass)"
+        );
+        let app = QualifiedName::new("app", "Orders");
+        assert_eq!(
+            serial_default(&app, "id", "public", free).sql,
+            "nextval('app.\"Orders_id_seq\"'::regclass)"
+        );
+        let long = QualifiedName::new("public", "t".repeat(70));
+        let sql = serial_default(&long, "id", "public", |n| n.ends_with("_id_seq")).sql;
+        assert!(sql.contains("_id_seq1'"), "{sql}");
+        assert!(serial_default(&users, "id", "public", free).volatile);
+        let default = serial_default(&app, "id", "public", free);
+        assert_eq!(default.sql, nextval("app", "Orders_id_seq", "public"));
+        assert_ne!(default.sql, nextval("public", "Orders_id_seq", "public"));
     }
 
     #[test]
