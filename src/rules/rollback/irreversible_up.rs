@@ -34,7 +34,10 @@ impl Rule for IrreversibleUp {
                     path: part.path.clone(),
                     span: migration.up.statements[loss.statement].span.clone(),
                     migration: migration.migration.id.clone(),
-                    object: None,
+                    object: Some(match &loss.column {
+                        Some(column) => format!("{}.{column}", loss.table),
+                        None => loss.table.to_string(),
+                    }),
                     evidence: Vec::new(),
                 });
             }
