@@ -776,3 +776,27 @@ fn prisma_enum_recipe_is_judged_by_the_values_it_keeps() {
     let narrowed = fired(&recipe("'admin'"));
     assert!(narrowed.contains(&"change-enum"), "{narrowed:?}");
 }
+
+/// A default that calls a function the migrations created is volatile unless the function
+/// is declared STABLE or IMMUTABLE, as Postgres reads it.
+#[test]
+fn a_default_calling_a_volatile_user_function_rewrites_the_table() {
+    let setup = |volatility: &str| {
+        format!(
+            "CREATE TABLE users (id bigint PRIMARY KEY);
+             CREATE FUNCTION new_token() RETURNS text AS $$ SELECT md5(random()::text) $$ LANGUAGE sql {volatility};"
+        )
+    };
+    let sql =
+        "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN token text DEFAULT new_token();";
+    let rewrites = |volatility: &str| -> bool {
+        run_example(&setup(volatility), sql, "", true)
+            .expect("example runs")
+            .iter()
+            .any(|f| f.finding.rule == "add-column-rewrites-table")
+    };
+    assert!(rewrites(""), "undeclared: volatile");
+    assert!(rewrites("VOLATILE"));
+    assert!(!rewrites("STABLE"));
+    assert!(!rewrites("IMMUTABLE"));
+}

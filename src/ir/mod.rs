@@ -329,6 +329,13 @@ pub enum Change {
     Truncate {
         table: QualifiedName,
     },
+    /// `CREATE [OR REPLACE] FUNCTION name(...)`: only what the schema's defaults need to know,
+    /// whether calling it is volatile (Postgres's default unless it is declared `STABLE` or
+    /// `IMMUTABLE`).
+    CreateFunction {
+        name: QualifiedName,
+        volatile: bool,
+    },
     /// `SET [LOCAL] name = value`, e.g. `lock_timeout`, `statement_timeout`.
     Session {
         setting: String,
@@ -393,6 +400,7 @@ impl Change {
             self,
             Change::Backfill { .. }
                 | Change::Truncate { .. }
+                | Change::CreateFunction { .. }
                 | Change::Session { .. }
                 | Change::Transaction(_)
                 | Change::Maintenance { .. }

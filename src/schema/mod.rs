@@ -331,6 +331,9 @@ pub struct Catalog {
     /// Shared between catalog copies until one of them changes (see `SharedMap`).
     pub views: SharedMap<QualifiedName, View>,
     pub enums: SharedMap<QualifiedName, EnumType>,
+    /// Functions the migrations created, with whether calling them is volatile (a default
+    /// that calls a volatile function is evaluated for every row).
+    pub functions: SharedMap<QualifiedName, bool>,
     /// How many statements so far the replay could not see into (opaque or unparsed ones, an
     /// extension's objects): what they made may be missing here, so a name this catalog
     /// lacks is not proof that the database lacks it.
@@ -344,6 +347,7 @@ impl Catalog {
             tables: TableMap::default(),
             views: SharedMap::default(),
             enums: SharedMap::default(),
+            functions: SharedMap::default(),
             blind_spots: 0,
         }
     }

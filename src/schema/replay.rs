@@ -94,6 +94,9 @@ impl Catalog {
             } => self.add_enum_value(name, value, position.as_ref()),
             Change::RenameEnumValue { name, from, to } => self.rename_enum_value(name, from, to),
             Change::RenameType { from, to } => self.rename_type(from, to),
+            Change::CreateFunction { name, volatile } => {
+                self.functions.insert(name.clone(), *volatile);
+            }
             Change::AddIdentity { table, column } => self.update_column(table, column, |c| {
                 c.generated = Generated::Identity;
                 c.nullable = false;

@@ -14,6 +14,8 @@ mod recognize;
 mod split;
 mod volatility;
 
+pub use volatility::called_functions;
+
 use crate::dialect::Dialect;
 use crate::ir::{Change, QualifiedName};
 use crate::source::LineIndex;
@@ -123,7 +125,7 @@ fn statement<'a>(
 /// Parses and lowers one statement, or recognises it when sqlparser cannot parse it. The
 /// error is the parser's message, positions relative to `sql`.
 fn understand(sql: &str, dialect: Dialect) -> Result<(Understanding, Vec<Change>), String> {
-    if let Some(changes) = recognize::routine_definition(sql) {
+    if let Some(changes) = recognize::routine_definition(sql, dialect) {
         return Ok((Understanding::Recognized, changes));
     }
     // A long seed INSERT is parsed with its first row only (the same IR); should that fail,

@@ -17,10 +17,12 @@ pub fn recognize(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
     rewritten(sql, dialect).or_else(|| by_keywords(sql, dialect))
 }
 
-/// `CREATE [OR REPLACE] FUNCTION|PROCEDURE ...`, recognised from its first words alone.
-/// A routine changes no table, and its body can be most of a migration's text: tokenizing
-/// it only to learn that costs more than everything else rollsafe does with the file.
-pub fn routine_definition(sql: &str) -> Option<Vec<Change>> {
+/// `CREATE [OR REPLACE] FUNCTION|PROCEDURE ...`, recognised from its first words and the
+/// words outside its body. A routine changes no table, and its body can be most of a
+/// migration's text: tokenizing it only to learn that costs more than everything else
+/// rollsafe does with the file. A function's name and volatility are kept, for the defaults
+/// that call it.
+pub fn routine_definition(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
     let mut words = sql
         .split(|c: char| c.is_whitespace() || c == '(')
         .filter(|word| !word.is_empty());
@@ -34,14 +36,73 @@ pub fn routine_definition(sql: &str) -> Option<Vec<Change>> {
         }
         kind = words.next()?;
     }
-    let what = if kind.eq_ignore_ascii_case("FUNCTION") {
-        "CREATE FUNCTION"
-    } else if kind.eq_ignore_ascii_case("PROCEDURE") {
-        "CREATE PROCEDURE"
-    } else {
+    if kind.eq_ignore_ascii_case("PROCEDURE") {
+        return Some(vec![Change::NoOp {
+            what: "CREATE PROCEDURE".into(),
+        }]);
+    }
+    if !kind.eq_ignore_ascii_case("FUNCTION") {
         return None;
-    };
-    Some(vec![Change::NoOp { what: what.into() }])
+    }
+    let after_kind = &sql[sql.to_ascii_uppercase().find("FUNCTION")? + "FUNCTION".len()..];
+    let name_text = after_kind.trim_start().split('(').next()?.trim();
+    if name_text.is_empty() {
+        return None;
+    }
+    let declared = words_outside_bodies(sql);
+    let stable = declared
+        .iter()
+        .any(|word| word == "STABLE" || word == "IMMUTABLE");
+    Some(vec![Change::CreateFunction {
+        name: name_from_text(name_text, dialect),
+        volatile: !stable,
+    }])
+}
+
+/// The upper-cased words of a routine definition outside its quoted or dollar-quoted body
+/// and string literals, where `IMMUTABLE`, `STABLE` or `VOLATILE` are declared.
+fn words_outside_bodies(sql: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut rest = sql;
+    while let Some(start) = rest.find(|c: char| c == '\'' || c == '$' || c.is_alphabetic()) {
+        let tail = &rest[start..];
+        if let Some(quoted) = tail.strip_prefix('\'') {
+            // A string literal: up to its closing quote ('' is an escaped quote).
+            let mut end = 0;
+            let bytes = quoted.as_bytes();
+            while end < bytes.len() {
+                if bytes[end] == b'\'' {
+                    if bytes.get(end + 1) == Some(&b'\'') {
+                        end += 2;
+                        continue;
+                    }
+                    break;
+                }
+                end += 1;
+            }
+            rest = quoted.get(end + 1..).unwrap_or("");
+        } else if let Some(after) = tail.strip_prefix('$') {
+            // A dollar quote `$tag$ ... $tag$`, or a lone `$`.
+            let tag_len = after
+                .find('$')
+                .filter(|&n| after[..n].chars().all(|c| c.is_alphanumeric() || c == '_'));
+            match tag_len {
+                Some(n) => {
+                    let tag = &tail[..n + 2];
+                    let body = &tail[tag.len()..];
+                    rest = body.find(tag).map_or("", |end| &body[end + tag.len()..]);
+                }
+                None => rest = after,
+            }
+        } else {
+            let len = tail
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len());
+            words.push(tail[..len].to_ascii_uppercase());
+            rest = &tail[len..];
+        }
+    }
+    words
 }
 
 fn parse_and_lower(sql: &str, dialect: Dialect) -> Option<Vec<Change>> {
@@ -974,16 +1035,37 @@ mod tests {
     }
 
     #[test]
+    fn a_function_keeps_its_name_and_whether_it_is_volatile() {
+        let function = |sql: &str| match routine_definition(sql, Dialect::Postgres).as_deref() {
+            Some([Change::CreateFunction { name, volatile }]) => (name.to_string(), *volatile),
+            other => panic!("{sql}: {other:?}"),
+        };
+        assert_eq!(
+            function("CREATE OR REPLACE FUNCTION f() RETURNS trigger AS $$x$$ LANGUAGE plpgsql"),
+            ("public.f".to_string(), true)
+        );
+        assert_eq!(
+            function("CREATE FUNCTION app.\"Slug\"(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(t) $$"),
+            ("app.Slug".to_string(), false)
+        );
+        // A word in the body is not a declaration.
+        assert_eq!(
+            function("CREATE FUNCTION g() RETURNS int AS $body$ SELECT 1 -- STABLE\n$body$ LANGUAGE sql STABLE"),
+            ("public.g".to_string(), false)
+        );
+        assert_eq!(
+            function("CREATE FUNCTION h() RETURNS int AS 'SELECT 1 /* IMMUTABLE */' LANGUAGE sql"),
+            ("public.h".to_string(), true)
+        );
+    }
+
+    #[test]
     fn unmodelled_objects_are_noops() {
         for (sql, what) in [
             ("ALTER SEQUENCE s RESTART WITH 10", "ALTER SEQUENCE"),
             (
                 "CREATE PROCEDURE p() LANGUAGE sql AS $$ SELECT 1 $$",
                 "CREATE PROCEDURE",
-            ),
-            (
-                "CREATE OR REPLACE FUNCTION f() RETURNS trigger AS $$x$$ LANGUAGE plpgsql",
-                "CREATE FUNCTION",
             ),
             ("PRAGMA foreign_keys=OFF", "PRAGMA"),
         ] {

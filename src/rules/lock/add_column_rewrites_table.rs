@@ -4,8 +4,9 @@
 //! EXCLUSIVE lock.
 
 use super::{holds_rows, is_postgres};
-use crate::ir::{Change, ColumnDef, Generated};
+use crate::ir::{Change, ColumnDef, Generated, QualifiedName};
 use crate::rules::{Context, Finding, Rule};
+use crate::sql;
 
 pub struct AddColumnRewritesTable;
 
@@ -30,7 +31,9 @@ impl Rule for AddColumnRewritesTable {
             if !holds_rows(ctx, &change_ref.at, table) {
                 continue;
             }
-            let Some(reason) = rewrite_reason(column, ctx.settings.pg_version) else {
+            let Some(reason) = rewrite_reason(column, ctx.settings.pg_version)
+                .or_else(|| volatile_function_default(ctx, column))
+            else {
                 continue;
             };
             let object = format!("{table}.{}", column.name);
@@ -73,6 +76,25 @@ fn rewrite_reason(column: &ColumnDef, pg_version: u32) -> Option<String> {
     } else {
         None
     }
+}
+
+/// A default that calls a function the migrations created without declaring it `STABLE` or
+/// `IMMUTABLE`: Postgres treats it as volatile and evaluates it for every existing row.
+fn volatile_function_default(ctx: &Context<'_>, column: &ColumnDef) -> Option<String> {
+    let default = column.default.as_ref()?;
+    let called = sql::called_functions(&default.sql);
+    let volatile = called.iter().find(|function| {
+        let name = match function.rsplit_once('.') {
+            Some((schema, name)) => QualifiedName::new(schema, name),
+            None => QualifiedName::new(ctx.dialect.default_schema(), function.as_str()),
+        };
+        ctx.after.functions.get(&name).copied().unwrap_or(false)
+    })?;
+    Some(format!(
+        "whose default {} calls {volatile}(), a function not declared STABLE or IMMUTABLE \
+         (so volatile), evaluated for every existing row",
+        default.sql
+    ))
 }
 
 /// True for `NULL`, `null::text` and the like: a null default writes nothing.
