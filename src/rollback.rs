@@ -230,18 +230,42 @@ pub fn keeps_values(before: &Catalog, old: &str, new: &str) -> bool {
 pub fn recreated_whole<'c>(
     before: &Catalog,
     table: &QualifiedName,
-    mut later: impl Iterator<Item = &'c Change>,
+    later: impl Iterator<Item = &'c Change>,
 ) -> bool {
     let Some(old) = before.table(table) else {
         return false;
     };
-    later.any(|change| match change {
-        Change::CreateTable {
-            table: t, columns, ..
-        } if t == table => old
+    // The new table's column names: declared, or read from the query it is made from.
+    let mut recreated = false;
+    let mut names: Vec<String> = Vec::new();
+    for change in later {
+        match change {
+            Change::CreateTable {
+                table: t, columns, ..
+            } if t == table => {
+                recreated = true;
+                names.extend(columns.iter().map(|c| c.name.clone()));
+            }
+            Change::InferColumns { table: t, columns } if t == table && recreated => {
+                for inferred in columns {
+                    match (&inferred.name, &inferred.table) {
+                        (Some(name), _) => names.push(name.clone()),
+                        (None, Some(source)) => names.extend(
+                            before
+                                .table(source)
+                                .into_iter()
+                                .flat_map(|s| s.columns.iter().map(|c| c.name.clone())),
+                        ),
+                        (None, None) => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    recreated
+        && old
             .columns
             .iter()
-            .all(|column| columns.iter().any(|new| new.name == column.name)),
-        _ => false,
-    })
+            .all(|column| names.contains(&column.name))
 }

@@ -800,3 +800,27 @@ fn a_default_calling_a_volatile_user_function_rewrites_the_table() {
     assert!(!rewrites("STABLE"));
     assert!(!rewrites("IMMUTABLE"));
 }
+
+/// `CREATE TABLE ... AS SELECT` infers its columns through `*`, aliases, subqueries and
+/// unions, so a table dropped and made again from a query is judged on the columns it has.
+#[test]
+fn a_table_recreated_from_a_query_with_its_columns_is_not_dropped() {
+    let setup = "CREATE TABLE totals (day date, amount integer);
+        CREATE TABLE totals_staging (day date, amount integer, currency text);";
+    let fired = |sql: &str| -> Vec<&'static str> {
+        run_example(setup, sql, "", true)
+            .expect("example runs")
+            .iter()
+            .map(|f| f.finding.rule)
+            .collect()
+    };
+    for whole in [
+        "DROP TABLE totals;\nCREATE TABLE totals AS SELECT * FROM totals_staging;",
+        "DROP TABLE totals;\nCREATE TABLE totals AS SELECT s.day, s.amount AS amount FROM totals_staging s;",
+        "DROP TABLE totals;\nCREATE TABLE totals AS SELECT x.* FROM (SELECT day, amount FROM totals_staging UNION SELECT day, amount FROM totals_staging) x;",
+    ] {
+        assert!(!fired(whole).contains(&"drop-table"), "{whole}: {:?}", fired(whole));
+    }
+    let narrower = "DROP TABLE totals;\nCREATE TABLE totals AS SELECT day FROM totals_staging;";
+    assert!(fired(narrower).contains(&"drop-table"));
+}

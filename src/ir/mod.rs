@@ -98,6 +98,19 @@ impl ConstraintKind {
     }
 }
 
+/// One output column of `CREATE TABLE ... AS SELECT`, as far as the query tells without the
+/// schema: the replay resolves it against the tables it reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InferredColumn {
+    /// The column's name; `None` for a `*` that brings every column of `table`.
+    pub name: Option<String>,
+    /// The table (and column) the value comes from, when it is a plain column reference.
+    pub table: Option<QualifiedName>,
+    pub column: Option<String>,
+    /// The type a cast gives it (`x::bigint`), canonical.
+    pub data_type: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConstraintDef {
     /// The name as written; `None` when the database generates one (the replay names it the
@@ -192,6 +205,11 @@ pub enum Change {
         if_not_exists: bool,
         /// `CREATE TABLE ... AS SELECT` (columns unknown unless listed).
         as_select: bool,
+    },
+    /// The columns of a table created from a query (follows its `CreateTable`).
+    InferColumns {
+        table: QualifiedName,
+        columns: Vec<InferredColumn>,
     },
     DropTable {
         tables: Vec<QualifiedName>,

@@ -16,7 +16,7 @@ use crate::ir::rebuild;
 use crate::ir::types::{canonical_default, canonical_type, is_serial};
 use crate::ir::{
     BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated,
-    IndexDef, QualifiedName,
+    IndexDef, InferredColumn, QualifiedName,
 };
 
 impl Catalog {
@@ -94,6 +94,9 @@ impl Catalog {
             } => self.add_enum_value(name, value, position.as_ref()),
             Change::RenameEnumValue { name, from, to } => self.rename_enum_value(name, from, to),
             Change::RenameType { from, to } => self.rename_type(from, to),
+            Change::InferColumns { table, columns } => {
+                self.infer_columns(table, columns, migration_id)
+            }
             Change::CreateFunction { name, volatile } => {
                 self.functions.insert(name.clone(), *volatile);
             }
@@ -679,6 +682,58 @@ impl Catalog {
             };
         if let Some(at) = at {
             enum_type.values.insert(at, value.to_string());
+        }
+    }
+
+    /// The columns of a table made by `CREATE TABLE ... AS SELECT`: a `*` brings the source
+    /// table's columns, a column reference its column's type, a cast its type; all are
+    /// nullable and without default, as Postgres makes them. A column whose type cannot be
+    /// told leaves the table incomplete, counted as a blind spot.
+    fn infer_columns(
+        &mut self,
+        table: &QualifiedName,
+        columns: &[InferredColumn],
+        migration_id: &str,
+    ) {
+        let mut resolved: Vec<(String, String)> = Vec::new();
+        for inferred in columns {
+            let source = inferred.table.as_ref().and_then(|t| self.tables.get(t));
+            match (&inferred.name, source) {
+                (None, Some(source)) => resolved.extend(
+                    source
+                        .columns
+                        .iter()
+                        .map(|c| (c.name.clone(), c.data_type.clone())),
+                ),
+                (Some(name), source) => {
+                    let from_source = source
+                        .zip(inferred.column.as_deref())
+                        .and_then(|(t, c)| t.column(c))
+                        .map(|c| c.data_type.clone());
+                    match inferred.data_type.clone().or(from_source) {
+                        Some(data_type) => resolved.push((name.clone(), data_type)),
+                        None => self.blind_spots += 1,
+                    }
+                }
+                (None, None) => self.blind_spots += 1,
+            }
+        }
+        let Some(target) = self.tables.get_mut(table) else {
+            return;
+        };
+        for (name, data_type) in resolved {
+            if target.column(&name).is_some() {
+                continue;
+            }
+            target.columns.push(Column {
+                name,
+                data_type,
+                nullable: true,
+                default: None,
+                generated: Generated::No,
+                created_by: migration_id.to_string(),
+                backfilled_by: Vec::new(),
+            });
         }
     }
 

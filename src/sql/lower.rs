@@ -7,7 +7,7 @@ use crate::ir::naming::{generated_name, serial_default, NameFor};
 use crate::ir::types::{canonical_type, serial_base_type};
 use crate::ir::{
     BackfillKind, Change, ColumnDef, ConstraintDef, ConstraintKind, DefaultExpr, Generated,
-    IndexDef, MaintenanceKind, OnlineDdl, QualifiedName, TransactionControl,
+    IndexDef, InferredColumn, MaintenanceKind, OnlineDdl, QualifiedName, TransactionControl,
 };
 use sqlparser::ast::{
     self, AlterColumnOperation, AlterIndexOperation, AlterTableOperation,
@@ -16,6 +16,27 @@ use sqlparser::ast::{
     ObjectNamePart, ObjectType, RenameTableNameKind, SetExpr, Statement as Ast, TableConstraint,
     TableFactor, TableObject, UserDefinedTypeRepresentation,
 };
+
+/// What a name in a query's FROM stands for.
+enum Source {
+    Table(QualifiedName),
+    Derived(Vec<InferredColumn>),
+}
+
+impl Source {
+    /// What `*` brings from it.
+    fn all(&self) -> Vec<InferredColumn> {
+        match self {
+            Source::Table(table) => vec![InferredColumn {
+                name: None,
+                table: Some(table.clone()),
+                column: None,
+                data_type: None,
+            }],
+            Source::Derived(columns) => columns.clone(),
+        }
+    }
+}
 
 /// Lowers one parsed statement. Never empty: what rollsafe does not model is a `NoOp` (known
 /// to leave the schema alone) or an `Opaque` change.
@@ -235,15 +256,163 @@ impl Lowerer {
             || create.like.is_some()
             || create.partition_of.is_some()
             || create.clone.is_some();
+        let inferred = match &create.query {
+            Some(query) if columns.is_empty() => self.query_columns(query),
+            _ => None,
+        };
         let mut changes = vec![Change::CreateTable {
-            table,
+            table: table.clone(),
             columns,
             constraints,
             if_not_exists: create.if_not_exists,
             as_select: derived,
         }];
+        if let Some(columns) = inferred {
+            changes.push(Change::InferColumns { table, columns });
+        }
         changes.extend(indexes);
         changes
+    }
+
+    /// The output columns of a query: the first branch of a UNION, through subqueries.
+    fn query_columns(&self, query: &ast::Query) -> Option<Vec<InferredColumn>> {
+        let mut body = query.body.as_ref();
+        loop {
+            match body {
+                SetExpr::Select(select) => return self.select_columns(select),
+                SetExpr::Query(inner) => body = inner.body.as_ref(),
+                SetExpr::SetOperation { left, .. } => body = left.as_ref(),
+                _ => return None,
+            }
+        }
+    }
+
+    fn select_columns(&self, select: &ast::Select) -> Option<Vec<InferredColumn>> {
+        // What each name in FROM stands for: a table, or a subquery's columns.
+        let mut sources: Vec<(String, Source)> = Vec::new();
+        for from in &select.from {
+            let relations =
+                std::iter::once(&from.relation).chain(from.joins.iter().map(|j| &j.relation));
+            for relation in relations {
+                match relation {
+                    TableFactor::Table { name, alias, .. } => {
+                        let table = self.name(name);
+                        let key = alias
+                            .as_ref()
+                            .map_or_else(|| table.name.clone(), |a| self.ident(&a.name));
+                        sources.push((key, Source::Table(table)));
+                    }
+                    TableFactor::Derived {
+                        subquery,
+                        alias: Some(alias),
+                        ..
+                    } => {
+                        let columns = self.query_columns(subquery)?;
+                        sources.push((self.ident(&alias.name), Source::Derived(columns)));
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        let mut columns = Vec::new();
+        for item in &select.projection {
+            match item {
+                ast::SelectItem::Wildcard(_) => {
+                    for (_, source) in &sources {
+                        columns.extend(source.all());
+                    }
+                }
+                ast::SelectItem::QualifiedWildcard(
+                    ast::SelectItemQualifiedWildcardKind::ObjectName(name),
+                    _,
+                ) => {
+                    let key = self.ident(&name.0.last()?.as_ident()?.clone());
+                    let (_, source) = sources.iter().find(|(k, _)| *k == key)?;
+                    columns.extend(source.all());
+                }
+                ast::SelectItem::UnnamedExpr(expr) => {
+                    columns.push(self.output_column(expr, None, &sources)?);
+                }
+                ast::SelectItem::ExprWithAlias { expr, alias } => {
+                    let name = self.ident(alias);
+                    columns.push(self.output_column(expr, Some(name), &sources)?);
+                }
+                _ => return None,
+            }
+        }
+        Some(columns)
+    }
+
+    /// One select-list expression as an output column. An expression that is neither a
+    /// column nor a cast needs an alias, and its type is left for the replay to call
+    /// unknown.
+    fn output_column(
+        &self,
+        expr: &Expr,
+        alias: Option<String>,
+        sources: &[(String, Source)],
+    ) -> Option<InferredColumn> {
+        let (qualifier, column) = match expr {
+            Expr::Nested(inner) => return self.output_column(inner, alias, sources),
+            Expr::Cast {
+                expr: inner,
+                data_type,
+                ..
+            } => {
+                let mut found =
+                    self.output_column(inner, alias.clone(), sources)
+                        .or_else(|| {
+                            alias.clone().map(|name| InferredColumn {
+                                name: Some(name),
+                                table: None,
+                                column: None,
+                                data_type: None,
+                            })
+                        })?;
+                found.data_type = Some(canonical_type(&data_type.to_string()));
+                return Some(found);
+            }
+            Expr::Identifier(id) => (None, self.ident(id)),
+            Expr::CompoundIdentifier(parts) if parts.len() >= 2 => (
+                Some(self.ident(&parts[parts.len() - 2])),
+                self.ident(&parts[parts.len() - 1]),
+            ),
+            _ => {
+                return alias.map(|name| InferredColumn {
+                    name: Some(name),
+                    table: None,
+                    column: None,
+                    data_type: None,
+                })
+            }
+        };
+        let source = match &qualifier {
+            Some(key) => sources.iter().find(|(k, _)| k == key).map(|(_, s)| s),
+            None if sources.len() == 1 => Some(&sources[0].1),
+            None => None,
+        };
+        let name = alias.unwrap_or_else(|| column.clone());
+        Some(match source {
+            Some(Source::Table(table)) => InferredColumn {
+                name: Some(name),
+                table: Some(table.clone()),
+                column: Some(column),
+                data_type: None,
+            },
+            Some(Source::Derived(inner)) => {
+                let found = inner.iter().find(|c| c.name.as_deref() == Some(&column))?;
+                InferredColumn {
+                    name: Some(name),
+                    ..found.clone()
+                }
+            }
+            None => InferredColumn {
+                name: Some(name),
+                table: None,
+                column: Some(column),
+                data_type: None,
+            },
+        })
     }
 
     /// A column definition and the constraints written inline on it.
@@ -1551,6 +1720,35 @@ mod tests {
             &changes[0],
             Change::AddConstraint { constraint, .. } if constraint.name.as_deref() == Some("uk_a")
         ));
+    }
+
+    #[test]
+    fn create_table_as_select_names_its_columns_and_their_sources() {
+        let changes = pg("CREATE TABLE c AS SELECT a.id, a.name AS label, n::bigint FROM a");
+        let Some(Change::InferColumns { table, columns }) = changes.get(1) else {
+            panic!("{changes:?}");
+        };
+        assert_eq!(*table, QualifiedName::new("public", "c"));
+        let named: Vec<(Option<&str>, Option<&str>, Option<&str>)> = columns
+            .iter()
+            .map(|c| {
+                (
+                    c.name.as_deref(),
+                    c.column.as_deref(),
+                    c.data_type.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            named,
+            [
+                (Some("id"), Some("id"), None),
+                (Some("label"), Some("name"), None),
+                (Some("n"), Some("n"), Some("bigint")),
+            ]
+        );
+        // An expression without a name cannot be a column rollsafe names: no inference.
+        assert_eq!(pg("CREATE TABLE d AS SELECT count(*) FROM a").len(), 1);
     }
 
     #[test]
