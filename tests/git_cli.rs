@@ -604,3 +604,33 @@ fn opaque_ddl_in_a_deploy_fails_closed_but_a_do_block_only_informs() {
         .collect();
     assert_eq!(severities, [&Value::from("info")]);
 }
+
+#[test]
+fn the_rollback_window_follows_a_migrations_directory_that_moved_since_a_release() {
+    let repo = Repo::new();
+    repo.write("db/old/0001_users.up.sql", USERS);
+    repo.commit("release 1.0, migrations in db/old");
+    repo.tag("v1.0");
+    repo.remove("db/old/0001_users.up.sql");
+    repo.write("db/migrations/0001_users.up.sql", USERS);
+    repo.write(
+        "rollsafe.toml",
+        "[rollback]\nreleases = \"v*\"\nwindow = 2\n",
+    );
+    repo.commit("release 1.1, migrations moved to db/migrations");
+    repo.tag("v1.1");
+    repo.write(
+        "db/migrations/0002_drop_legacy.up.sql",
+        "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN legacy_email;\n",
+    );
+    let (_, report) = repo.check_json(&["--base", "v1.1", "db/migrations"]);
+    let window = report["rollback"]["window"].as_array().unwrap();
+    let v1_0 = window
+        .iter()
+        .find(|w| w["release"] == "v1.0")
+        .expect("v1.0 is in the window");
+    // Read where v1.0 kept its migrations, v1.0's binary still reads legacy_email.
+    assert_eq!(v1_0["safe"], false, "{report}");
+    let reason = v1_0["reasons"][0].as_str().unwrap();
+    assert!(reason.contains("public.users.legacy_email"), "{reason}");
+}

@@ -581,6 +581,7 @@ fn check_revisions(
         let window = WindowInput {
             repo,
             dir: &dir,
+            head_files: &head.snapshot,
             config_path,
             head: &head_project,
             config: &config,
@@ -721,6 +722,8 @@ fn down_entries(analyses: &[DownAnalysis], migrations: &[ParsedMigration]) -> Ve
 struct WindowInput<'a> {
     repo: &'a GitRepo,
     dir: &'a str,
+    /// The head's migration files, to follow a directory that moved since a release.
+    head_files: &'a Snapshot,
     config_path: Option<&'a Path>,
     head: &'a Project,
     config: &'a Config,
@@ -748,7 +751,27 @@ fn release_window(
     }
     let mut releases = Vec::new();
     for tag in tags.iter().rev().take(rollback.window) {
-        let snapshot = input.repo.snapshot_at(tag.commit, input.dir)?.files;
+        let mut snapshot = input.repo.snapshot_at(tag.commit, input.dir)?.files;
+        if snapshot.is_empty() {
+            // The release may have kept the migrations elsewhere: read them there, or the
+            // whole history would count as new and the window as safe.
+            let release_config = config_at(input.repo, tag.commit, input.config_path)?;
+            let still_at_head = |old: &str| -> Result<bool> {
+                Ok(!input.repo.worktree_snapshot(old)?.files.is_empty())
+            };
+            let moved = super::moved::base_dir(
+                input.repo,
+                tag.commit,
+                input.dir,
+                input.head_files,
+                &release_config,
+                input.config_path,
+                &still_at_head,
+            )?;
+            if let Some(old_dir) = moved {
+                snapshot = input.repo.snapshot_at(tag.commit, &old_dir)?.files;
+            }
+        }
         let release = if snapshot.is_empty() {
             Project::empty(head.dialect, head.layout)
         } else {
