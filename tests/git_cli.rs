@@ -634,3 +634,35 @@ fn the_rollback_window_follows_a_migrations_directory_that_moved_since_a_release
     let reason = v1_0["reasons"][0].as_str().unwrap();
     assert!(reason.contains("public.users.legacy_email"), "{reason}");
 }
+
+#[test]
+fn flyway_with_out_of_order_applies_an_older_migration_so_it_is_a_warning() {
+    let repo = Repo::new();
+    repo.write("db/migration/V1__users.sql", USERS);
+    repo.write(
+        "db/migration/V3__orders.sql",
+        "CREATE TABLE orders (id bigint);\n",
+    );
+    repo.commit("shipped V1 and V3");
+    repo.write(
+        "db/migration/V2__tags.sql",
+        "CREATE TABLE tags (id bigint);\n",
+    );
+    let severity = |repo: &Repo| -> String {
+        let (_, report) = repo.check_json(&["--base", "HEAD", "db/migration"]);
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "out-of-order-migration")
+            .map(|f| f["severity"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("out-of-order-migration fires: {report}"))
+    };
+    // Flyway rejects a migration older than the newest applied one by default.
+    assert_eq!(severity(&repo), "error");
+    repo.write("flyway.conf", "flyway.outOfOrder=true\n");
+    assert_eq!(severity(&repo), "warning");
+    repo.remove("flyway.conf");
+    repo.write("flyway.toml", "[flyway]\noutOfOrder = true\n");
+    assert_eq!(severity(&repo), "warning");
+}

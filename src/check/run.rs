@@ -10,7 +10,7 @@ use crate::config::{Config, RollbackConfig, Settings};
 use crate::dialect::Dialect;
 use crate::git::GitRepo;
 use crate::history::{self, HistoryDiff, Revision};
-use crate::layout::LayoutChoice;
+use crate::layout::{LayoutChoice, LayoutKind, OlderPending};
 use crate::project::{
     final_schema, load_project, replay, MigrationStatus, ParsedMigration, Project,
 };
@@ -550,6 +550,9 @@ fn check_revisions(
         },
     );
     diff.older_pending = Some(head_project.layout.history().older_pending);
+    if head_project.layout == LayoutKind::Flyway && flyway_out_of_order(&options.dir) {
+        diff.older_pending = Some(OlderPending::Applied);
+    }
     let mut head_project = head_project;
     for (migration, status) in head_project.migrations.iter_mut().zip(statuses) {
         migration.status = status;
@@ -921,4 +924,24 @@ fn with_config_text(
         sources.insert(crate::config::FILE_NAME.to_string(), config.text.clone());
     }
     sources
+}
+
+/// True when a Flyway project configuration in the migrations directory or a directory above
+/// it (up to the repository's root) sets `outOfOrder`: Flyway then applies an older pending
+/// migration instead of rejecting it, so one merged out of order is a warning, not an error.
+fn flyway_out_of_order(dir: &Path) -> bool {
+    let Ok(dir) = dir.canonicalize() else {
+        return false;
+    };
+    for ancestor in dir.ancestors() {
+        for name in crate::layout::flyway::PROJECT_CONFIGS {
+            if let Ok(text) = std::fs::read_to_string(ancestor.join(name)) {
+                return crate::layout::flyway::out_of_order_enabled(name, &text);
+            }
+        }
+        if ancestor.join(".git").exists() {
+            break;
+        }
+    }
+    false
 }

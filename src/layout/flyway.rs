@@ -190,6 +190,30 @@ pub(super) fn read(snapshot: &Snapshot, _: &LayoutOptions) -> Result<Found> {
     Found::of(discover(snapshot)?)
 }
 
+/// The project configuration files Flyway reads, by name, in a directory.
+pub const PROJECT_CONFIGS: [&str; 3] = ["flyway.toml", "flyway.conf", "conf/flyway.conf"];
+
+/// Whether a Flyway project configuration turns on `outOfOrder` (Flyway then applies a
+/// pending migration older than the newest applied one instead of rejecting it):
+/// `flyway.outOfOrder=true` in `flyway.conf`, `[flyway] outOfOrder = true` in `flyway.toml`.
+pub fn out_of_order_enabled(file_name: &str, text: &str) -> bool {
+    if file_name.ends_with(".toml") {
+        let Ok(value) = text.parse::<toml::Table>() else {
+            return false;
+        };
+        return value
+            .get("flyway")
+            .and_then(|flyway| flyway.get("outOfOrder"))
+            .and_then(toml::Value::as_bool)
+            .unwrap_or(false);
+    }
+    text.lines().any(|line| {
+        line.split_once('=').is_some_and(|(key, value)| {
+            key.trim() == "flyway.outOfOrder" && value.trim().eq_ignore_ascii_case("true")
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

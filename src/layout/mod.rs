@@ -26,7 +26,7 @@ mod custom;
 mod dbmate;
 mod detect;
 mod diesel;
-mod flyway;
+pub mod flyway;
 mod golang_migrate;
 mod goose;
 mod leftovers;
