@@ -1,104 +1,12 @@
 //! `rollsafe check` against git revisions, end to end: throwaway repositories built with git2,
 //! the binary run on them, its JSON report read.
 
-use git2::{Commit, IndexAddOption, Oid, Repository, Signature};
+mod common;
+
+use common::Repo;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
-use tempfile::TempDir;
-
-struct Repo {
-    dir: TempDir,
-    repo: Repository,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let dir = tempfile::tempdir().unwrap();
-        let repo = Repository::init(dir.path()).unwrap();
-        Repo { dir, repo }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, path: &str, text: &str) {
-        let full = self.path().join(path);
-        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-        std::fs::write(full, text).unwrap();
-    }
-
-    fn remove(&self, path: &str) {
-        std::fs::remove_file(self.path().join(path)).unwrap();
-    }
-
-    /// Commits every file in the working tree on the current branch.
-    fn commit(&self, message: &str) -> Oid {
-        self.commit_with(message, None)
-    }
-
-    /// Commits every file, with `other` as a second parent when given (a merge commit).
-    fn commit_with(&self, message: &str, other: Option<Oid>) -> Oid {
-        let mut index = self.repo.index().unwrap();
-        index
-            .add_all(["*"].iter(), IndexAddOption::DEFAULT, None)
-            .unwrap();
-        index.update_all(["*"].iter(), None).unwrap();
-        index.write().unwrap();
-        let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let signature = Signature::now("Test", "test@example.com").unwrap();
-        let parent = self.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-        let other = other.map(|oid| self.repo.find_commit(oid).unwrap());
-        let parents: Vec<&Commit> = parent.iter().chain(other.iter()).collect();
-        self.repo
-            .commit(
-                Some("HEAD"),
-                &signature,
-                &signature,
-                message,
-                &tree,
-                &parents,
-            )
-            .unwrap()
-    }
-
-    fn tag(&self, name: &str) {
-        let head = self.repo.head().unwrap().peel_to_commit().unwrap();
-        self.repo
-            .tag_lightweight(name, head.as_object(), false)
-            .unwrap();
-    }
-
-    fn check(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_rollsafe"))
-            // Never the user's cache directory.
-            .env(
-                "XDG_CACHE_HOME",
-                std::env::temp_dir().join("rollsafe-test-cache"),
-            )
-            .arg("check")
-            .args(args)
-            .env("NO_COLOR", "1")
-            .current_dir(self.path())
-            .output()
-            .unwrap()
-    }
-
-    fn check_json(&self, args: &[&str]) -> (i32, Value) {
-        let mut all = vec!["--format", "json"];
-        all.extend_from_slice(args);
-        let output = self.check(&all);
-        let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
-            panic!(
-                "not JSON ({err}): {}\n{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-        (output.status.code().unwrap(), report)
-    }
-}
+use std::process::Command;
 
 fn rules_fired(report: &Value) -> Vec<String> {
     report["findings"]

@@ -1,87 +1,11 @@
 //! Compat findings judged on what N-1's code uses, end to end: throwaway repositories with a
 //! Diesel app built with git2, the binary run on them, its JSON report read.
 
-use git2::{IndexAddOption, Repository, Signature};
+mod common;
+
+use common::Repo;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
-use tempfile::TempDir;
-
-struct Repo {
-    dir: TempDir,
-    repo: Repository,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let dir = tempfile::tempdir().unwrap();
-        let repo = Repository::init(dir.path()).unwrap();
-        Repo { dir, repo }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, path: &str, text: &str) {
-        let full = self.path().join(path);
-        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-        std::fs::write(full, text).unwrap();
-    }
-
-    fn commit(&self, message: &str) {
-        let mut index = self.repo.index().unwrap();
-        index
-            .add_all(["*"].iter(), IndexAddOption::DEFAULT, None)
-            .unwrap();
-        index.update_all(["*"].iter(), None).unwrap();
-        index.write().unwrap();
-        let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let signature = Signature::now("Test", "test@example.com").unwrap();
-        let parent = self.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-        let parents: Vec<_> = parent.iter().collect();
-        self.repo
-            .commit(
-                Some("HEAD"),
-                &signature,
-                &signature,
-                message,
-                &tree,
-                &parents,
-            )
-            .unwrap();
-    }
-
-    fn tag(&self, name: &str) {
-        let head = self.repo.head().unwrap().peel_to_commit().unwrap();
-        self.repo
-            .tag_lightweight(name, head.as_object(), false)
-            .unwrap();
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_rollsafe"))
-            .args(args)
-            .env("NO_COLOR", "1")
-            .current_dir(self.path())
-            .output()
-            .unwrap()
-    }
-
-    fn check_json(&self, args: &[&str]) -> (i32, Value) {
-        let mut all = vec!["check", "--format", "json"];
-        all.extend_from_slice(args);
-        let output = self.run(&all);
-        let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
-            panic!(
-                "not JSON ({err}): {}\n{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-        (output.status.code().unwrap(), report)
-    }
-}
 
 const INIT: &str =
     "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, legacy_email text);\n";
