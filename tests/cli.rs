@@ -25,6 +25,23 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// A migrations directory holding `files` (name, text), outside any repository.
+fn migrations_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+/// `rollsafe check --all --format json` on `dir`: the process output and the report.
+fn audit_json(dir: &std::path::Path) -> (Output, serde_json::Value) {
+    let output = rollsafe(&["check", "--all", "--format", "json", dir.to_str().unwrap()]);
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|err| panic!("not JSON ({err}): {}", stderr(&output)));
+    (output, report)
+}
+
 fn demo_json() -> Value {
     let output = rollsafe(&["check", "--all", "--format", "json", "fixtures/demo"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
@@ -390,27 +407,16 @@ fn a_config_with_an_unknown_dialect_or_layout_names_the_line() {
 
 #[test]
 fn a_byte_order_mark_does_not_hide_the_first_statement() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("001_init.sql"),
-        "CREATE TABLE users (id int, name text);\n",
-    )
-    .unwrap();
-    // Saved by an editor that writes a UTF-8 byte-order mark.
-    std::fs::write(
-        dir.path().join("002_drop.sql"),
-        "\u{feff}ALTER TABLE users DROP COLUMN name;\n",
-    )
-    .unwrap();
-    let output = rollsafe(&[
-        "check",
-        "--all",
-        "--format",
-        "json",
-        dir.path().to_str().unwrap(),
+    // 002 was saved by an editor that writes a UTF-8 byte-order mark.
+    let dir = migrations_dir(&[
+        ("001_init.sql", "CREATE TABLE users (id int, name text);\n"),
+        (
+            "002_drop.sql",
+            "\u{feff}ALTER TABLE users DROP COLUMN name;\n",
+        ),
     ]);
+    let (output, report) = audit_json(dir.path());
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let rules: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
@@ -495,25 +501,17 @@ fn writing_the_report_to_a_file_still_prints_the_verdict() {
 
 #[test]
 fn consequences_of_one_change_are_folded_into_its_finding_and_still_counted() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("001_init.sql"),
-        "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("002_fk.sql"),
-        "SET lock_timeout = '5s';\nALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);\n",
-    )
-    .unwrap();
-    let output = rollsafe(&[
-        "check",
-        "--all",
-        "--format",
-        "json",
-        dir.path().to_str().unwrap(),
+    let dir = migrations_dir(&[
+        (
+            "001_init.sql",
+            "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n",
+        ),
+        (
+            "002_fk.sql",
+            "SET lock_timeout = '5s';\nALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);\n",
+        ),
     ]);
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let (output, report) = audit_json(dir.path());
     let findings = report["findings"].as_array().unwrap();
     let rules: Vec<&str> = findings
         .iter()

@@ -5,6 +5,15 @@
 use rollsafe::check::run_example;
 use rollsafe::rules::{self, Category, Severity};
 
+/// The rule of every finding on `sql` run after `setup`, resolved (nothing folded).
+fn rules_fired_by(setup: &str, sql: &str, config: &str, transaction: bool) -> Vec<&'static str> {
+    run_example(setup, sql, config, transaction)
+        .expect("example runs")
+        .iter()
+        .map(|f| f.finding.rule)
+        .collect()
+}
+
 /// The compat and discipline rules that fire (lock rules have their own tests).
 fn rules_fired(setup: &str, deploy: &str, config: &str) -> Vec<String> {
     let findings = run_example(setup, deploy, config, true).expect("example runs");
@@ -366,7 +375,7 @@ mod lock {
 /// Inside one transaction N-1 sees only the end state: compat rules judge what the
 /// transaction leaves, and each quiet case has an unsafe twin that still fires.
 mod net_effect {
-    use rollsafe::check::run_example;
+    use super::rules_fired_by;
 
     const SETUP: &str = "
         CREATE TABLE users (id bigint PRIMARY KEY, email text, status text DEFAULT 'active');
@@ -380,11 +389,7 @@ mod net_effect {
     ";
 
     fn fired_with(sql: &str, config: &str, transaction: bool) -> Vec<&'static str> {
-        run_example(SETUP, sql, config, transaction)
-            .expect("example runs")
-            .iter()
-            .map(|f| f.finding.rule)
-            .collect()
+        rules_fired_by(SETUP, sql, config, transaction)
     }
 
     fn fired(sql: &str) -> Vec<&'static str> {
@@ -472,11 +477,7 @@ mod net_effect {
             )
         };
         let rules = |sql: &str| -> Vec<&'static str> {
-            run_example(setup, sql, "dialect = \"sqlite\"", true)
-                .expect("example runs")
-                .iter()
-                .map(|f| f.finding.rule)
-                .collect()
+            rules_fired_by(setup, sql, "dialect = \"sqlite\"", true)
         };
         assert!(!rules(&rebuild("DATETIME")).contains(&"change-column-type"));
         assert!(rules(&rebuild("BLOB")).contains(&"change-column-type"));
@@ -537,7 +538,7 @@ fn timestamp_to_timestamptz_says_when_postgres_skips_the_rewrite() {
 
 /// What the database does, known instead of presumed; each quiet case with its unsafe twin.
 mod database_knowledge {
-    use rollsafe::check::run_example;
+    use super::rules_fired_by;
 
     const SETUP: &str = "
         CREATE TABLE users (id bigint PRIMARY KEY, email text, status text);
@@ -545,11 +546,7 @@ mod database_knowledge {
     ";
 
     fn fired(sql: &str) -> Vec<&'static str> {
-        run_example(SETUP, sql, "", true)
-            .expect("example runs")
-            .iter()
-            .map(|f| f.finding.rule)
-            .collect()
+        rules_fired_by(SETUP, sql, "", true)
     }
 
     #[test]
@@ -618,16 +615,12 @@ mod database_knowledge {
 /// A table emptied or replaced earlier in the same transaction is new or empty for the lock
 /// rules, and TRUNCATE is not a row-by-row backfill.
 mod emptied_tables {
-    use rollsafe::check::run_example;
+    use super::rules_fired_by;
 
     const SETUP: &str = "CREATE TABLE cache (id bigint PRIMARY KEY, key text, value text);";
 
     fn fired(sql: &str) -> Vec<&'static str> {
-        run_example(SETUP, sql, "", true)
-            .expect("example runs")
-            .iter()
-            .map(|f| f.finding.rule)
-            .collect()
+        rules_fired_by(SETUP, sql, "", true)
     }
 
     #[test]
@@ -763,13 +756,7 @@ fn prisma_enum_recipe_is_judged_by_the_values_it_keeps() {
              DROP TYPE \"Role_old\";"
         )
     };
-    let fired = |sql: &str| -> Vec<&'static str> {
-        run_example(setup, sql, "", true)
-            .expect("example runs")
-            .iter()
-            .map(|f| f.finding.rule)
-            .collect()
-    };
+    let fired = |sql: &str| -> Vec<&'static str> { rules_fired_by(setup, sql, "", true) };
     let widened = fired(&recipe("'admin', 'member', 'guest'"));
     assert!(!widened.contains(&"change-enum"), "{widened:?}");
     assert!(!widened.contains(&"opaque-statement"), "{widened:?}");
@@ -807,13 +794,7 @@ fn a_default_calling_a_volatile_user_function_rewrites_the_table() {
 fn a_table_recreated_from_a_query_with_its_columns_is_not_dropped() {
     let setup = "CREATE TABLE totals (day date, amount integer);
         CREATE TABLE totals_staging (day date, amount integer, currency text);";
-    let fired = |sql: &str| -> Vec<&'static str> {
-        run_example(setup, sql, "", true)
-            .expect("example runs")
-            .iter()
-            .map(|f| f.finding.rule)
-            .collect()
-    };
+    let fired = |sql: &str| -> Vec<&'static str> { rules_fired_by(setup, sql, "", true) };
     for whole in [
         "DROP TABLE totals;\nCREATE TABLE totals AS SELECT * FROM totals_staging;",
         "DROP TABLE totals;\nCREATE TABLE totals AS SELECT s.day, s.amount AS amount FROM totals_staging s;",
